@@ -1,0 +1,93 @@
+"""The one access decision. Nothing else in Interdict decides who may see a record.
+
+`can_see` is the rule as a Python predicate; `visible_filter` is the same rule as a SQL filter
+over any table with marking columns (see `interdict.tables.marking_columns`). The property tests
+in `tests/test_access.py` prove the two agree and that no RED, AMBER+STRICT or non-releasable
+record reaches another agency through any public read function.
+
+The rule, for a viewer from agency V (country C) and a record originated by agency O:
+
+1. O's own users see all of O's records, for any purpose.
+2. Otherwise RED and AMBER+STRICT records are never shown (they are for the originator alone in a
+   multi-agency node; the originator shares them by re-marking, not by exception).
+3. AMBER needs a releasable-to list naming V or C; an empty list means "originator only".
+4. CLEAR and GREEN go to every agency on the node, unless a releasable-to list is given, which
+   must then name V or C.
+5. Handling code H0 (law-enforcement use only) hides the record from agencies that are not law
+   enforcement (for instance a UN monitoring body).
+6. For dissemination outside the node (exports, sync to another node), ORCON records and handling
+   codes H2 (no dissemination without permission) and H3 (other restrictions) are withheld.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+
+from sqlalchemy import and_, false, or_, true
+from sqlalchemy.sql import ColumnElement
+from sqlalchemy.sql.expression import FromClause
+
+from interdict.markings import TLP, Handling, Marking
+
+
+class Purpose(str, Enum):
+    VIEW = "view"
+    DISSEMINATE = "disseminate"
+
+
+ROLES = ("analyst", "watch_officer", "monitor", "admin")
+
+
+@dataclass(frozen=True)
+class Viewer:
+    username: str
+    agency: str
+    country: str
+    law_enforcement: bool
+    roles: frozenset[str] = field(default_factory=frozenset)
+
+    def has_role(self, role: str) -> bool:
+        return role in self.roles
+
+
+_NEVER_SHARED = (TLP.RED, TLP.AMBER_STRICT)
+_NO_DISSEMINATION = (Handling.H2, Handling.H3)
+
+
+def can_see(viewer: Viewer, origin: str, marking: Marking, purpose: Purpose = Purpose.VIEW) -> bool:
+    if origin == viewer.agency:
+        return True
+    if marking.tlp in _NEVER_SHARED:
+        return False
+    release = marking.releasable_to
+    if marking.tlp is TLP.AMBER and not release:
+        return False
+    if release and viewer.agency not in release and viewer.country not in release:
+        return False
+    if marking.handling is Handling.H0 and not viewer.law_enforcement:
+        return False
+    if purpose is Purpose.DISSEMINATE and (marking.orcon or marking.handling in _NO_DISSEMINATION):
+        return False
+    return True
+
+
+def visible_filter(table: FromClause, viewer: Viewer, purpose: Purpose = Purpose.VIEW) -> ColumnElement[bool]:
+    """SQL equivalent of `can_see` for rows of `table`."""
+    c = table.c
+    released = or_(
+        c.releasable_to == "",
+        # autoescape: '_' is legal in agency codes and would otherwise be a LIKE wildcard
+        c.releasable_to.contains(f",{viewer.agency},", autoescape=True),
+        c.releasable_to.contains(f",{viewer.country},", autoescape=True),
+    )
+    conditions = [
+        c.tlp.in_([TLP.CLEAR.value, TLP.GREEN.value, TLP.AMBER.value]),
+        or_(c.tlp != TLP.AMBER.value, c.releasable_to != ""),
+        released,
+        true() if viewer.law_enforcement else or_(c.handling.is_(None), c.handling != Handling.H0.value),
+    ]
+    if purpose is Purpose.DISSEMINATE:
+        conditions.append(c.orcon == false())
+        conditions.append(or_(c.handling.is_(None), c.handling.notin_([h.value for h in _NO_DISSEMINATION])))
+    return or_(c.agency == viewer.agency, and_(*conditions))

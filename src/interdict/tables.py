@@ -1,0 +1,163 @@
+"""Database tables (SQLAlchemy Core). Alembic migrations in `interdict/migrations` create them;
+`tests/test_migrations.py` proves the migrations and these definitions agree.
+
+Every shared record (source, statement, claim, and later AIS events, seizures, cases) carries the
+same record columns: a stable UUID, originating agency, created/updated timestamps, a version
+number for node-to-node sync, source and Admiralty grade, handling markings, and a retraction
+time (records are retracted, never deleted, so a retraction can be synchronised too).
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    Boolean,
+    Column,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    text,
+)
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+
+def marking_columns() -> list[Column]:
+    return [
+        Column("agency", String(32), ForeignKey("agencies.code"), nullable=False),
+        Column("tlp", String(12), nullable=False),
+        Column("releasable_to", Text, nullable=False, default=""),
+        Column("orcon", Boolean, nullable=False, default=False),
+        Column("handling", String(2), nullable=True),
+    ]
+
+
+def record_columns() -> list[Column]:
+    return [
+        Column("id", String(36), primary_key=True),
+        *marking_columns(),
+        Column("source_id", String(128), ForeignKey("sources.id"), nullable=True),
+        Column("reliability", String(1), nullable=False),
+        Column("credibility", String(1), nullable=False),
+        Column("created_at", DateTime(timezone=True), nullable=False),
+        Column("updated_at", DateTime(timezone=True), nullable=False),
+        Column("version", Integer, nullable=False, default=1),
+        Column("retracted_at", DateTime(timezone=True), nullable=True),
+        Column("dataset", String(128), nullable=False),
+    ]
+
+
+agencies = Table(
+    "agencies",
+    metadata,
+    Column("code", String(32), primary_key=True),
+    Column("name", Text, nullable=False),
+    Column("country", String(3), nullable=False),
+    Column("law_enforcement", Boolean, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+users = Table(
+    "users",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("username", String(64), nullable=False, unique=True),
+    Column("agency", String(32), ForeignKey("agencies.code"), nullable=False),
+    Column("display_name", Text, nullable=False),
+    Column("roles", Text, nullable=False),
+    Column("password_hash", Text, nullable=True),
+    Column("active", Boolean, nullable=False, default=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+api_tokens = Table(
+    "api_tokens",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("user_id", String(36), ForeignKey("users.id"), nullable=False),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("label", Text, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("last_used_at", DateTime(timezone=True), nullable=True),
+)
+
+sources = Table(
+    "sources",
+    metadata,
+    Column("id", String(128), primary_key=True),
+    Column("title", Text, nullable=False),
+    Column("publisher", Text, nullable=True),
+    Column("published", String(10), nullable=True),
+    Column("url", Text, nullable=True),
+    Column("kind", String(32), nullable=False),
+    Column("reliability", String(1), nullable=False),
+    Column("notes", Text, nullable=True),
+    *marking_columns(),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("version", Integer, nullable=False, default=1),
+    Column("dataset", String(128), nullable=False),
+)
+
+statements = Table(
+    "statements",
+    metadata,
+    *record_columns(),
+    Column("entity_id", String(128), nullable=False, index=True),
+    Column("schema", String(64), nullable=False),
+    Column("prop", String(64), nullable=False),
+    Column("prop_type", String(32), nullable=False),
+    Column("value", Text, nullable=False),
+    Column("lang", String(8), nullable=True),
+    Column("original_value", Text, nullable=True),
+    # Reverse references (who points at this entity). Partial: long texts such as notes would
+    # overflow PostgreSQL's btree row limit, and only entity references are looked up by value.
+    Index(
+        "ix_statements_entity_refs",
+        "value",
+        postgresql_where=text("prop_type = 'entity'"),
+        sqlite_where=text("prop_type = 'entity'"),
+    ),
+    Index("ix_statements_dataset", "dataset"),
+)
+
+claims = Table(
+    "claims",
+    metadata,
+    *record_columns(),
+    Column("key", String(128), nullable=False, unique=True),
+    Column("entity_id", String(128), nullable=True, index=True),
+    Column("text", Text, nullable=False),
+    Column("quantity", String(64), nullable=False),
+    Column("unit", String(32), nullable=False),
+    Column("low", Float, nullable=True),
+    Column("best", Float, nullable=True),
+    Column("high", Float, nullable=True),
+    Column("period_start", String(10), nullable=True),
+    Column("period_end", String(10), nullable=True),
+    Column("reading", String(32), nullable=False),
+)
+
+imports = Table(
+    "imports",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("dataset", String(128), nullable=False),
+    Column("path", Text, nullable=False),
+    Column("sha256", String(64), nullable=False),
+    Column("agency", String(32), ForeignKey("agencies.code"), nullable=False),
+    Column("loaded_at", DateTime(timezone=True), nullable=False),
+    Column("counts", Text, nullable=False),
+)

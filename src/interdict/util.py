@@ -1,0 +1,17 @@
+"""Small helpers shared by several modules."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timezone
+
+# Fixed namespace: the same record content yields the same UUID on every node.
+RECORD_NAMESPACE = uuid.UUID("6f1c2a64-2d3e-5b7a-9c41-0e8d2b7f5a10")
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def stable_uuid(*parts: str) -> str:
+    return str(uuid.uuid5(RECORD_NAMESPACE, "\x1f".join(parts)))

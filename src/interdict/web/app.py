@@ -1,0 +1,178 @@
+"""The web app: Jinja2 pages for people, a JSON API under /api for programs.
+
+Pages use a signed session cookie set at login (argon2-checked password); the API takes
+`Authorization: Bearer <token>` or the same session. Every read goes through the user's
+`UserSession`, so the one access decision applies to pages and API alike. All CSS and JS ships in
+`interdict/web/static`: nothing is fetched from the internet (users are often air-gapped).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any, Iterator, Optional
+
+from fastapi import Depends, FastAPI, Form, HTTPException, Query, Request
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, StreamingResponse
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+from starlette.middleware.sessions import SessionMiddleware
+
+from interdict import __version__
+from interdict.api import Interdict, UserSession
+from interdict.errors import AuthError, NotFound
+from interdict.markings import TLP, highest
+
+HERE = Path(__file__).parent
+
+
+def create_app(node: Interdict) -> FastAPI:
+    app = FastAPI(title="Interdict", version=__version__, docs_url="/api/docs", openapi_url="/api/openapi.json", redoc_url=None)
+    app.add_middleware(SessionMiddleware, secret_key=node.workspace.secret_key(), session_cookie="interdict_session",
+                       same_site="strict", https_only=False, max_age=12 * 3600)
+    app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
+    templates = Jinja2Templates(directory=HERE / "templates")
+    templates.env.globals["version"] = __version__
+    templates.env.filters["tlp_class"] = lambda tlp: "tlp-" + TLP(tlp).value.lower().replace("+", "-")
+    templates.env.filters["num"] = lambda v: "" if v is None else f"{v:,.6g}"
+    app.state.node = node
+
+    # -- who is asking -------------------------------------------------------------------
+    def api_session(request: Request) -> UserSession:
+        header = request.headers.get("authorization", "")
+        try:
+            if header.lower().startswith("bearer "):
+                return node.session_for(node.registry.user_for_token(header[7:]))
+            username = request.session.get("user")
+            if username:
+                return node.as_user(username)
+        except AuthError as exc:
+            raise HTTPException(status_code=401, detail=str(exc), headers={"WWW-Authenticate": "Bearer"}) from None
+        raise HTTPException(status_code=401, detail="log in or send an API token", headers={"WWW-Authenticate": "Bearer"})
+
+    def page_session(request: Request) -> Optional[UserSession]:
+        username = request.session.get("user")
+        if not username:
+            return None
+        try:
+            return node.as_user(username)
+        except AuthError:
+            request.session.clear()
+            return None
+
+    def render(request: Request, template: str, me: UserSession, banner_markings: list, **context: Any) -> HTMLResponse:
+        return templates.TemplateResponse(
+            request, template, {"me": me, "banner": highest(banner_markings), **context}
+        )
+
+    def login_redirect(request: Request) -> RedirectResponse:
+        return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
+
+    # -- pages ---------------------------------------------------------------------------
+    @app.get("/login", response_class=HTMLResponse, include_in_schema=False)
+    def login_form(request: Request, next: str = "/", error: str = "") -> HTMLResponse:
+        return templates.TemplateResponse(request, "login.html", {"next": next, "error": error, "me": None, "banner": None})
+
+    @app.post("/login", include_in_schema=False)
+    def login(request: Request, username: str = Form(...), password: str = Form(...), next: str = Form("/")):
+        try:
+            user = node.registry.authenticate(username, password)
+        except AuthError as exc:
+            return templates.TemplateResponse(request, "login.html", {"next": next, "error": str(exc), "me": None, "banner": None},
+                                              status_code=401)
+        request.session.clear()
+        request.session["user"] = user.username
+        target = next if next.startswith("/") and not next.startswith("//") else "/"
+        return RedirectResponse(target, status_code=303)
+
+    @app.post("/logout", include_in_schema=False)
+    def logout(request: Request) -> RedirectResponse:
+        request.session.clear()
+        return RedirectResponse("/login", status_code=303)
+
+    @app.get("/", response_class=HTMLResponse, include_in_schema=False)
+    def overview_page(request: Request, me: Optional[UserSession] = Depends(page_session)):
+        if me is None:
+            return login_redirect(request)
+        overview = me.overview()
+        return render(request, "overview.html", me, [], overview=overview)
+
+    @app.get("/search", response_class=HTMLResponse, include_in_schema=False)
+    def search_page(request: Request, q: str = "", schema: str = "", me: Optional[UserSession] = Depends(page_session)):
+        if me is None:
+            return login_redirect(request)
+        results = me.search(q, schema=schema or None, limit=100) if q or schema else []
+        markings = [s.marking for v in results for s in v.statements if s.prop_type in ("name", "identifier")]
+        return render(request, "search.html", me, markings, q=q, schema=schema, results=results)
+
+    @app.get("/entities/{entity_id}", response_class=HTMLResponse, include_in_schema=False)
+    def entity_page(request: Request, entity_id: str, me: Optional[UserSession] = Depends(page_session)):
+        if me is None:
+            return login_redirect(request)
+        try:
+            view = me.entity(entity_id)
+        except NotFound:
+            return render(request, "not_found.html", me, [], what=entity_id)
+        claim_rows = me.claims(entity_id=entity_id)
+        markings = [s.marking for s in view.statements] + [s.marking for r in view.relations for s in r.statements]
+        markings += [c.marking for c in claim_rows]
+        return render(request, "entity.html", me, markings, entity=view, claims=claim_rows)
+
+    @app.get("/claims", response_class=HTMLResponse, include_in_schema=False)
+    def claims_page(request: Request, me: Optional[UserSession] = Depends(page_session)):
+        if me is None:
+            return login_redirect(request)
+        rows = me.claims()
+        return render(request, "claims.html", me, [c.marking for c in rows], claims=rows)
+
+    # -- API -----------------------------------------------------------------------------
+    @app.get("/api/health", tags=["node"])
+    def health() -> dict[str, Any]:
+        """Liveness and database reachability (no login needed, no data revealed)."""
+        with node.workspace.engine.connect() as conn:
+            conn.exec_driver_sql("SELECT 1")
+        return {"status": "ok", "version": __version__, "database": node.workspace.backend}
+
+    @app.get("/api/me", tags=["node"])
+    def me_api(me: UserSession = Depends(api_session)) -> dict[str, Any]:
+        u = me.user
+        return {"username": u.username, "agency": u.agency.code, "country": u.agency.country, "roles": sorted(u.roles)}
+
+    @app.get("/api/overview", tags=["entities"])
+    def overview_api(me: UserSession = Depends(api_session)) -> dict[str, Any]:
+        return me.overview()
+
+    @app.get("/api/search", tags=["entities"])
+    def search_api(q: str = Query("", description="Part of a name or identifier"), schema: Optional[str] = None,
+                   limit: int = Query(25, ge=1, le=500), me: UserSession = Depends(api_session)) -> list[dict[str, Any]]:
+        return [{"id": v.id, "schema": v.schema, "caption": v.caption, "banner": v.banner.to_dict()}
+                for v in me.search(q, schema=schema, limit=limit)]
+
+    @app.get("/api/entities/{entity_id}", tags=["entities"])
+    def entity_api(entity_id: str, me: UserSession = Depends(api_session)) -> dict[str, Any]:
+        try:
+            return me.entity(entity_id).to_dict()
+        except NotFound as exc:
+            raise HTTPException(status_code=404, detail=str(exc)) from None
+
+    @app.get("/api/claims", tags=["entities"])
+    def claims_api(entity: Optional[str] = None, me: UserSession = Depends(api_session)) -> list[dict[str, Any]]:
+        return [c.to_dict() for c in me.claims(entity_id=entity)]
+
+    @app.get("/api/export.ftm.jsonl", tags=["entities"])
+    def export_api(me: UserSession = Depends(api_session)) -> StreamingResponse:
+        """FollowTheMoney JSON lines of what the caller may pass on outside the node."""
+
+        def lines() -> Iterator[str]:
+            for item in me.export_ftm():
+                yield json.dumps(item, ensure_ascii=False, sort_keys=True) + "\n"
+
+        return StreamingResponse(lines(), media_type="application/x-ndjson")
+
+    @app.exception_handler(401)
+    async def unauthorized(request: Request, exc: HTTPException):  # type: ignore[no-untyped-def]
+        if request.url.path.startswith("/api/"):
+            return JSONResponse({"detail": exc.detail}, status_code=401, headers=getattr(exc, "headers", None))
+        return login_redirect(request)
+
+    return app

@@ -1,0 +1,233 @@
+"""Writing a dataset: sources, statements and claims of one agency, in one transaction.
+
+Record ids are derived from their content key (dataset, entity, property, value, source), so
+loading the same dataset twice changes nothing. A record whose grade, marking or details changed
+gets a new version; a record that disappeared from the dataset is retracted (kept, with a
+retraction time and a new version) so the change can be synchronised to other nodes.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any, Iterable
+
+from sqlalchemy import Connection, Table, select, update
+
+from interdict.errors import ValidationError
+from interdict.markings import Grade, Marking
+from interdict.tables import claims, imports, sources, statements
+from interdict.util import stable_uuid, utcnow
+
+
+@dataclass(frozen=True)
+class SourceRecord:
+    id: str
+    title: str
+    kind: str
+    reliability: str
+    marking: Marking
+    publisher: str | None = None
+    published: str | None = None
+    url: str | None = None
+    notes: str | None = None
+
+    def columns(self) -> dict[str, Any]:
+        return {
+            "title": self.title,
+            "kind": self.kind,
+            "reliability": self.reliability,
+            "publisher": self.publisher,
+            "published": self.published,
+            "url": self.url,
+            "notes": self.notes,
+            **self.marking.columns(),
+        }
+
+
+@dataclass(frozen=True)
+class StatementRecord:
+    entity_id: str
+    schema: str
+    prop: str
+    prop_type: str
+    value: str
+    source_id: str
+    grade: Grade
+    marking: Marking
+    lang: str | None = None
+    original_value: str | None = None
+
+    def record_id(self, dataset: str) -> str:
+        return stable_uuid("statement", dataset, self.entity_id, self.prop, self.value, self.source_id)
+
+    def columns(self) -> dict[str, Any]:
+        return {
+            "entity_id": self.entity_id,
+            "schema": self.schema,
+            "prop": self.prop,
+            "prop_type": self.prop_type,
+            "value": self.value,
+            "lang": self.lang,
+            "original_value": self.original_value,
+            "source_id": self.source_id,
+            "reliability": self.grade.reliability,
+            "credibility": self.grade.credibility,
+            **self.marking.columns(),
+        }
+
+
+@dataclass(frozen=True)
+class ClaimRecord:
+    key: str
+    text: str
+    quantity: str
+    unit: str
+    reading: str
+    source_id: str
+    grade: Grade
+    marking: Marking
+    entity_id: str | None = None
+    low: float | None = None
+    best: float | None = None
+    high: float | None = None
+    period_start: str | None = None
+    period_end: str | None = None
+
+    def record_id(self, dataset: str) -> str:
+        return stable_uuid("claim", dataset, self.key)
+
+    def columns(self) -> dict[str, Any]:
+        return {
+            "key": self.key,
+            "entity_id": self.entity_id,
+            "text": self.text,
+            "quantity": self.quantity,
+            "unit": self.unit,
+            "low": self.low,
+            "best": self.best,
+            "high": self.high,
+            "period_start": self.period_start,
+            "period_end": self.period_end,
+            "reading": self.reading,
+            "source_id": self.source_id,
+            "reliability": self.grade.reliability,
+            "credibility": self.grade.credibility,
+            **self.marking.columns(),
+        }
+
+
+@dataclass
+class WriteCounts:
+    added: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    retracted: int = 0
+
+    def to_dict(self) -> dict[str, int]:
+        return dict(self.__dict__)
+
+
+@dataclass
+class DatasetWrite:
+    dataset: str
+    agency: str
+    sources: list[SourceRecord] = field(default_factory=list)
+    statements: list[StatementRecord] = field(default_factory=list)
+    claims: list[ClaimRecord] = field(default_factory=list)
+
+
+def _check_owner(conn: Connection, table: Table, dataset: str, agency: str) -> None:
+    owner = conn.execute(select(table.c.agency).where(table.c.dataset == dataset).limit(1)).scalar()
+    if owner is not None and owner != agency:
+        raise ValidationError(f"dataset {dataset!r} belongs to agency {owner}, not {agency}", where="dataset")
+
+
+def _sync(conn: Connection, table: Table, dataset: str, agency: str, wanted: dict[str, dict[str, Any]]) -> WriteCounts:
+    """Make the dataset's rows in `table` equal `wanted` (id -> columns), versioning changes."""
+    counts = WriteCounts()
+    now = utcnow()
+    compared = [name for name in next(iter(wanted.values()), {})]
+    columns = [table.c.id, table.c.version, table.c.retracted_at, *[table.c[name] for name in compared]]
+    existing = {row.id: row for row in conn.execute(select(*columns).where(table.c.dataset == dataset))}
+    inserts = []
+    for record_id, values in wanted.items():
+        row = existing.get(record_id)
+        if row is None:
+            inserts.append({"id": record_id, "dataset": dataset, "agency": agency, "created_at": now,
+                            "updated_at": now, "version": 1, **values})
+            counts.added += 1
+        elif row.retracted_at is not None or any(getattr(row, k) != v for k, v in values.items()):
+            conn.execute(
+                update(table).where(table.c.id == record_id)
+                .values(**values, retracted_at=None, updated_at=now, version=row.version + 1)
+            )
+            counts.updated += 1
+        else:
+            counts.unchanged += 1
+    if inserts:
+        conn.execute(table.insert(), inserts)
+    for record_id, row in existing.items():
+        if record_id not in wanted and row.retracted_at is None:
+            conn.execute(
+                update(table).where(table.c.id == record_id)
+                .values(retracted_at=now, updated_at=now, version=row.version + 1)
+            )
+            counts.retracted += 1
+    return counts
+
+
+def write_dataset(conn: Connection, write: DatasetWrite, *, path: str, sha256: str) -> dict[str, dict[str, int]]:
+    """Write sources, statements and claims of one dataset on `conn` (the caller's transaction)."""
+    for table in (sources, statements, claims):
+        _check_owner(conn, table, write.dataset, write.agency)
+    source_counts = _write_sources(conn, write)
+    statement_rows = {s.record_id(write.dataset): s.columns() for s in write.statements}
+    claim_rows = {c.record_id(write.dataset): c.columns() for c in write.claims}
+    result = {
+        "sources": source_counts.to_dict(),
+        "statements": _sync(conn, statements, write.dataset, write.agency, statement_rows).to_dict(),
+        "claims": _sync(conn, claims, write.dataset, write.agency, claim_rows).to_dict(),
+    }
+    conn.execute(
+        imports.insert().values(
+            id=stable_uuid("import", write.dataset, sha256, utcnow().isoformat()),
+            dataset=write.dataset,
+            path=path,
+            sha256=sha256,
+            agency=write.agency,
+            loaded_at=utcnow(),
+            counts=json.dumps(result, sort_keys=True),
+        )
+    )
+    return result
+
+
+def _write_sources(conn: Connection, write: DatasetWrite) -> WriteCounts:
+    # Sources are shared across datasets by id (the same brief may back several datasets), so
+    # they are upserted, never retracted with a dataset.
+    counts = WriteCounts()
+    now = utcnow()
+    for source in write.sources:
+        row = conn.execute(select(sources).where(sources.c.id == source.id)).first()
+        values = source.columns()
+        if row is None:
+            conn.execute(sources.insert().values(id=source.id, agency=write.agency, dataset=write.dataset,
+                                                 created_at=now, updated_at=now, version=1, **values))
+            counts.added += 1
+        elif row.agency != write.agency:
+            raise ValidationError(f"source {source.id!r} belongs to agency {row.agency}", where=f"source {source.id}")
+        elif any(getattr(row, k) != v for k, v in values.items()):
+            conn.execute(update(sources).where(sources.c.id == source.id)
+                         .values(**values, updated_at=now, version=row.version + 1))
+            counts.updated += 1
+        else:
+            counts.unchanged += 1
+    return counts
+
+
+def known_source_ids(conn: Connection, ids: Iterable[str]) -> set[str]:
+    wanted = list(set(ids))
+    if not wanted:
+        return set()
+    return set(conn.execute(select(sources.c.id).where(sources.c.id.in_(wanted))).scalars())
