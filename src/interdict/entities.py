@@ -269,7 +269,7 @@ class EntityReader:
             if text:
                 stmt = stmt.where(func.lower(statements.c.value).contains(text, autoescape=True))
             ranked: dict[str, int] = {}
-            for entity_id, value in conn.execute(stmt.limit(5000)):
+            for entity_id, value in conn.execute(stmt):
                 value_l = value.lower()
                 rank = 0 if value_l == text else 1 if value_l.startswith(text) else 2
                 ranked[entity_id] = min(rank, ranked.get(entity_id, 9))

@@ -124,8 +124,8 @@ class _Parser:
         agency = parse_agency_code(_need(data, "agency", "file"))
         defaults = data.get("defaults") or {}
         _check_keys(defaults, {"marking", "grade"}, "defaults")
-        self.default_marking = Marking.parse(defaults["marking"]) if "marking" in defaults else None
-        self.default_grade = Grade.parse(defaults["grade"]) if "grade" in defaults else None
+        self.default_marking = self._marking(defaults, None, "defaults") if "marking" in defaults else None
+        self.default_grade = self._grade(defaults, None, "defaults") if "grade" in defaults else None
         write = DatasetWrite(dataset=dataset, agency=agency)
         self.source_ids: set[str] = set()
         for i, raw in enumerate(data.get("sources") or []):
@@ -236,7 +236,7 @@ class _Parser:
             if prop is None:
                 raise ValidationError(f"schema {schema.name} has no property {prop_name!r}", where=item_where)
             value = _need(item, "value", item_where)
-            cleaned = prop.type.clean(str(value))
+            cleaned = prop.type.clean(str(value), format=prop.format)
             if cleaned is None:
                 raise ValidationError(f"invalid {prop.type.name} value {value!r}", where=item_where)
             if prop.type.name == "entity" and cleaned not in self.file_entities and cleaned not in self.known_entities:

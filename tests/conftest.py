@@ -1,0 +1,72 @@
+"""Shared fixtures. Database tests run on both back ends: SQLite in a temporary directory, and
+PostgreSQL in a schema of its own per test (dropped afterwards). Without a reachable server the
+PostgreSQL runs skip with the reason; with INTERDICT_REQUIRE_POSTGRES=1 (set by .ci/run) they fail."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from pathlib import Path
+from typing import Iterator
+from urllib.parse import quote
+
+import pytest
+import sqlalchemy as sa
+
+from interdict.api import Interdict
+from interdict.demo import run_demo
+
+SHARED = Path(__file__).resolve().parents[1].parent / "shared"
+PG_URL = os.environ.get("INTERDICT_TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+
+
+def _postgres_or_skip() -> sa.Engine:
+    engine = sa.create_engine(PG_URL, isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as conn:
+            conn.exec_driver_sql("SELECT 1")
+    except sa.exc.OperationalError as exc:
+        reason = f"PostgreSQL not reachable at {PG_URL}: {str(exc).splitlines()[0]}"
+        if os.environ.get("INTERDICT_REQUIRE_POSTGRES"):
+            pytest.fail(reason + " (INTERDICT_REQUIRE_POSTGRES is set)")
+        pytest.skip(reason)
+    return engine
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'interdict.db'}"
+        return
+    admin = _postgres_or_skip()
+    schema = "test_" + uuid.uuid4().hex[:16]
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
+    try:
+        sep = "&" if "?" in PG_URL else "?"
+        yield f"{PG_URL}{sep}options={quote(f'-csearch_path={schema}')}"
+    finally:
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f'DROP SCHEMA "{schema}" CASCADE')
+        admin.dispose()
+
+
+@pytest.fixture
+def node(database_url: str, tmp_path: Path) -> Iterator[Interdict]:
+    instance = Interdict.open(tmp_path / "workspace", database_url)
+    yield instance
+    instance.close()
+
+
+@pytest.fixture
+def demo_node(node: Interdict) -> Interdict:
+    run_demo(node)
+    return node
+
+
+@pytest.fixture
+def shared_data() -> Path:
+    path = SHARED / "data"
+    if not path.exists():
+        pytest.skip(f"shared data not found at {path}")
+    return path
