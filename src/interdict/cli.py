@@ -252,7 +252,7 @@ def entity(
     table = Table("property", "value", "grade", "marking", "source", "agency")
     for prop, stmts in view.properties.items():
         for s in stmts:
-            table.add_row(view.prop_label(prop), s.value, s.grade.code, s.marking.label, s.source.title if s.source else "", s.agency)
+            table.add_row(view.prop_label(prop), s.display, s.grade.code, s.marking.label, s.source.title if s.source else "", s.agency)
     console.print(table)
     for r in view.relations:
         others = "; ".join(f"{p}: {c}" for p, _, c in r.others)

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Iterable, Iterator
 
-from followthemoney import model
+from followthemoney import model, registry
 from followthemoney.exc import InvalidData
 from sqlalchemy import Connection, Engine, distinct, func, or_, select
 
@@ -53,11 +53,20 @@ class StatementView:
     version: int
     updated_at: datetime
 
+    @property
+    def display(self) -> str:
+        """The value as people read it (country names rather than ISO codes, for instance)."""
+        kind = registry.get(self.prop_type)
+        if kind is None or kind.name in ("entity", "text", "string"):
+            return self.value
+        return kind.caption(self.value) or self.value
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "id": self.id,
             "prop": self.prop,
             "value": self.value,
+            "display": self.display,
             "agency": self.agency,
             "grade": self.grade.code,
             "grade_meaning": self.grade.meaning,

@@ -1,0 +1,90 @@
+"""A person's path through the web app, in headless Debian Chromium driven by Playwright."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import threading
+import time
+
+import pytest
+import uvicorn
+
+from interdict.demo import DEMO_PASSWORD
+from interdict.web.app import create_app
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+def chromium_path() -> str:
+    path = shutil.which("chromium") or shutil.which("chromium-browser")
+    if path is None:
+        reason = "Debian chromium not installed (run scripts/install-system-deps.sh)"
+        if os.environ.get("INTERDICT_REQUIRE_BROWSER"):
+            pytest.fail(reason + " (INTERDICT_REQUIRE_BROWSER is set)")
+        pytest.skip(reason)
+    return path
+
+
+@pytest.fixture
+def server(demo_node):
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    config = uvicorn.Config(create_app(demo_node), host="127.0.0.1", port=port, log_level="warning")
+    instance = uvicorn.Server(config)
+    thread = threading.Thread(target=instance.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not instance.started:
+        if time.monotonic() > deadline:
+            raise RuntimeError("web server did not start")
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    instance.should_exit = True
+    thread.join(timeout=10)
+
+
+@pytest.fixture
+def page(tmp_path):
+    from playwright.sync_api import sync_playwright
+
+    executable = chromium_path()
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=executable, headless=True, args=CHROMIUM_FLAGS)
+        context = browser.new_context()
+        page = context.new_page()
+        yield page
+        context.close()
+        browser.close()
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_login_search_and_entity_page(server, page, tmp_path):
+    page.goto(f"{server}/entities/case-pong-su")
+    assert "/login" in page.url
+    page.fill("input[name=username]", "jcg.watch")
+    page.fill("input[name=password]", DEMO_PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{server}/entities/case-pong-su")
+    assert page.inner_text("[data-testid=entity-caption]") == "Pong Su"
+    banner = page.inner_text("[data-testid=marking-banner]")
+    assert banner.startswith("TLP:AMBER") and "REL TO JCG" in banner
+    body = page.inner_text("main")
+    assert "Pong Su Shipping Company" in body and "AFP internal only" not in body
+    page.screenshot(path=str(tmp_path / "entity.png"), full_page=True)
+
+    page.click("text=Entities")
+    page.fill("input[name=q]", "taesong")
+    page.press("input[name=q]", "Enter")
+    page.wait_for_load_state()
+    assert "0 results" in page.inner_text("main")  # plain substring search; romanisation-aware matching comes with screening
+    page.fill("input[name=q]", "Bureau 39")
+    page.press("input[name=q]", "Enter")
+    page.click("a[href='/entities/case-office-39']")
+    page.wait_for_url(f"{server}/entities/case-office-39")
+    assert "Aesung Chongguk" in page.inner_text("main")

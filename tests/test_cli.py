@@ -1,0 +1,100 @@
+"""The `interdict` command through its real entry point (a subprocess, as a user runs it)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+BIN = Path(sys.executable).parent / "interdict"
+
+
+def run(*args: str, home: Path, env: dict | None = None, check: bool = True) -> subprocess.CompletedProcess:
+    full_env = {k: v for k, v in os.environ.items() if k != "INTERDICT_DATABASE_URL"}
+    full_env.update({"INTERDICT_HOME": str(home), "COLUMNS": "200", **(env or {})})
+    result = subprocess.run([str(BIN), *args], capture_output=True, text=True, env=full_env, timeout=120)
+    if check and result.returncode != 0:
+        raise AssertionError(f"{args} exited {result.returncode}: {result.stderr}")
+    return result
+
+
+@pytest.fixture
+def cli_home(database_url, tmp_path):
+    """A demo workspace built through the CLI on the given back end."""
+    home = tmp_path / "ws"
+    env = {"INTERDICT_DATABASE_URL": database_url}
+    summary = json.loads(run("demo", "--no-serve", "--json", home=home, env=env).stdout)
+    return home, env, summary
+
+
+def test_help_lists_commands(tmp_path):
+    out = run("--help", home=tmp_path).stdout
+    for command in ("demo", "serve", "init", "load", "search", "entity", "claims", "export", "agency", "user"):
+        assert command in out
+
+
+def test_demo_json_summary(cli_home):
+    _, _, summary = cli_home
+    case = summary["case_file"]
+    assert case["dataset"] == "case-dprk-narcotics"
+    assert case["entities"] == 28 and case["statements"] == 129 and case["claims"] == 13
+    assert summary["datasets"][0]["synthetic"] is True
+    assert {u["username"] for u in summary["users"]} >= {"afp.analyst", "incb.monitor"}
+
+
+def test_demo_twice_changes_nothing(cli_home):
+    home, env, _ = cli_home
+    again = json.loads(run("demo", "--no-serve", "--json", home=home, env=env).stdout)
+    assert again["case_file"]["changes"]["statements"] == {"added": 0, "updated": 0, "unchanged": 129, "retracted": 0}
+
+
+def test_read_commands_as_users(cli_home):
+    home, env, _ = cli_home
+    found = json.loads(run("search", "pong su", "--user", "jcg.watch", "--json", home=home, env=env).stdout)
+    assert found[0]["id"] == "case-pong-su"
+    entity = json.loads(run("entity", "case-pong-su", "--user", "incb.monitor", "--json", home=home, env=env).stdout)
+    notes = [s["value"] for s in entity["properties"]["notes"]]
+    assert not any("AFP internal" in n or "Law-enforcement only" in n for n in notes)
+    claims = json.loads(run("claims", "--user", "incb.monitor", "--json", home=home, env=env).stdout)
+    assert len(claims) == 13
+    table = run("entity", "case-pong-su", "--user", "afp.analyst", home=home, env=env).stdout
+    assert "TLP:RED" in table and "Pong Su" in table
+    exported = run("export", "--user", "jcg.watch", home=home, env=env).stdout.splitlines()
+    assert any(json.loads(line)["id"] == "case-pong-su" for line in exported)
+    assert "originator-controlled" not in "\n".join(exported)  # ORCON stays on the node
+
+
+def test_bad_input_exits_2_without_traceback(cli_home, tmp_path):
+    home, env, _ = cli_home
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("dataset: x\nagency: AFP\ndefaults: {marking: {tlp: GREEN}}\n"
+                   "sources: [{id: s, title: t, kind: press, reliability: B}]\n"
+                   "entities: [{id: e, schema: Vessel, source: s, grade: B9, properties: {name: X}}]\n")
+    result = run("load", str(bad), home=home, env=env, check=False)
+    assert result.returncode == 2
+    assert "bad.yaml: entities[0] (id=e): grade: unknown information credibility '9'" in result.stderr
+    assert "Traceback" not in result.stderr
+    debug = run("--debug", "load", str(bad), home=home, env=env, check=False)
+    assert debug.returncode != 0 and "Traceback" in debug.stderr
+
+
+def test_unknown_user_and_missing_workspace(tmp_path):
+    result = run("search", "x", "--user", "nobody", home=tmp_path / "none", check=False)
+    assert result.returncode == 2 and "no workspace at" in result.stderr
+
+
+def test_agency_and_user_commands(tmp_path):
+    home = tmp_path / "ws"
+    run("init", home=home)
+    run("agency", "add", "AFP", "--name", "Australian Federal Police", "--country", "AUS", "--law-enforcement", home=home)
+    bad = run("agency", "add", "AFP", "--name", "x", "--country", "Australia", "--law-enforcement", home=home, check=False)
+    assert bad.returncode == 2 and "alpha-3" in bad.stderr
+    run("user", "add", "afp.x", "--agency", "AFP", "--role", "analyst", "--password", "long enough pw", home=home)
+    users = json.loads(run("user", "list", "--json", home=home).stdout)
+    assert users == [{"username": "afp.x", "agency": "AFP", "roles": ["analyst"], "display_name": "afp.x"}]
+    token = run("user", "token", "afp.x", home=home).stdout.strip().split()[-1]
+    assert token.startswith("idt_")
