@@ -1,0 +1,297 @@
+"""Vectorised AIS payload decoding: whole batches with numpy, never one message at a time.
+
+Each message type's payloads become a matrix of bits (messages x bits); every field of the type's
+layout (`interdict.ais.fields`) is then one numpy expression over all messages of that type.
+Semantics follow pyais: a field that starts past the end of the payload is null; one that is cut
+short takes the bits that are there; text is 6-bit ASCII with '@' padding and spaces trimmed.
+
+`decode_bytes(data)` returns a `Decoded`: a Polars table of messages (one row per message, pyais
+field names, `line` and `ts` columns), a table of rejected sentences with reasons, and counts.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import polars as pl
+import pyarrow as pa
+from numpy.lib.stride_tricks import sliding_window_view
+
+from interdict.ais.fields import (
+    DECODED_TYPES,
+    LAYOUTS,
+    STATIC_B_PART_A,
+    STATIC_B_PART_B,
+    STATIC_B_PART_B_AUXILIARY,
+    Field,
+)
+from interdict.ais.nmea import BAD_PAYLOAD, REASONS, SHORT_PAYLOAD, Frames, frame
+
+# 6-bit payload armouring: '0'..'W' -> 0..39, '`'..'w' -> 40..63; anything else is invalid.
+SIXBIT = np.full(256, 255, dtype=np.uint8)
+for _c in range(48, 88):
+    SIXBIT[_c] = _c - 48
+for _c in range(96, 120):
+    SIXBIT[_c] = _c - 56
+# 6-bit text: 0..31 -> '@'..'_', 32..63 -> ' '..'?'
+TEXT = np.array([c + 64 if c < 32 else c for c in range(64)], dtype=np.uint8)
+HEADER_BITS = 38
+
+
+@dataclass
+class Decoded:
+    messages: pl.DataFrame
+    rejected: pl.DataFrame            # line, reason, raw
+    sentences: int                    # AIS sentences in the input
+    skipped: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def accepted_sentences(self) -> int:
+        return self.sentences - self.rejected.height
+
+    def rejected_by_reason(self) -> dict[str, int]:
+        if self.rejected.height == 0:
+            return {}
+        counts = self.rejected.group_by("reason").len().sort("reason")
+        return dict(zip(counts["reason"].to_list(), counts["len"].to_list()))
+
+
+class _Columns:
+    """Full-length output columns, filled type group by type group (no concat, no sort)."""
+
+    def __init__(self, n: int) -> None:
+        self.n = n
+        self.values: dict[str, np.ndarray] = {}
+        self.present: dict[str, np.ndarray] = {}
+        self.text_width: dict[str, int] = {}
+
+    def put(self, name: str, rows: np.ndarray, values: np.ndarray, present: np.ndarray | None) -> None:
+        column = self.values.get(name)
+        if column is None:
+            column = self.values[name] = np.zeros(self.n, dtype=values.dtype)
+            self.present[name] = np.zeros(self.n, dtype=bool)
+        elif column.dtype != values.dtype:  # e.g. text widths differ between layouts
+            column = self.values[name] = column.astype(np.result_type(column.dtype, values.dtype))
+        column[rows] = values
+        self.present[name][rows] = True if present is None else present
+
+    def table(self) -> pl.DataFrame:
+        arrays = {}
+        for name, values in self.values.items():
+            mask = ~self.present[name]
+            if values.dtype.kind == "S":
+                series = pl.from_arrow(pa.array(values, type=pa.binary(), mask=mask))
+                arrays[name] = series.cast(pl.String).str.strip_chars_end("@").str.strip_chars()
+            elif values.dtype == object:
+                arrays[name] = pl.Series(name, values.tolist(), dtype=pl.String)
+            else:
+                arrays[name] = pl.from_arrow(pa.array(values, mask=mask if mask.any() else None))
+        return pl.DataFrame({name: series.alias(name) for name, series in arrays.items()})
+
+
+def _sixbit(buffer: np.ndarray, start: np.ndarray, length: np.ndarray, fill: np.ndarray
+            ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(6-bit values [n, width] zeroed past each payload's bits, bit lengths, valid mask)."""
+    width = int(length.max())
+    if int(start.max()) + width > len(buffer):
+        buffer = np.concatenate((buffer, np.zeros(width, np.uint8)))
+    chars = sliding_window_view(buffer, width)[start]
+    values = SIXBIT[chars]
+    inside = np.arange(width)[None, :] < length[:, None]
+    valid = ~np.any((values == 255) & inside, axis=1)
+    values = np.where(inside & (values != 255), values, 0).astype(np.uint8)
+    # fill bits (the low bits of the last character) are not part of the message
+    rows = np.arange(len(start))
+    last = np.maximum(length - 1, 0)
+    values[rows, last] &= (0x3F << np.clip(fill, 0, 5)).astype(np.uint8) & 0x3F
+    nbits = np.maximum(length * 6 - np.clip(fill, 0, 5), 0)
+    return values, nbits, valid
+
+
+def _number(values: np.ndarray, nbits: np.ndarray, f: Field) -> tuple[np.ndarray, np.ndarray]:
+    """(values int64, present mask); a field cut short keeps only the bits that are there."""
+    first, last = f.offset // 6, (f.offset + f.width - 1) // 6
+    acc = np.zeros(len(values), dtype=np.int64)
+    for c in range(first, last + 1):
+        acc <<= 6
+        if c < values.shape[1]:
+            acc |= values[:, c]
+    acc >>= 6 * (last + 1) - (f.offset + f.width)
+    acc &= (1 << f.width) - 1
+    available = np.clip(nbits - f.offset, 0, f.width)
+    present = available > 0
+    if not present.all() or (available < f.width).any():
+        acc >>= f.width - np.maximum(available, 1)
+        width = np.maximum(available, 1)
+    else:
+        width = f.width
+    if f.kind == "i":
+        sign = np.left_shift(1, width - 1)
+        acc = np.where(acc & sign, acc - (sign << 1), acc)
+    return acc, present
+
+
+def _text(values: np.ndarray, nbits: np.ndarray, f: Field) -> tuple[np.ndarray, np.ndarray]:
+    """(fixed-width ASCII bytes, present mask) of a 6-bit text field."""
+    chars = f.width // 6
+    first, shift = divmod(f.offset, 6)
+    need = first + chars + 1
+    if values.shape[1] < need:
+        values = np.pad(values, ((0, 0), (0, need - values.shape[1])))
+    span = values[:, first:need].astype(np.uint16)
+    codes = ((span[:, :-1] << 6 | span[:, 1:]) >> (6 - shift)) & 0x3F if shift else span[:, :-1]
+    available = nbits[:, None] - (f.offset + 6 * np.arange(chars))[None, :]
+    partial = (available > 0) & (available < 6)
+    if partial.any():
+        codes = np.where(partial, codes >> np.clip(6 - available, 0, 6), codes)
+    codes = np.where(available > 0, codes, 0)
+    text = np.ascontiguousarray(TEXT[codes]).view(f"S{chars}").ravel()
+    return text, nbits > f.offset
+
+
+def _turn(raw: np.ndarray) -> np.ndarray:
+    rate = np.copysign(np.round((raw / 4.733) ** 2), raw)
+    rate = np.where(np.abs(raw) == 127, raw.astype(np.float64), rate)
+    rate = np.where(np.abs(raw) == 128, -128.0, rate)
+    return np.where(raw == 0, 0.0, rate)
+
+
+def _scaled(values: np.ndarray, scale: str | None, kind: str) -> np.ndarray:
+    if scale == "latlon":  # pyais: round(v / 600000, 6), computed exactly in integers
+        return ((10 * values + 3) // 6) / 1e6
+    if scale == "latlon600":
+        return ((10000 * values + 3) // 6) / 1e6
+    if scale == "tenth":
+        return values / 10.0
+    if scale == "turn":
+        return _turn(values)
+    if scale == "float":
+        return values.astype(np.float64)
+    if kind == "b":
+        return values.astype(bool)
+    return values
+
+
+def _decode_layout(columns: _Columns, rows: np.ndarray, values: np.ndarray, nbits: np.ndarray,
+                   layout: tuple[Field, ...]) -> None:
+    for f in layout:
+        if f.name.startswith("spare") or f.name == "msg_type":
+            continue
+        if f.kind == "t":
+            text, present = _text(values, nbits, f)
+            columns.put(f.name, rows, text, present)
+            continue
+        raw, present = _number(values, nbits, f)
+        columns.put(f.name, rows, _scaled(raw, f.scale, f.kind), present)
+
+
+def decode_frames(frames: Frames) -> tuple[pl.DataFrame, list[tuple[int, int]]]:
+    """Decode framed payloads. Returns (messages in input order, [(message index, reason)])."""
+    n = len(frames)
+    rejected: list[tuple[int, int]] = []
+    if n == 0:
+        return pl.DataFrame(), rejected
+    first = SIXBIT[frames.buffer[frames.start]]
+    msg_type = np.where(frames.length > 0, first, 255).astype(np.int64)
+    keep = np.ones(n, dtype=bool)
+    columns = _Columns(n)
+    columns.put("msg_type", np.arange(n), msg_type, None)
+    other_payloads: dict[int, str] = {}
+    for t in np.unique(msg_type):
+        rows = np.flatnonzero(msg_type == t)
+        if t == 255:
+            rejected += [(int(r), SHORT_PAYLOAD if frames.length[r] == 0 else BAD_PAYLOAD) for r in rows]
+            keep[rows] = False
+            continue
+        values, nbits, valid = _sixbit(frames.buffer, frames.start[rows], frames.length[rows],
+                                       frames.fill[rows].astype(np.int64))
+        short = valid & (nbits < HEADER_BITS)
+        rejected += [(int(r), BAD_PAYLOAD) for r in rows[~valid]]
+        rejected += [(int(r), SHORT_PAYLOAD) for r in rows[short]]
+        ok = valid & ~short
+        keep[rows[~ok]] = False
+        rows, values, nbits = rows[ok], values[ok], nbits[ok]
+        if not len(rows):
+            continue
+        if t == 24:
+            for layout, mask in _layouts_24(values, nbits):
+                if mask.any():
+                    _decode_layout(columns, rows[mask], values[mask], nbits[mask], layout)
+        elif t in LAYOUTS:
+            _decode_layout(columns, rows, values, nbits, LAYOUTS[int(t)])
+        else:  # other types: counted, kept raw
+            _decode_layout(columns, rows, values, nbits, LAYOUTS[1][:3])
+            for r in rows:
+                other_payloads[int(r)] = bytes(frames.buffer[frames.start[r]: frames.start[r] + frames.length[r]]).decode("ascii")
+    if other_payloads:
+        payload = np.full(n, None, dtype=object)
+        for r, text in other_payloads.items():
+            payload[r] = text
+        columns.values["payload"] = payload
+        columns.present["payload"] = payload != None  # noqa: E711
+    columns.put("line", np.arange(n), frames.line, None)
+    columns.put("ts", np.arange(n), frames.ts, ~np.isnan(frames.ts))
+    channel = CHANNELS[frames.channel]
+    columns.put("channel", np.arange(n), channel, frames.channel != 0)
+    if frames.station is not None:
+        station = np.array([s or "" for s in frames.station], dtype=object)
+        columns.values["station"] = station
+        columns.present["station"] = station != ""
+    table = columns.table()
+    if "name_ext" in table.columns:  # pyais: a type-21 name continues in its extension
+        table = table.with_columns(
+            pl.when(pl.col("msg_type") == 21)
+            .then(pl.concat_str(pl.col("name"), pl.col("name_ext").fill_null("")))
+            .alias("full_name")
+        )
+    if not keep.all():
+        table = table.filter(pl.Series(keep))
+    return table, rejected
+
+
+CHANNELS = np.array([b""] + [bytes([i]) for i in range(1, 256)], dtype="S1")
+
+
+def _layouts_24(values: np.ndarray, nbits: np.ndarray):  # type: ignore[no-untyped-def]
+    partno, _ = _number(values, nbits, Field("partno", 38, 2))
+    mmsi, _ = _number(values, nbits, Field("mmsi", 8, 30))
+    auxiliary = (mmsi // 10_000_000) == 98
+    yield STATIC_B_PART_A, partno == 0
+    yield STATIC_B_PART_B, (partno != 0) & ~auxiliary
+    yield STATIC_B_PART_B_AUXILIARY, (partno != 0) & auxiliary
+
+
+def decode_bytes(data: bytes, *, assume_time: float | None = None, require_time: bool = False) -> Decoded:
+    frames = frame(data, assume_time=assume_time, require_time=require_time)
+    messages, bad_messages = decode_frames(frames)
+    lines = list(frames.rejected_lines)
+    reasons = list(frames.rejected_reasons)
+    if bad_messages:
+        drop = np.zeros(len(frames), dtype=bool)
+        for message, reason in bad_messages:
+            drop[message] = True
+            for line in frames.lines_of(message):
+                lines.append(line)
+                reasons.append(reason)
+    rejected = pl.DataFrame(
+        {
+            "line": pl.Series(lines, dtype=pl.Int64),
+            "reason": pl.Series([REASONS[r] for r in reasons], dtype=pl.String),
+            "raw": pl.Series([frames.raw_line(line).decode("ascii", "replace") for line in lines], dtype=pl.String),
+        }
+    ).sort("line")
+    return Decoded(messages=messages, rejected=rejected, sentences=frames.sentences, skipped=frames.skipped)
+
+
+def message_dicts(messages: pl.DataFrame) -> list[dict[str, Any]]:
+    """One dict per message with only its type's fields (pyais names), in input order."""
+    out = []
+    for row in messages.iter_rows(named=True):
+        out.append({k: v for k, v in row.items() if v is not None or k in _ALWAYS.get(row["msg_type"], ())})
+    return out
+
+
+_ALWAYS: dict[int, tuple[str, ...]] = {}
+SUPPORTED_TYPES = sorted(DECODED_TYPES)
