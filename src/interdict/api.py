@@ -39,6 +39,13 @@ class Interdict:
     def close(self) -> None:
         self.workspace.close()
 
+    @property
+    def tracks(self):  # type: ignore[no-untyped-def]
+        """The AIS track store (positions and static reports in Parquet, manifest in the database)."""
+        from interdict.ais.store import TrackStore
+
+        return TrackStore(self.workspace.engine, self.workspace.parquet_dir)
+
     def load(self, path: str | Path) -> LoadResult:
         """Load a records file (validated whole, written in one transaction)."""
         return load_records_file(self.workspace.engine, path)
@@ -81,3 +88,17 @@ class UserSession:
 
     def export_ftm(self) -> Iterator[dict[str, Any]]:
         return self.node.reader.export_ftm(self.viewer)
+
+    # -- AIS track store -------------------------------------------------------------------
+    def ais_stats(self) -> dict[str, Any]:
+        return self.node.tracks.stats(self.viewer)
+
+    def vessels(self, query: str = "", *, limit: int = 100) -> list[dict[str, Any]]:
+        return self.node.tracks.vessels(self.viewer, query, limit=limit)
+
+    def vessel(self, mmsi: int) -> dict[str, Any]:
+        return self.node.tracks.vessel(self.viewer, mmsi)
+
+    def track(self, mmsi: int, start=None, end=None):  # type: ignore[no-untyped-def]
+        """The vessel's positions (a Polars DataFrame) in the time window, oldest first."""
+        return self.node.tracks.positions(self.viewer, mmsi=mmsi, start=start, end=end).sort("ts").collect()

@@ -24,11 +24,41 @@ def setup_node(node: Interdict, password: str = DEMO_PASSWORD) -> list[dict[str,
     return users
 
 
+# Real AIS samples (src/interdict/data/demo/ais/SOURCE.md): public data, so TLP:CLEAR, compiled by
+# the INCB node; graded B2 (official or well-documented providers, content not independently checked).
+DEMO_AIS = [
+    ("demo/ais/amsa_ais.txt.gz", {"assume_time": "2012-01-27T11:47:00+00:00"}),
+    ("demo/ais/exactearth_augmented.txt", {}),
+    ("demo/ais/marinecadastre_2022-01-03.parquet", {}),
+    ("demo/ais/evergiven_suez_2021-03.csv", {"mapping": {"mmsi": "ID", "ts": "ais_pos_timestamp", "lat": "latitude",
+                                                          "lon": "longitude"}, "dayfirst": True}),
+]
+
+
+def ingest_demo_ais(node: Interdict) -> list[dict[str, Any]]:
+    from datetime import datetime
+
+    from interdict.ais.store import IngestOptions
+    from interdict.markings import TLP, Grade, Marking
+
+    results = []
+    for relative, extra in DEMO_AIS:
+        options = IngestOptions(agency="INCB", marking=Marking(TLP.CLEAR), grade=Grade("B", "2"),
+                                assume_time=datetime.fromisoformat(extra["assume_time"]) if "assume_time" in extra else None,
+                                mapping=extra.get("mapping", {}), dayfirst=extra.get("dayfirst", False))
+        result = node.tracks.ingest(data_path(relative), options).to_dict()
+        result["path"] = relative
+        results.append(result)
+    return results
+
+
 def run_demo(node: Interdict) -> dict[str, Any]:
-    """Register the demo agencies and users, load the case file and demo records; a summary."""
+    """Register the demo agencies and users, load the case file, demo records and real AIS."""
     users = setup_node(node)
     case = node.load_case_file()
     loaded = [node.load(data_path(f)) for f in DEMO_RECORD_FILES]
+    ais = ingest_demo_ais(node)
+    stats = node.tracks.stats(node.as_user("incb.monitor").viewer)
     return {
         "workspace": str(node.workspace.home.resolve()),
         "database": node.workspace.backend,
@@ -42,6 +72,7 @@ def run_demo(node: Interdict) -> dict[str, Any]:
             "changes": case.changes,
         },
         "datasets": [r.to_dict() for r in loaded],
+        "ais": {"ingested": ais, "store": stats},
         "agencies": [a.code for a in node.registry.agencies()],
         "users": users,
         "demo_password": DEMO_PASSWORD,

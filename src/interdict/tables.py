@@ -10,6 +10,7 @@ time (records are retracted, never deleted, so a retraction can be synchronised 
 from __future__ import annotations
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     Column,
     DateTime,
@@ -160,4 +161,65 @@ imports = Table(
     Column("agency", String(32), ForeignKey("agencies.code"), nullable=False),
     Column("loaded_at", DateTime(timezone=True), nullable=False),
     Column("counts", Text, nullable=False),
+)
+
+# -- AIS track store (the positions themselves live in Parquet, one directory per batch) -----
+ais_batches = Table(
+    "ais_batches",
+    metadata,
+    Column("id", String(64), primary_key=True),  # SHA-256 of the input's content
+    *marking_columns(),
+    Column("source_id", String(128), ForeignKey("sources.id"), nullable=True),
+    Column("reliability", String(1), nullable=False),
+    Column("credibility", String(1), nullable=False),
+    Column("path", Text, nullable=False),
+    Column("format", String(32), nullable=False),
+    Column("ingested_at", DateTime(timezone=True), nullable=False),
+    Column("version", Integer, nullable=False, default=1),
+    Column("retracted_at", DateTime(timezone=True), nullable=True),
+    Column("input_records", Integer, nullable=False),
+    Column("positions", Integer, nullable=False),
+    Column("static_reports", Integer, nullable=False),
+    Column("other_messages", Integer, nullable=False),
+    Column("rejected", Integer, nullable=False),
+    Column("duplicates", Integer, nullable=False),
+    Column("counts", Text, nullable=False),  # JSON: rejected by reason, skipped lines, flags
+    Column("time_start", DateTime(timezone=True), nullable=True),
+    Column("time_end", DateTime(timezone=True), nullable=True),
+)
+
+ais_tracks = Table(
+    "ais_tracks",
+    metadata,
+    Column("batch_id", String(64), ForeignKey("ais_batches.id", ondelete="CASCADE"), primary_key=True),
+    Column("mmsi", BigInteger, primary_key=True),
+    Column("positions", Integer, nullable=False),
+    Column("first_ts", DateTime(timezone=True), nullable=False),
+    Column("last_ts", DateTime(timezone=True), nullable=False),
+    Column("lat_min", Float, nullable=False),
+    Column("lat_max", Float, nullable=False),
+    Column("lon_min", Float, nullable=False),
+    Column("lon_max", Float, nullable=False),
+    Column("flagged", Integer, nullable=False),
+    Index("ix_ais_tracks_mmsi", "mmsi"),
+)
+
+ais_identities = Table(
+    "ais_identities",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("batch_id", String(64), ForeignKey("ais_batches.id", ondelete="CASCADE"), nullable=False),
+    Column("mmsi", BigInteger, nullable=False),
+    Column("first_ts", DateTime(timezone=True), nullable=False),
+    Column("last_ts", DateTime(timezone=True), nullable=False),
+    Column("reports", Integer, nullable=False),
+    Column("name", Text, nullable=True),
+    Column("imo", BigInteger, nullable=True),
+    Column("callsign", String(16), nullable=True),
+    Column("ship_type", Integer, nullable=True),
+    Column("length", Float, nullable=True),
+    Column("width", Float, nullable=True),
+    Column("destination", Text, nullable=True),
+    Index("ix_ais_identities_mmsi", "mmsi"),
+    Index("ix_ais_identities_batch_id", "batch_id"),
 )

@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 import pyarrow as pa
+import pyarrow.compute as pc
 from numpy.lib.stride_tricks import sliding_window_view
 
 from interdict.ais.fields import (
@@ -59,36 +60,58 @@ class Decoded:
 
 
 class _Columns:
-    """Full-length output columns, filled type group by type group (no concat, no sort)."""
+    """Full-length output columns, filled type group by type group (no concat, no sort).
+
+    Numbers go straight into full-length arrays. Text stays sparse (only rows that carry it),
+    is trimmed on those rows alone, and is spread to full length with one Arrow `take`.
+    """
 
     def __init__(self, n: int) -> None:
         self.n = n
         self.values: dict[str, np.ndarray] = {}
         self.present: dict[str, np.ndarray] = {}
-        self.text_width: dict[str, int] = {}
+        self.texts: dict[str, list[tuple[np.ndarray, pa.Array]]] = {}
+        self.trimmed: set[str] = set()
 
     def put(self, name: str, rows: np.ndarray, values: np.ndarray, present: np.ndarray | None) -> None:
         column = self.values.get(name)
         if column is None:
             column = self.values[name] = np.zeros(self.n, dtype=values.dtype)
             self.present[name] = np.zeros(self.n, dtype=bool)
-        elif column.dtype != values.dtype:  # e.g. text widths differ between layouts
-            column = self.values[name] = column.astype(np.result_type(column.dtype, values.dtype))
         column[rows] = values
         self.present[name][rows] = True if present is None else present
+
+    def put_text(self, name: str, rows: np.ndarray, values: np.ndarray, present: np.ndarray, *, trim: bool = True) -> None:
+        """`values`: fixed-width bytes (numpy 'S<k>') for `rows`; absent where not `present`."""
+        rows, values = rows[present], np.ascontiguousarray(values[present])
+        parts = self.texts.setdefault(name, [])
+        if trim:
+            self.trimmed.add(name)
+        if not len(rows):
+            return
+        width = values.dtype.itemsize
+        fixed = pa.Array.from_buffers(pa.binary(width), len(values), [None, pa.py_buffer(values.tobytes())])
+        parts.append((rows, pc.cast(fixed, pa.binary())))
 
     def table(self) -> pl.DataFrame:
         arrays = {}
         for name, values in self.values.items():
             mask = ~self.present[name]
-            if values.dtype.kind == "S":
-                series = pl.from_arrow(pa.array(values, type=pa.binary(), mask=mask))
-                arrays[name] = series.cast(pl.String).str.strip_chars_end("@").str.strip_chars()
-            elif values.dtype == object:
-                arrays[name] = pl.Series(name, values.tolist(), dtype=pl.String)
-            else:
-                arrays[name] = pl.from_arrow(pa.array(values, mask=mask if mask.any() else None))
-        return pl.DataFrame({name: series.alias(name) for name, series in arrays.items()})
+            arrays[name] = pa.array(values, mask=mask if mask.any() else None)
+        for name, parts in self.texts.items():
+            if not parts:
+                arrays[name] = pa.nulls(self.n, pa.string())
+                continue
+            rows = np.concatenate([r for r, _ in parts])
+            sparse = pl.from_arrow(pa.concat_arrays([v for _, v in parts])).cast(pl.String)
+            if name in self.trimmed:  # pyais: trailing '@' padding removed, then surrounding spaces
+                sparse = sparse.str.strip_chars_end("@").str.strip_chars()
+            else:  # numpy pads shorter byte strings with NULs
+                sparse = sparse.str.strip_chars_end("\x00")
+            index = np.full(self.n, -1, dtype=np.int64)
+            index[rows] = np.arange(len(rows))
+            arrays[name] = sparse.to_arrow().take(pa.array(index, mask=index < 0))
+        return pl.from_arrow(pa.table(arrays))
 
 
 def _sixbit(buffer: np.ndarray, start: np.ndarray, length: np.ndarray, fill: np.ndarray
@@ -181,7 +204,7 @@ def _decode_layout(columns: _Columns, rows: np.ndarray, values: np.ndarray, nbit
             continue
         if f.kind == "t":
             text, present = _text(values, nbits, f)
-            columns.put(f.name, rows, text, present)
+            columns.put_text(f.name, rows, text, present)
             continue
         raw, present = _number(values, nbits, f)
         columns.put(f.name, rows, _scaled(raw, f.scale, f.kind), present)
@@ -198,7 +221,6 @@ def decode_frames(frames: Frames) -> tuple[pl.DataFrame, list[tuple[int, int]]]:
     keep = np.ones(n, dtype=bool)
     columns = _Columns(n)
     columns.put("msg_type", np.arange(n), msg_type, None)
-    other_payloads: dict[int, str] = {}
     for t in np.unique(msg_type):
         rows = np.flatnonzero(msg_type == t)
         if t == 255:
@@ -223,23 +245,17 @@ def decode_frames(frames: Frames) -> tuple[pl.DataFrame, list[tuple[int, int]]]:
             _decode_layout(columns, rows, values, nbits, LAYOUTS[int(t)])
         else:  # other types: counted, kept raw
             _decode_layout(columns, rows, values, nbits, LAYOUTS[1][:3])
-            for r in rows:
-                other_payloads[int(r)] = bytes(frames.buffer[frames.start[r]: frames.start[r] + frames.length[r]]).decode("ascii")
-    if other_payloads:
-        payload = np.full(n, None, dtype=object)
-        for r, text in other_payloads.items():
-            payload[r] = text
-        columns.values["payload"] = payload
-        columns.present["payload"] = payload != None  # noqa: E711
+            payload = np.array([bytes(frames.buffer[frames.start[r]: frames.start[r] + frames.length[r]]) for r in rows])
+            columns.put_text("payload", rows, payload, np.ones(len(rows), bool), trim=False)
     columns.put("line", np.arange(n), frames.line, None)
     columns.put("ts", np.arange(n), frames.ts, ~np.isnan(frames.ts))
-    channel = CHANNELS[frames.channel]
-    columns.put("channel", np.arange(n), channel, frames.channel != 0)
+    columns.put("channel", np.arange(n), frames.channel, frames.channel != 0)
     if frames.station is not None:
-        station = np.array([s or "" for s in frames.station], dtype=object)
-        columns.values["station"] = station
-        columns.present["station"] = station != ""
-    table = columns.table()
+        station = np.array([(st or "").encode() for st in frames.station])
+        columns.put_text("station", np.arange(n), station, station != b"", trim=False)
+    table = columns.table().with_columns(
+        pl.col("channel").replace_strict(CHANNEL_NAMES, default=None, return_dtype=pl.String)
+    )
     if "name_ext" in table.columns:  # pyais: a type-21 name continues in its extension
         table = table.with_columns(
             pl.when(pl.col("msg_type") == 21)
@@ -251,7 +267,7 @@ def decode_frames(frames: Frames) -> tuple[pl.DataFrame, list[tuple[int, int]]]:
     return table, rejected
 
 
-CHANNELS = np.array([b""] + [bytes([i]) for i in range(1, 256)], dtype="S1")
+CHANNEL_NAMES = {code: chr(code) for code in range(33, 127)}
 
 
 def _layouts_24(values: np.ndarray, nbits: np.ndarray):  # type: ignore[no-untyped-def]

@@ -1,0 +1,335 @@
+"""Input formats, each turned into the same two tables: positions and static reports.
+
+Formats: raw NMEA (`nmea`), NOAA MarineCadastre CSV/Parquet (`marinecadastre`), Danish Maritime
+Authority CSV (`dma`), any CSV/Parquet with a column mapping (`table`), and GeoParquet (`geoparquet`,
+point geometry). `sniff` picks one from the content (`--format auto`). Compressed input (gzip, zstd,
+zip) is opened transparently by `interdict.ais.stream.open_input`.
+
+Normalised positions: mmsi, ts (UTC), lat, lon, sog, cog, heading, nav_status, msg_type, channel,
+station, source_row. Static reports: mmsi, ts, imo, name, callsign, ship_type, length, width,
+to_bow, to_stern, to_port, to_starboard, draught, destination, msg_type, source_row.
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterator
+
+import polars as pl
+import pyarrow.parquet as pq
+
+from interdict.ais.decode import Decoded
+from interdict.ais.stream import decode_stream, open_input
+from interdict.errors import ValidationError
+
+FORMATS = ("auto", "nmea", "marinecadastre", "dma", "table", "geoparquet")
+POSITION_TYPES = [1, 2, 3, 18, 19, 27]
+POSITIONS_SCHEMA = {
+    "mmsi": pl.Int64, "ts": pl.Datetime("us", "UTC"), "lat": pl.Float64, "lon": pl.Float64, "sog": pl.Float64,
+    "cog": pl.Float64, "heading": pl.Int64, "nav_status": pl.Int64, "msg_type": pl.Int64, "channel": pl.String,
+    "station": pl.String, "second": pl.Int64, "source_row": pl.Int64,
+}
+STATIC_SCHEMA = {
+    "mmsi": pl.Int64, "ts": pl.Datetime("us", "UTC"), "imo": pl.Int64, "name": pl.String, "callsign": pl.String,
+    "ship_type": pl.Int64, "length": pl.Float64, "width": pl.Float64, "to_bow": pl.Int64, "to_stern": pl.Int64,
+    "to_port": pl.Int64, "to_starboard": pl.Int64, "draught": pl.Float64, "destination": pl.String,
+    "msg_type": pl.Int64, "source_row": pl.Int64,
+}
+MARINECADASTRE = {"MMSI", "BaseDateTime", "LAT", "LON", "SOG", "COG", "Heading", "VesselName", "IMO", "CallSign", "VesselType"}
+DMA = {"# Timestamp", "MMSI", "Latitude", "Longitude", "SOG", "COG", "Heading"}
+DMA_STATUS = {
+    "Under way using engine": 0, "At anchor": 1, "Not under command": 2, "Restricted manoeuverability": 3,
+    "Restricted maneuverability": 3, "Constrained by her draught": 4, "Moored": 5, "Aground": 6,
+    "Engaged in fishing": 7, "Under way sailing": 8, "Reserved for future amendment [HSC]": 9,
+    "Reserved for future amendment [WIG]": 10, "Power-driven vessel towing astern": 11,
+    "Power-driven vessel pushing ahead or towing alongside": 12, "Reserved for future use": 13,
+    "AIS-SART": 14, "Unknown value": 15, "Unknown": 15,
+}
+TIME_FORMATS = ["%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%d %H:%M:%S%.f", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S",
+                "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"]
+DAYFIRST_FORMATS = ["%d/%m/%Y %H:%M:%S", "%d/%m/%Y %H:%M", "%d-%m-%Y %H:%M:%S", "%d-%m-%Y %H:%M"]
+MONTHFIRST_FORMATS = ["%m/%d/%Y %H:%M:%S", "%m/%d/%Y %H:%M"]
+
+
+@dataclass
+class Batch:
+    """One piece of an input, normalised. `rejected` rows carry `source_row`, `reason`, `raw`."""
+
+    positions: pl.DataFrame
+    static: pl.DataFrame
+    rejected: pl.DataFrame
+    input_records: int                 # sentences (NMEA) or rows (tables) read
+    skipped: dict[str, int] = field(default_factory=dict)
+    other_messages: int = 0            # decoded messages that are neither positions nor static reports
+
+
+def empty(schema: dict) -> pl.DataFrame:
+    return pl.DataFrame(schema=schema)
+
+
+def conform(frame: pl.DataFrame, schema: dict) -> pl.DataFrame:
+    if "second" in schema and "second" not in frame.columns and "ts" in frame.columns:
+        frame = frame.with_columns(pl.col("ts").dt.second().cast(pl.Int64).alias("second"))  # tables: the time's second
+    return frame.select(
+        [(pl.col(name) if name in frame.columns else pl.lit(None)).cast(dtype).alias(name) for name, dtype in schema.items()]
+    )
+
+
+def rejected_frame(rows: list[int] | pl.Series, reasons: list[str] | pl.Series, raw: list[str] | pl.Series) -> pl.DataFrame:
+    return pl.DataFrame({"source_row": pl.Series(rows, dtype=pl.Int64), "reason": pl.Series(reasons, dtype=pl.String),
+                         "raw": pl.Series(raw, dtype=pl.String)})
+
+
+def sniff(path: Path) -> str:
+    with open_input(path) as stream:
+        head = stream.read(65536)
+    if head.startswith(b"PAR1"):
+        meta = pq.read_metadata(path).metadata or {}
+        return "geoparquet" if b"geo" in meta else _sniff_columns(set(pq.read_schema(path).names), path)
+    text = head.decode("utf-8", "replace").lstrip("\ufeff")
+    lines = [line for line in text.splitlines()[:50] if line.strip()]
+    if not lines:
+        raise ValidationError("empty input", where=str(path))
+    sentence_like = sum(line.lstrip().startswith(("!", "\\", "$")) for line in lines)
+    if sentence_like >= max(1, len(lines) // 2):
+        return "nmea"
+    header = {h.strip().strip('"') for h in lines[0].split(",")}
+    return _sniff_columns(header, path)
+
+
+def _sniff_columns(columns: set[str], path: Path) -> str:
+    if MARINECADASTRE <= columns:
+        return "marinecadastre"
+    if DMA <= columns:
+        return "dma"
+    return "table"
+
+
+# -- NMEA ----------------------------------------------------------------------------------
+def nmea_batches(path: Path, *, assume_time: float | None, chunk_bytes: int) -> Iterator[Batch]:
+    with open_input(path) as stream:
+        for decoded in decode_stream(stream, assume_time=assume_time, require_time=True, chunk_bytes=chunk_bytes):
+            yield from_decoded(decoded, assumed=assume_time is not None)
+
+
+def from_decoded(decoded: Decoded, *, assumed: bool = False) -> Batch:
+    messages = decoded.messages
+    rejected = decoded.rejected.rename({"line": "source_row"})
+    if messages.height == 0:
+        return Batch(empty(POSITIONS_SCHEMA), empty(STATIC_SCHEMA), rejected, decoded.sentences, decoded.skipped)
+    messages = messages.with_columns(pl.from_epoch((pl.col("ts") * 1e6).cast(pl.Int64), time_unit="us")
+                                     .dt.replace_time_zone("UTC").alias("ts"))
+    for name in ("station", "shipname", "callsign", "imo", "destination", "draught", "ship_type", "name"):
+        if name not in messages.columns:
+            messages = messages.with_columns(pl.lit(None).alias(name))
+    is_position = pl.col("msg_type").is_in(POSITION_TYPES)
+    positions = messages.filter(is_position).select(
+        "mmsi", "ts", "lat", "lon", pl.col("speed").alias("sog"), pl.col("course").alias("cog"),
+        "heading", pl.col("status").alias("nav_status"), "msg_type", "channel", "station",
+        pl.col("second").alias("second") if "second" in messages.columns else pl.lit(None).alias("second"),
+        pl.col("line").alias("source_row"),
+    )
+    if assumed:
+        from interdict.ais.quality import FLAGS
+
+        positions = positions.with_columns(pl.lit(FLAGS["time_assumed"], pl.UInt32).alias("flags"))
+    static = messages.filter(pl.col("msg_type").is_in([5, 19, 24])).select(
+        "mmsi", "ts", pl.when(pl.col("imo") > 0).then(pl.col("imo")).alias("imo"),
+        pl.col("shipname").alias("name"), "callsign", "ship_type",
+        (pl.col("to_bow") + pl.col("to_stern")).cast(pl.Float64).alias("length"),
+        (pl.col("to_port") + pl.col("to_starboard")).cast(pl.Float64).alias("width"),
+        "to_bow", "to_stern", "to_port", "to_starboard", "draught", "destination", "msg_type",
+        pl.col("line").alias("source_row"),
+    ).with_columns(pl.col("name", "callsign", "destination").replace("", None))
+    other = messages.height - positions.height - static.height
+    return Batch(conform(positions, POSITIONS_SCHEMA | ({"flags": pl.UInt32} if assumed else {})),
+                 conform(static, STATIC_SCHEMA), rejected, decoded.sentences, decoded.skipped, other)
+
+
+# -- tables --------------------------------------------------------------------------------
+def read_table(path: Path) -> pl.DataFrame:
+    with open_input(path) as stream:
+        data = stream.read()
+    if data.startswith(b"PAR1"):
+        return pl.read_parquet(io.BytesIO(data))
+    try:
+        return pl.read_csv(io.BytesIO(data.removeprefix(b"\xef\xbb\xbf")), infer_schema=False, truncate_ragged_lines=True)
+    except pl.exceptions.PolarsError as exc:
+        raise ValidationError(f"not a readable CSV: {exc}", where=str(path)) from None
+
+
+def parse_time(column: pl.Expr, sample: pl.Series, *, dayfirst: bool, where: str) -> pl.Expr:
+    """A UTC datetime expression for string times, with the format chosen from a sample."""
+    formats = (DAYFIRST_FORMATS if dayfirst else MONTHFIRST_FORMATS) + TIME_FORMATS
+    values = sample.drop_nulls().head(200).str.strip_chars().str.replace(r"(Z|[+-]00:?00)$", "")
+    for fmt in formats:
+        parsed = values.str.to_datetime(fmt, strict=False)
+        if values.len() and parsed.null_count() == 0:
+            return column.str.strip_chars().str.replace(r"(Z|[+-]00:?00)$", "").str.to_datetime(fmt, strict=False).dt.replace_time_zone("UTC")
+    raise ValidationError(f"cannot read the times (e.g. {values.head(1).to_list()}); try --dayfirst or ISO 8601", where=where)
+
+
+def _times(frame: pl.DataFrame, name: str, dayfirst: bool, where: str) -> pl.Expr:
+    if frame.schema[name].is_temporal():
+        col = pl.col(name).cast(pl.Datetime("us"))
+        return col.dt.replace_time_zone("UTC") if frame.schema[name].time_zone is None else col.dt.convert_time_zone("UTC")
+    return parse_time(pl.col(name).cast(pl.String), frame[name].cast(pl.String), dayfirst=dayfirst, where=where)
+
+
+def _number(name: str, dtype=pl.Float64) -> pl.Expr:  # type: ignore[no-untyped-def]
+    return pl.col(name).cast(pl.String).str.strip_chars().cast(dtype, strict=False)
+
+
+def _rejected_unparseable(frame: pl.DataFrame, required: list[str], where_row: pl.Expr) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Split rows whose required values did not parse: (good, rejected with reasons)."""
+    reason = pl.lit(None, pl.String)
+    for name in reversed(required):
+        reason = pl.when(pl.col(name).is_null()).then(pl.lit(f"{name} missing or unreadable")).otherwise(reason)
+    marked = frame.with_columns(reason.alias("reason"))
+    bad = marked.filter(pl.col("reason").is_not_null())
+    return marked.filter(pl.col("reason").is_null()).drop("reason"), bad
+
+
+def table_batch(path: Path, fmt: str, *, mapping: dict[str, str] | None, dayfirst: bool) -> Batch:
+    frame = read_table(path)
+    where = str(path)
+    raw_rows = frame.with_row_index("source_row").select(
+        "source_row", pl.concat_str(pl.all().exclude("source_row").cast(pl.String).fill_null(""), separator=",").alias("raw"))
+    if fmt == "marinecadastre":
+        positions, static = _marinecadastre(frame, where)
+    elif fmt == "dma":
+        positions, static = _dma(frame, where, dayfirst=True)
+    elif fmt == "geoparquet":
+        positions, static = _geoparquet(path, frame, mapping or {}, where, dayfirst)
+    else:
+        positions, static = _mapped(frame, mapping, where, dayfirst)
+    positions, bad = _rejected_unparseable(positions, ["mmsi", "ts", "lat", "lon"], pl.col("source_row"))
+    rejected = bad.select(pl.col("source_row").cast(pl.Int64), "reason").join(raw_rows.with_columns(pl.col("source_row").cast(pl.Int64)), on="source_row", how="left")
+    return Batch(conform(positions, POSITIONS_SCHEMA), conform(static, STATIC_SCHEMA), rejected, frame.height)
+
+
+def _static_changes(frame: pl.DataFrame) -> pl.DataFrame:
+    """Static reports from a table that repeats identity on every row: one per change."""
+    identity = ["name", "imo", "callsign", "ship_type", "length", "width", "draught"]
+    has_identity = pl.any_horizontal([pl.col(c).is_not_null() for c in identity])
+    ordered = frame.filter(has_identity & pl.col("mmsi").is_not_null() & pl.col("ts").is_not_null()).sort("mmsi", "ts")
+    changed = pl.any_horizontal([pl.col(c).ne_missing(pl.col(c).shift(1).over("mmsi")) for c in identity])
+    first = pl.col("ts") == pl.col("ts").min().over("mmsi")
+    return ordered.filter(changed | first).unique(subset=["mmsi", *identity], keep="first", maintain_order=True)
+
+
+def _marinecadastre(frame: pl.DataFrame, where: str) -> tuple[pl.DataFrame, pl.DataFrame]:
+    frame = frame.with_row_index("source_row").with_columns(
+        _number("MMSI", pl.Int64).alias("mmsi"),
+        _times(frame, "BaseDateTime", False, where).alias("ts"),
+        _number("LAT").alias("lat"), _number("LON").alias("lon"), _number("SOG").alias("sog"),
+        _number("COG").alias("cog"), _number("Heading", pl.Int64).alias("heading"),
+        _number("Status", pl.Int64).alias("nav_status") if "Status" in frame.columns else pl.lit(None).alias("nav_status"),
+        # MarineCadastre keeps the transceiver class, not the message type: class A reports as 1, B as 18
+        pl.when(pl.col("TransceiverClass") == "B").then(18).otherwise(1).alias("msg_type")
+        if "TransceiverClass" in frame.columns else pl.lit(1).alias("msg_type"),
+        pl.col("VesselName").cast(pl.String).str.strip_chars().replace("", None).alias("name"),
+        pl.col("IMO").cast(pl.String).str.extract(r"(\d{7})").cast(pl.Int64, strict=False).alias("imo"),
+        pl.col("CallSign").cast(pl.String).str.strip_chars().replace("", None).alias("callsign"),
+        _number("VesselType", pl.Int64).alias("ship_type"),
+        _number("Length").alias("length") if "Length" in frame.columns else pl.lit(None).alias("length"),
+        _number("Width").alias("width") if "Width" in frame.columns else pl.lit(None).alias("width"),
+        _number("Draft").alias("draught") if "Draft" in frame.columns else pl.lit(None).alias("draught"),
+    )
+    static = _static_changes(frame).with_columns(pl.lit(5).alias("msg_type"))
+    return frame, static
+
+
+def _dma(frame: pl.DataFrame, where: str, dayfirst: bool) -> tuple[pl.DataFrame, pl.DataFrame]:
+    status = pl.col("Navigational status").replace_strict(DMA_STATUS, default=None, return_dtype=pl.Int64) \
+        if "Navigational status" in frame.columns else pl.lit(None)
+    frame = frame.with_row_index("source_row").with_columns(
+        _number("MMSI", pl.Int64).alias("mmsi"),
+        _times(frame, "# Timestamp", dayfirst, where).alias("ts"),
+        _number("Latitude").alias("lat"), _number("Longitude").alias("lon"), _number("SOG").alias("sog"),
+        _number("COG").alias("cog"), _number("Heading", pl.Int64).alias("heading"), status.alias("nav_status"),
+        pl.when(pl.col("Type of mobile") == "Class B").then(18).otherwise(1).alias("msg_type")
+        if "Type of mobile" in frame.columns else pl.lit(1).alias("msg_type"),
+        (pl.col("Name") if "Name" in frame.columns else pl.lit(None)).cast(pl.String).str.strip_chars().replace("", None).alias("name"),
+        (_number("IMO", pl.Int64) if "IMO" in frame.columns else pl.lit(None)).alias("imo"),
+        (pl.col("Callsign") if "Callsign" in frame.columns else pl.lit(None)).cast(pl.String).replace("", None).alias("callsign"),
+        (_number("Length") if "Length" in frame.columns else pl.lit(None)).alias("length"),
+        (_number("Width") if "Width" in frame.columns else pl.lit(None)).alias("width"),
+        (_number("Draught") if "Draught" in frame.columns else pl.lit(None)).alias("draught"),
+        (pl.col("Destination") if "Destination" in frame.columns else pl.lit(None)).cast(pl.String).replace("", None).alias("destination"),
+        pl.lit(None).alias("ship_type"),
+    )
+    static = _static_changes(frame).with_columns(pl.lit(5).alias("msg_type"))
+    return frame, static
+
+
+TARGETS = ("mmsi", "ts", "lat", "lon", "sog", "cog", "heading", "nav_status", "name", "imo", "callsign", "ship_type")
+
+
+def parse_mapping(pairs: list[str] | None) -> dict[str, str]:
+    mapping: dict[str, str] = {}
+    for pair in pairs or []:
+        for item in pair.split(","):
+            if not item.strip():
+                continue
+            target, sep, source = item.partition("=")
+            target = target.strip()
+            if not sep or target not in TARGETS or not source.strip():
+                raise ValidationError(f"column mapping {item!r} must be FIELD=COLUMN with FIELD one of {', '.join(TARGETS)}",
+                                      where="--map")
+            mapping[target] = source.strip()
+    return mapping
+
+
+def _mapped(frame: pl.DataFrame, mapping: dict[str, str] | None, where: str, dayfirst: bool) -> tuple[pl.DataFrame, pl.DataFrame]:
+    if not mapping:
+        raise ValidationError(f"unknown columns {', '.join(frame.columns[:12])}: give --map mmsi=COL,ts=COL,lat=COL,lon=COL",
+                              where=where)
+    missing = [t for t in ("mmsi", "ts", "lat", "lon") if t not in mapping]
+    if missing:
+        raise ValidationError(f"--map must name columns for {', '.join(missing)}", where=where)
+    absent = [c for c in mapping.values() if c not in frame.columns]
+    if absent:
+        raise ValidationError(f"no column(s) {', '.join(absent)} (columns: {', '.join(frame.columns[:20])})", where=where)
+    exprs = [pl.col("source_row")]
+    for target, source in mapping.items():
+        if target == "ts":
+            exprs.append(_times(frame, source, dayfirst, where).alias("ts"))
+        elif target in ("name", "callsign"):
+            exprs.append(pl.col(source).cast(pl.String).str.strip_chars().replace("", None).alias(target))
+        else:
+            dtype = pl.Float64 if target in ("lat", "lon", "sog", "cog") else pl.Int64
+            exprs.append(_number(source, dtype).alias(target))
+    positions = frame.with_row_index("source_row").select(exprs).with_columns(pl.lit(1).alias("msg_type"))
+    identity = [c for c in ("name", "imo", "callsign", "ship_type") if c in positions.columns]
+    static = _static_changes(conform(positions, {**POSITIONS_SCHEMA, **{c: STATIC_SCHEMA[c] for c in identity}})
+                             .with_columns([pl.lit(None).alias(c) for c in ("length", "width", "draught")])
+                             ) if identity else empty(STATIC_SCHEMA)
+    return positions, static
+
+
+def _geoparquet(path: Path, frame: pl.DataFrame, mapping: dict[str, str], where: str, dayfirst: bool) -> tuple[pl.DataFrame, pl.DataFrame]:
+    import json
+
+    import shapely
+
+    meta = json.loads((pq.read_metadata(path).metadata or {})[b"geo"])
+    column = meta.get("primary_column", "geometry")
+    if column not in frame.columns:
+        raise ValidationError(f"GeoParquet geometry column {column!r} not found", where=where)
+    geometries = shapely.from_wkb(frame[column].to_numpy())
+    if not all(shapely.get_type_id(geometries) == 0):
+        raise ValidationError("GeoParquet geometries must be points", where=where)
+    frame = frame.drop(column).with_columns(pl.Series("lon", shapely.get_x(geometries)), pl.Series("lat", shapely.get_y(geometries)))
+    guess = {"mmsi": ("mmsi", "MMSI"), "ts": ("ts", "timestamp", "BaseDateTime", "time", "t")}
+    full = dict(mapping)
+    for target, names in guess.items():
+        if target not in full:
+            found = next((n for n in names if n in frame.columns), None)
+            if found:
+                full[target] = found
+    full.setdefault("lat", "lat")
+    full.setdefault("lon", "lon")
+    return _mapped(frame, full, where, dayfirst)

@@ -1,0 +1,403 @@
+"""The AIS track store: positions and static reports as Parquet, one directory per ingested
+input (a batch), and a manifest of batches in the database.
+
+Layout under the workspace (schema: docs/track-store.md):
+
+    parquet/ais/batches/<sha256>/positions/date=YYYY-MM-DD/part-N.parquet
+    parquet/ais/batches/<sha256>/static/part-N.parquet
+    parquet/ais/batches/<sha256>/rejected.parquet        (quarantine: source_row, reason, raw)
+
+A batch is written into a staging directory and renamed into place in one step, then recorded
+in the `ais_batches` table. Readers use only recorded batches, so a crash or kill mid-ingest
+leaves the store exactly as before, and the next run (same content, same batch id) completes it.
+Re-ingesting the same content adds nothing. Every batch carries its originating agency, source,
+grade and markings; every read goes through `interdict.access.visible_filter` on the manifest.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Callable, Iterator
+
+import polars as pl
+from sqlalchemy import Engine, func, select
+
+from interdict.access import Viewer, visible_filter
+from interdict.ais import formats
+from interdict.ais.quality import DEFAULT_MAX_SPEED_KN, FLAG_NAMES, check_positions, flag_implied_speed
+from interdict.errors import NotFound, ValidationError
+from interdict.markings import Grade, Marking
+from interdict.tables import ais_batches, ais_identities, ais_tracks, sources
+from interdict.util import utcnow
+
+# The same report heard by several receivers (or in several files): same MMSI, position, motion
+# and AIS time-stamp second, received within DUPLICATE_WINDOW of each other.
+REPORT_KEY = ["mmsi", "lat", "lon", "sog", "cog", "heading", "second"]
+DUPLICATE_WINDOW_US = 60 * 1_000_000
+
+
+def drop_duplicates(frame):  # type: ignore[no-untyped-def]
+    """Collapse repeated copies of one report (works on DataFrames and LazyFrames alike)."""
+    ordered = frame.with_row_index("_order").sort([*REPORT_KEY, "ts"], nulls_last=True)
+    same = pl.all_horizontal([pl.col(c).eq_missing(pl.col(c).shift(1)) for c in REPORT_KEY])
+    close = (pl.col("ts") - pl.col("ts").shift(1)).dt.total_microseconds() <= DUPLICATE_WINDOW_US
+    return ordered.filter(~(same & close).fill_null(False)).sort("_order").drop("_order")
+IDENTITY = ["name", "imo", "callsign", "ship_type", "length", "width", "destination"]
+
+
+@dataclass
+class IngestOptions:
+    agency: str
+    marking: Marking
+    grade: Grade
+    source_id: str | None = None
+    format: str = "auto"
+    assume_time: datetime | None = None
+    mapping: dict[str, str] = field(default_factory=dict)
+    dayfirst: bool = False
+    max_speed_kn: float = DEFAULT_MAX_SPEED_KN
+    chunk_bytes: int = field(default_factory=lambda: int(os.environ.get("INTERDICT_AIS_CHUNK_BYTES", 4 * 1024 * 1024)))
+
+
+@dataclass
+class IngestResult:
+    path: str
+    batch: str
+    format: str
+    status: str                       # "ingested" or "unchanged"
+    input_records: int = 0
+    messages: int = 0
+    positions: int = 0
+    static_reports: int = 0
+    other_messages: int = 0
+    duplicates: int = 0
+    rejected: int = 0
+    rejected_by_reason: dict[str, int] = field(default_factory=dict)
+    skipped: dict[str, int] = field(default_factory=dict)
+    flags: dict[str, int] = field(default_factory=dict)
+    vessels: int = 0
+
+    def to_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+def file_digest(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+class TrackStore:
+    def __init__(self, engine: Engine, root: Path) -> None:
+        self.engine = engine
+        self.root = root / "ais"
+        self.batches_dir = self.root / "batches"
+        self.staging_dir = self.root / ".staging"
+
+    # -- ingest ---------------------------------------------------------------------------
+    def ingest(self, path: str | Path, options: IngestOptions,
+               progress: Callable[[int], None] | None = None) -> IngestResult:
+        path = Path(path)
+        if not path.is_file():
+            raise ValidationError("no such file", where=str(path))
+        batch_id = file_digest(path)
+        with self.engine.connect() as conn:
+            known = conn.execute(select(ais_batches.c.id).where(ais_batches.c.id == batch_id)).first()
+            if options.source_id and conn.execute(select(sources.c.id).where(sources.c.id == options.source_id)).first() is None:
+                raise ValidationError(f"unknown source {options.source_id!r}", where="--source")
+        fmt = formats.sniff(path) if options.format == "auto" else options.format
+        if fmt not in formats.FORMATS[1:]:
+            raise ValidationError(f"unknown format {fmt!r} (one of {', '.join(formats.FORMATS)})", where="--format")
+        if known:
+            return IngestResult(path=str(path), batch=batch_id, format=fmt, status="unchanged")
+        staging = self.staging_dir / f"{batch_id}-{uuid.uuid4().hex[:8]}"
+        (staging / "positions").mkdir(parents=True)
+        (staging / "static").mkdir()
+        try:
+            result, tracks, identities, span = self._write_staging(path, fmt, batch_id, options, staging, progress)
+            self._commit(staging, batch_id, options, result, tracks, identities, span, path, fmt)
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
+        return result
+
+    def _batches(self, path: Path, fmt: str, options: IngestOptions) -> Iterator[formats.Batch]:
+        if fmt == "nmea":
+            assume = options.assume_time.timestamp() if options.assume_time else None
+            yield from formats.nmea_batches(path, assume_time=assume, chunk_bytes=options.chunk_bytes)
+        else:
+            yield formats.table_batch(path, fmt, mapping=options.mapping, dayfirst=options.dayfirst)
+
+    def _write_staging(self, path: Path, fmt: str, batch_id: str, options: IngestOptions, staging: Path,
+                       progress: Callable[[int], None] | None):  # type: ignore[no-untyped-def]
+        result = IngestResult(path=str(path), batch=batch_id, format=fmt, status="ingested")
+        rejected_parts: list[pl.DataFrame] = []
+        static_parts: list[pl.DataFrame] = []
+        track_parts: list[pl.DataFrame] = []
+        seen_keys: pl.DataFrame | None = None
+        last_fix: pl.DataFrame | None = None
+        part = 0
+        pause = os.environ.get("INTERDICT_TEST_PAUSE_AFTER_CHUNK")  # tests kill an ingest mid-way
+        for batch in self._batches(path, fmt, options):
+            result.input_records += batch.input_records
+            result.other_messages += batch.other_messages
+            for k, v in batch.skipped.items():
+                result.skipped[k] = result.skipped.get(k, 0) + v
+            kept, bad = check_positions(batch.positions, max_speed_kn=options.max_speed_kn)
+            if last_fix is not None and kept.height:  # implied speed across chunk boundaries
+                joined = pl.concat([last_fix.with_columns(pl.lit(True).alias("_prev")),
+                                    kept.with_columns(pl.lit(False).alias("_prev"))], how="diagonal_relaxed")
+                kept = flag_implied_speed(joined, options.max_speed_kn).filter(~pl.col("_prev")).drop("_prev")
+            before = kept.height
+            kept = drop_duplicates(kept)
+            if seen_keys is not None and kept.height:  # copies of reports from the previous chunk
+                kept = kept.join(seen_keys, on=[*REPORT_KEY, "ts"], how="anti", nulls_equal=True)
+            result.duplicates += before - kept.height
+            if kept.height:
+                seen_keys = kept.select(*REPORT_KEY, "ts").tail(200_000)
+                last = kept.sort("ts").group_by("mmsi").last().select("mmsi", "ts", "lat", "lon", "flags")
+                last_fix = last if last_fix is None else pl.concat([last_fix, last]).sort("ts").group_by("mmsi").last()
+                kept = kept.with_columns(pl.col("ts").dt.date().alias("date"))
+                for (day,), group in kept.group_by("date"):
+                    folder = staging / "positions" / f"date={day}"
+                    folder.mkdir(exist_ok=True)
+                    group.drop("date").write_parquet(folder / f"part-{part}.parquet", statistics=True)
+                track_parts.append(_track_summary(kept))
+                result.positions += kept.height
+            if batch.static.height:
+                batch.static.write_parquet(staging / "static" / f"part-{part}.parquet")
+                static_parts.append(batch.static)
+                result.static_reports += batch.static.height
+            rejected = pl.concat([
+                batch.rejected.select("source_row", "reason", "raw"),
+                bad.select("source_row", pl.col("reason"), pl.lit(None, pl.String).alias("raw")),
+            ])
+            if rejected.height:
+                rejected_parts.append(rejected)
+            part += 1
+            if progress:
+                progress(batch.input_records)
+            if pause and part >= int(pause):
+                import time
+
+                time.sleep(3600)
+        rejected_all = pl.concat(rejected_parts) if rejected_parts else formats.rejected_frame([], [], [])
+        rejected_all.write_parquet(staging / "rejected.parquet")
+        result.rejected = rejected_all.height
+        result.rejected_by_reason = dict(sorted(rejected_all["reason"].value_counts().iter_rows())) if rejected_all.height else {}
+        if fmt == "nmea":  # decoded messages; sentences that did not decode are counted in `rejected`
+            result.messages = result.positions + result.duplicates + result.static_reports + result.other_messages + \
+                sum(v for k, v in result.rejected_by_reason.items() if k in _POSITION_REASONS)
+        else:  # rows: each is a position, a duplicate or rejected (static reports are derived from them)
+            result.messages = result.input_records
+        tracks = _combine_tracks(track_parts)
+        result.vessels = tracks.height
+        if tracks.height:
+            result.flags = _flag_counts(staging)
+        identities = _identities(pl.concat(static_parts, how="diagonal_relaxed")) if static_parts else None
+        span = (tracks["first_ts"].min(), tracks["last_ts"].max()) if tracks.height else (None, None)
+        return result, tracks, identities, span
+
+    def _commit(self, staging: Path, batch_id: str, options: IngestOptions, result: IngestResult,
+                tracks: pl.DataFrame, identities: pl.DataFrame | None, span, path: Path, fmt: str) -> None:  # type: ignore[no-untyped-def]
+        target = self.batches_dir / batch_id
+        self.batches_dir.mkdir(parents=True, exist_ok=True)
+        if target.exists():  # left by a run that died after the rename, before the manifest
+            shutil.rmtree(target)
+        os.replace(staging, target)
+        try:
+            with self.engine.begin() as conn:
+                conn.execute(ais_batches.insert().values(
+                    id=batch_id, agency=options.agency, **options.marking.columns(), source_id=options.source_id,
+                    reliability=options.grade.reliability, credibility=options.grade.credibility, path=str(path),
+                    format=fmt, ingested_at=utcnow(), version=1, input_records=result.input_records,
+                    positions=result.positions, static_reports=result.static_reports,
+                    other_messages=result.other_messages, rejected=result.rejected, duplicates=result.duplicates,
+                    counts=json.dumps({"rejected_by_reason": result.rejected_by_reason, "skipped": result.skipped,
+                                       "flags": result.flags}),
+                    time_start=span[0], time_end=span[1],
+                ))
+                if tracks.height:
+                    conn.execute(ais_tracks.insert(), tracks.with_columns(pl.lit(batch_id).alias("batch_id")).to_dicts())
+                if identities is not None and identities.height:
+                    conn.execute(ais_identities.insert(), identities.with_columns(pl.lit(batch_id).alias("batch_id")).to_dicts())
+        except Exception:
+            shutil.rmtree(target, ignore_errors=True)
+            raise
+
+    def cleanup_staging(self) -> None:
+        shutil.rmtree(self.staging_dir, ignore_errors=True)
+
+    # -- reads (always as a viewer) -------------------------------------------------------
+    def visible_batches(self, viewer: Viewer) -> list[str]:
+        with self.engine.connect() as conn:
+            return list(conn.execute(
+                select(ais_batches.c.id).where(visible_filter(ais_batches, viewer), ais_batches.c.retracted_at.is_(None))
+                .order_by(ais_batches.c.ingested_at)
+            ).scalars())
+
+    def positions(self, viewer: Viewer, *, mmsi: int | None = None, start: datetime | None = None,
+                  end: datetime | None = None) -> pl.LazyFrame:
+        """Positions the viewer may see, duplicates across inputs collapsed."""
+        files = [str(p) for b in self.visible_batches(viewer) for p in (self.batches_dir / b / "positions").glob("date=*/*.parquet")]
+        if not files:
+            return formats.empty(formats.POSITIONS_SCHEMA | {"flags": pl.UInt32}).lazy()
+        frame = pl.scan_parquet(files, hive_partitioning=False, missing_columns="insert")
+        if mmsi is not None:
+            frame = frame.filter(pl.col("mmsi") == mmsi)
+        if start is not None:
+            frame = frame.filter(pl.col("ts") >= start)
+        if end is not None:
+            frame = frame.filter(pl.col("ts") <= end)
+        return drop_duplicates(frame)
+
+    def static_reports(self, viewer: Viewer) -> pl.LazyFrame:
+        files = [str(p) for b in self.visible_batches(viewer) for p in (self.batches_dir / b / "static").glob("*.parquet")]
+        if not files:
+            return formats.empty(formats.STATIC_SCHEMA).lazy()
+        return pl.scan_parquet(files)
+
+    def rejected(self, viewer: Viewer) -> pl.DataFrame:
+        files = [str(self.batches_dir / b / "rejected.parquet") for b in self.visible_batches(viewer)]
+        return pl.read_parquet(files) if files else formats.rejected_frame([], [], [])
+
+    def stats(self, viewer: Viewer) -> dict[str, Any]:
+        positions = self.positions(viewer).select(
+            pl.len().alias("rows"), pl.col("mmsi").n_unique().alias("vessels"),
+            pl.col("ts").min().alias("start"), pl.col("ts").max().alias("end"),
+            pl.col("lat").min().alias("lat_min"), pl.col("lat").max().alias("lat_max"),
+            pl.col("lon").min().alias("lon_min"), pl.col("lon").max().alias("lon_max"),
+        ).collect().row(0, named=True)
+        with self.engine.connect() as conn:
+            visible = (visible_filter(ais_batches, viewer), ais_batches.c.retracted_at.is_(None))
+            batches = conn.execute(select(func.count(), func.sum(ais_batches.c.static_reports),
+                                          func.sum(ais_batches.c.rejected)).where(*visible)).one()
+        return {
+            "batches": batches[0],
+            "positions": positions["rows"],
+            "static_reports": int(batches[1] or 0),
+            "rejected": int(batches[2] or 0),
+            "vessels": positions["vessels"],
+            "time_span": [_iso(positions["start"]), _iso(positions["end"])],
+            "bbox": None if positions["rows"] == 0 else
+            [positions["lon_min"], positions["lat_min"], positions["lon_max"], positions["lat_max"]],
+        }
+
+    def vessels(self, viewer: Viewer, query: str = "", *, limit: int = 100) -> list[dict[str, Any]]:
+        """Vessels with their latest identity and position count, searchable by name, MMSI, IMO
+        or call sign, from the batches the viewer may see."""
+        text = query.strip().lower()
+        with self.engine.connect() as conn:
+            visible = (visible_filter(ais_batches, viewer), ais_batches.c.retracted_at.is_(None))
+            tracks = conn.execute(
+                select(ais_tracks.c.mmsi, func.sum(ais_tracks.c.positions), func.min(ais_tracks.c.first_ts),
+                       func.max(ais_tracks.c.last_ts))
+                .join(ais_batches, ais_batches.c.id == ais_tracks.c.batch_id).where(*visible)
+                .group_by(ais_tracks.c.mmsi)
+            ).all()
+            ids = conn.execute(
+                select(ais_identities).join(ais_batches, ais_batches.c.id == ais_identities.c.batch_id)
+                .where(*visible).order_by(ais_identities.c.mmsi, ais_identities.c.last_ts)
+            ).all()
+        latest: dict[int, Any] = {}
+        for row in ids:
+            latest[row.mmsi] = row
+        out = []
+        for mmsi, count, first, last in tracks:
+            identity = latest.get(mmsi)
+            item = {"mmsi": mmsi, "positions": int(count), "first_seen": _iso(first), "last_seen": _iso(last),
+                    **{k: getattr(identity, k) if identity else None for k in ("name", "imo", "callsign", "ship_type")},
+                    "flag": _flag(mmsi)}
+            haystack = " ".join(str(v).lower() for v in (mmsi, item["name"], item["imo"], item["callsign"]) if v)
+            if not text or text in haystack:
+                out.append(item)
+        out.sort(key=lambda v: (-v["positions"], v["mmsi"]))
+        return out[:limit]
+
+    def vessel(self, viewer: Viewer, mmsi: int) -> dict[str, Any]:
+        found = [v for v in self.vessels(viewer, str(mmsi), limit=100_000) if v["mmsi"] == mmsi]
+        if not found:
+            raise NotFound(f"no vessel with MMSI {mmsi}")
+        with self.engine.connect() as conn:
+            history = conn.execute(
+                select(ais_identities).join(ais_batches, ais_batches.c.id == ais_identities.c.batch_id)
+                .where(ais_identities.c.mmsi == mmsi, visible_filter(ais_batches, viewer), ais_batches.c.retracted_at.is_(None))
+                .order_by(ais_identities.c.first_ts)
+            ).all()
+        return {**found[0], "identity_history": [
+            {k: (_iso(getattr(r, k)) if k.endswith("_ts") else getattr(r, k))
+             for k in ("first_ts", "last_ts", "reports", *IDENTITY)} for r in history]}
+
+
+_POSITION_REASONS = {"no time", "time before 1990", "time in the future", "position not available",
+                     "position missing", "position out of range"}
+
+
+def _iso(value: datetime | None) -> str | None:
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=timezone.utc)
+    return value.isoformat()
+
+
+def _flag(mmsi: int) -> str | None:
+    from interdict.ais.quality import mid_of, mid_table
+
+    mid = mid_of(mmsi)
+    return mid_table().get(mid) if mid is not None else None
+
+
+def _track_summary(positions: pl.DataFrame) -> pl.DataFrame:
+    return positions.group_by("mmsi").agg(
+        pl.len().alias("positions"), pl.col("ts").min().alias("first_ts"), pl.col("ts").max().alias("last_ts"),
+        pl.col("lat").min().alias("lat_min"), pl.col("lat").max().alias("lat_max"),
+        pl.col("lon").min().alias("lon_min"), pl.col("lon").max().alias("lon_max"),
+        (pl.col("flags") > 0).sum().alias("flagged"),
+    )
+
+
+def _combine_tracks(parts: list[pl.DataFrame]) -> pl.DataFrame:
+    if not parts:
+        return pl.DataFrame()
+    return pl.concat(parts).group_by("mmsi").agg(
+        pl.col("positions").sum(), pl.col("first_ts").min(), pl.col("last_ts").max(),
+        pl.col("lat_min").min(), pl.col("lat_max").max(), pl.col("lon_min").min(), pl.col("lon_max").max(),
+        pl.col("flagged").sum(),
+    ).with_columns(pl.col("positions", "flagged").cast(pl.Int64)).sort("mmsi")
+
+
+def _identities(static: pl.DataFrame) -> pl.DataFrame:
+    """Identity history: consecutive static reports of one MMSI with the same identity, merged.
+
+    Type 24 part A (name) and part B (call sign, type, size) arrive separately; each is carried
+    forward to the other, so a history row is a whole identity."""
+    if static.height == 0:
+        return static
+    ordered = static.sort("mmsi", "ts").with_columns(
+        [pl.col(c).forward_fill().over("mmsi") for c in IDENTITY]
+    )
+    change = pl.any_horizontal([pl.col(c).ne_missing(pl.col(c).shift(1).over("mmsi")) for c in IDENTITY])
+    grouped = ordered.with_columns(change.fill_null(True).cum_sum().over("mmsi").alias("_run"))
+    return grouped.group_by("mmsi", "_run").agg(
+        pl.col("ts").min().alias("first_ts"), pl.col("ts").max().alias("last_ts"), pl.len().alias("reports"),
+        *[pl.col(c).last() for c in IDENTITY],
+    ).drop("_run").sort("mmsi", "first_ts").with_columns(pl.col("reports").cast(pl.Int64))
+
+
+def _flag_counts(staging: Path) -> dict[str, int]:
+    flags = pl.scan_parquet(str(staging / "positions" / "date=*" / "*.parquet"), hive_partitioning=False).select("flags").collect()["flags"]
+    counts = {}
+    for bit, name in FLAG_NAMES.items():
+        n = int(((flags & bit) > 0).sum())
+        if n:
+            counts[name] = n
+    return counts
