@@ -142,7 +142,7 @@ def from_decoded(decoded: Decoded, *, assumed: bool = False) -> Batch:
         (pl.col("to_port") + pl.col("to_starboard")).cast(pl.Float64).alias("width"),
         "to_bow", "to_stern", "to_port", "to_starboard", "draught", "destination", "msg_type",
         pl.col("line").alias("source_row"),
-    ).with_columns(pl.col("name", "callsign", "destination").replace("", None))
+    ).with_columns(pl.col("name", "callsign", "destination").cast(pl.String).replace("", None))
     other = messages.height - positions.height - static.height
     return Batch(conform(positions, POSITIONS_SCHEMA | ({"flags": pl.UInt32} if assumed else {})),
                  conform(static, STATIC_SCHEMA), rejected, decoded.sentences, decoded.skipped, other)
@@ -163,11 +163,12 @@ def read_table(path: Path) -> pl.DataFrame:
 def parse_time(column: pl.Expr, sample: pl.Series, *, dayfirst: bool, where: str) -> pl.Expr:
     """A UTC datetime expression for string times, with the format chosen from a sample."""
     formats = (DAYFIRST_FORMATS if dayfirst else MONTHFIRST_FORMATS) + TIME_FORMATS
-    values = sample.drop_nulls().head(200).str.strip_chars().str.replace(r"(Z|[+-]00:?00)$", "")
-    for fmt in formats:
-        parsed = values.str.to_datetime(fmt, strict=False)
-        if values.len() and parsed.null_count() == 0:
-            return column.str.strip_chars().str.replace(r"(Z|[+-]00:?00)$", "").str.to_datetime(fmt, strict=False).dt.replace_time_zone("UTC")
+    values = sample.drop_nulls().head(500).str.strip_chars().str.replace(r"(Z|[+-]00:?00)$", "")
+    # the format that reads most of the sample wins; rows it cannot read are rejected later
+    scores = [(values.len() - values.str.to_datetime(fmt, strict=False).null_count(), -i, fmt) for i, fmt in enumerate(formats)]
+    best, _, fmt = max(scores) if scores else (0, 0, None)
+    if values.len() and best * 2 >= values.len():
+        return column.str.strip_chars().str.replace(r"(Z|[+-]00:?00)$", "").str.to_datetime(fmt, strict=False).dt.replace_time_zone("UTC")
     raise ValidationError(f"cannot read the times (e.g. {values.head(1).to_list()}); try --dayfirst or ISO 8601", where=where)
 
 
@@ -195,8 +196,9 @@ def _rejected_unparseable(frame: pl.DataFrame, required: list[str], where_row: p
 def table_batch(path: Path, fmt: str, *, mapping: dict[str, str] | None, dayfirst: bool) -> Batch:
     frame = read_table(path)
     where = str(path)
+    text_columns = [name for name, dtype in frame.schema.items() if dtype != pl.Binary]
     raw_rows = frame.with_row_index("source_row").select(
-        "source_row", pl.concat_str(pl.all().exclude("source_row").cast(pl.String).fill_null(""), separator=",").alias("raw"))
+        "source_row", pl.concat_str([pl.col(c).cast(pl.String).fill_null("") for c in text_columns], separator=",").alias("raw"))
     if fmt == "marinecadastre":
         positions, static = _marinecadastre(frame, where)
     elif fmt == "dma":

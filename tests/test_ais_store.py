@@ -1,0 +1,294 @@
+"""AIS ingest and track store: every format on its real sample, full accounting, idempotence,
+atomicity under a kill, access control, bad input."""
+
+from __future__ import annotations
+
+import gzip
+import io
+import os
+import signal
+import subprocess
+import sys
+import time
+import zipfile
+from datetime import datetime, timezone
+from pathlib import Path
+
+import polars as pl
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import func, select
+
+from interdict.ais.decode import decode_bytes
+from interdict.ais.store import IngestOptions, TrackStore
+from interdict.errors import ValidationError
+from interdict.markings import TLP, Grade, Marking
+from interdict.tables import ais_batches
+
+ASSUMED = datetime(2012, 1, 27, 11, 47, tzinfo=timezone.utc)
+EVER_GIVEN_MAP = {"mmsi": "ID", "ts": "ais_pos_timestamp", "lat": "latitude", "lon": "longitude"}
+
+
+@pytest.fixture
+def store_node(node):
+    for code, country in (("INCB", "XUN"), ("AFP", "AUS"), ("JCG", "JPN")):
+        node.registry.add_agency(code, code, country, code != "INCB")
+        node.registry.add_user(f"{code.lower()}.u", code, ["analyst"])
+    return node
+
+
+def options(**kw) -> IngestOptions:
+    return IngestOptions(**{"agency": "INCB", "marking": Marking(TLP.CLEAR), "grade": Grade("B", "2"), **kw})
+
+
+def viewer(node, name="jcg.u"):
+    return node.as_user(name).viewer
+
+
+def test_nmea_accounting_and_idempotence(store_node, shared_data):
+    tracks = store_node.tracks
+    path = shared_data / "ais/amsa_risky/ais.txt.gz"
+    result = tracks.ingest(path, options(assume_time=ASSUMED))
+    decoded = decode_bytes(gzip.open(path).read())
+    assert result.input_records == decoded.sentences == 34029
+    # every sentence is decoded or rejected; every message is a position, duplicate, static report,
+    # other type, or a position rejected with a reason
+    assert decoded.accepted_sentences + decoded.rejected.height == decoded.sentences
+    position_rejects = sum(v for k, v in result.rejected_by_reason.items() if k.startswith(("position", "time", "no time")))
+    assert result.messages == result.positions + result.duplicates + result.static_reports + result.other_messages + position_rejects
+    assert result.messages == decoded.messages.height
+    assert result.rejected == decoded.rejected.height + position_rejects
+    assert result.flags["time_assumed"] == result.positions
+    before = tracks.stats(viewer(store_node))
+    again = tracks.ingest(path, options(assume_time=ASSUMED))
+    assert again.status == "unchanged"
+    assert tracks.stats(viewer(store_node)) == before
+    quarantine = tracks.rejected(viewer(store_node))
+    assert quarantine.height == result.rejected
+    assert set(quarantine["reason"]) >= {"bad checksum", "position not available"}
+    assert quarantine.filter(pl.col("reason") == "bad checksum")["raw"][0].startswith("!")
+
+
+def test_nmea_without_time_is_rejected_with_reason(store_node, shared_data):
+    result = store_node.tracks.ingest(shared_data / "ais/amsa_risky/ais.txt.gz", options())
+    # a few hundred AMSA lines carry a trailing epoch (",1327664821" = 2012-01-27 11:47:01 UTC);
+    # the rest have no time and are rejected with that reason
+    assert 0 < result.positions < 1000
+    assert result.rejected_by_reason["no receive time"] > 30000
+    span = store_node.tracks.stats(viewer(store_node))["time_span"]
+    assert span[0].startswith("2012-01-27") and span[1].startswith("2012-01-27") and "time_assumed" not in result.flags
+
+
+def test_exactearth_times_from_headers(store_node, shared_data):
+    result = store_node.tracks.ingest(shared_data / "ais/amsa_risky/exact-earth-augmented.txt", options())
+    assert result.positions > 2900 and result.static_reports > 900
+    stats = store_node.tracks.stats(viewer(store_node))
+    assert stats["time_span"][0].startswith("2012-01-31T05") and stats["time_span"][1].startswith("2012-01-31")
+
+
+def test_marinecadastre_parquet_csv_and_compressed(store_node, shared_data, tmp_path):
+    source = pl.read_parquet(shared_data / "ais/noaa_marinecadastre_vesselsummaryais/AISdata.parquet")
+    sample = source.head(5000)
+    csv_path = tmp_path / "mc.csv"
+    sample.write_csv(csv_path)
+    gz_path = tmp_path / "mc.csv.gz"
+    gz_path.write_bytes(gzip.compress(csv_path.read_bytes()))
+    zst_path = tmp_path / "mc.csv.zst"
+    import zstandard
+
+    zst_path.write_bytes(zstandard.ZstdCompressor().compress(csv_path.read_bytes()))
+    zip_path = tmp_path / "mc.zip"
+    with zipfile.ZipFile(zip_path, "w") as archive:
+        archive.write(csv_path, "mc.csv")
+    parquet_path = tmp_path / "mc.parquet"
+    sample.write_parquet(parquet_path)
+    results = []
+    for path in (csv_path, gz_path, zst_path, zip_path, parquet_path):
+        node_store = TrackStore(store_node.workspace.engine, tmp_path / path.name.replace(".", "_"))
+        r = node_store.ingest(path, options())
+        assert r.format == "marinecadastre"
+        assert r.input_records == r.positions + r.duplicates + r.rejected == 5000
+        results.append((r.positions, r.static_reports, r.vessels))
+    assert len(set(results)) == 1
+    vessels = store_node.tracks.vessels(viewer(store_node), limit=10_000)
+    named = [v for v in vessels if v["name"]]
+    assert named and all(isinstance(v["imo"], (int, type(None))) for v in named)
+
+
+def test_ever_given_with_mapping_and_geoparquet(store_node, shared_data, tmp_path):
+    import json
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+    import shapely
+
+    csv_path = shared_data / "ais/movingpandas_evergiven/boat-positions.csv"
+    with pytest.raises(ValidationError, match="give --map"):
+        store_node.tracks.ingest(csv_path, options())
+    result = store_node.tracks.ingest(csv_path, options(mapping=EVER_GIVEN_MAP, dayfirst=True))
+    assert result.format == "table" and result.input_records == 22287
+    assert result.positions + result.duplicates == 22287 and result.vessels == 256
+    assert result.flags["invalid_mmsi"] == result.positions  # anonymised ids, kept and flagged
+    track = store_node.as_user("jcg.u").track(1)
+    assert track["ts"][0] == datetime(2021, 3, 20, 0, 22, tzinfo=timezone.utc)  # day-first: 20/03/2021
+    # the same data as GeoParquet (built here from the CSV) gives the same positions
+    frame = pl.read_csv(csv_path)
+    points = shapely.points(frame["longitude"].to_numpy(), frame["latitude"].to_numpy())
+    table = pa.table({"mmsi": frame["ID"].to_numpy(), "ts": frame["ais_pos_timestamp"].to_numpy().astype(str),
+                      "geometry": shapely.to_wkb(points)})
+    geo = {"version": "1.0.0", "primary_column": "geometry", "columns": {"geometry": {"encoding": "WKB", "geometry_types": ["Point"]}}}
+    table = table.replace_schema_metadata({b"geo": json.dumps(geo).encode()})
+    geo_path = tmp_path / "evergiven.geoparquet"
+    pq.write_table(table, geo_path)
+    other = TrackStore(store_node.workspace.engine, tmp_path / "geo")
+    geo_result = other.ingest(geo_path, options(dayfirst=True))
+    assert geo_result.format == "geoparquet" and geo_result.positions == result.positions
+
+
+def test_dma_csv_synthetic(store_node, tmp_path):
+    """SYNTHETIC rows in the Danish Maritime Authority layout (no DMA sample is in shared data)."""
+    path = tmp_path / "aisdk_synthetic.csv"
+    path.write_text(
+        "# Timestamp,Type of mobile,MMSI,Latitude,Longitude,Navigational status,ROT,SOG,COG,Heading,IMO,Callsign,Name,Ship type,Cargo type,Width,Length,Type of position fixing device,Draught,Destination,ETA,Data source type,A,B,C,D\n"
+        "05/07/2017 00:00:00,Class A,219000001,55.5,10.5,Under way using engine,0,10.1,90.0,91,9000001,OXAA1,SYNTHETIC ONE,Cargo,,20,120,GPS,7.5,AARHUS,,AIS,,,,\n"
+        "05/07/2017 00:10:00,Class A,219000001,55.5,10.6,Under way using engine,0,10.2,90.0,91,9000001,OXAA1,SYNTHETIC ONE,Cargo,,20,120,GPS,7.5,AARHUS,,AIS,,,,\n"
+        "05/07/2017 00:11:00,Class B,219000002,91,181,Unknown value,,,,,,,,,,,,,,,,AIS,,,,\n"
+        "not a date,Class A,219000003,55.1,10.1,Moored,0,0,0,0,,,,,,,,,,,,AIS,,,,\n"
+    )
+    result = store_node.tracks.ingest(path, options())
+    assert result.format == "dma"
+    assert result.positions == 2 and result.rejected == 2
+    assert result.rejected_by_reason == {"position not available": 1, "ts missing or unreadable": 1}
+    vessel = store_node.as_user("jcg.u").vessel(219000001)
+    assert vessel["name"] == "SYNTHETIC ONE" and vessel["flag"] == "Denmark"
+
+
+def test_access_control_on_tracks(store_node, shared_data):
+    tracks = store_node.tracks
+    tracks.ingest(shared_data / "ais/amsa_risky/exact-earth-augmented.txt",
+                  options(agency="AFP", marking=Marking(TLP.AMBER, frozenset({"JCG"}))))
+    assert tracks.stats(viewer(store_node, "afp.u"))["positions"] > 0
+    assert tracks.stats(viewer(store_node, "jcg.u"))["positions"] > 0
+    incb = viewer(store_node, "incb.u")
+    assert tracks.stats(incb)["positions"] == 0 and tracks.stats(incb)["batches"] == 0
+    assert tracks.vessels(incb) == [] and tracks.rejected(incb).height == 0
+    assert tracks.positions(incb).collect().height == 0
+
+
+def test_implied_speed_flags_a_jump(store_node, tmp_path):
+    path = tmp_path / "jump.csv"
+    path.write_text("id,t,y,x\n367000001,2024-01-01T00:00:00Z,10.0,10.0\n367000001,2024-01-01T00:10:00Z,10.01,10.0\n"
+                    "367000001,2024-01-01T00:20:00Z,12.0,10.0\n")  # 120 nm in 10 minutes
+    result = store_node.tracks.ingest(path, options(mapping={"mmsi": "id", "ts": "t", "lat": "y", "lon": "x"}))
+    assert result.flags.get("implied_speed") == 1
+
+
+def test_bad_mapping_and_format(store_node, tmp_path):
+    path = tmp_path / "t.csv"
+    path.write_text("a,b\n1,2\n")
+    from interdict.ais.formats import parse_mapping
+
+    with pytest.raises(ValidationError, match="FIELD=COLUMN"):
+        parse_mapping(["mmsi"])
+    with pytest.raises(ValidationError, match="must name columns for ts, lat, lon"):
+        store_node.tracks.ingest(path, options(mapping={"mmsi": "a"}))
+    with pytest.raises(ValidationError, match="no column"):
+        store_node.tracks.ingest(path, options(mapping={"mmsi": "a", "ts": "b", "lat": "c", "lon": "d"}))
+    with pytest.raises(ValidationError, match="unknown format"):
+        store_node.tracks.ingest(path, options(format="excel"))
+
+
+def test_kill_during_ingest_leaves_store_unchanged_and_rerun_completes(store_node, shared_data, tmp_path):
+    path = shared_data / "ais/amsa_risky/exact-earth-augmented.txt"
+    url = store_node.workspace.engine.url.render_as_string(hide_password=False)
+    home = store_node.workspace.home
+    script = (
+        "import sys; from interdict.api import Interdict; from interdict.ais.store import IngestOptions;"
+        "from interdict.markings import Marking, TLP, Grade;"
+        f"node = Interdict.open({str(home)!r}, {url!r});"
+        f"node.tracks.ingest({str(path)!r}, IngestOptions(agency='INCB', marking=Marking(TLP.CLEAR), grade=Grade('B','2')))"
+    )
+    env = {**os.environ, "INTERDICT_TEST_PAUSE_AFTER_CHUNK": "2", "INTERDICT_AIS_CHUNK_BYTES": "100000"}
+    proc = subprocess.Popen([sys.executable, "-c", script], env=env)
+    staging = store_node.workspace.parquet_dir / "ais" / ".staging"
+    deadline = time.monotonic() + 60
+    while not any(staging.glob("*/positions/*/*.parquet")):
+        assert proc.poll() is None, "ingest ended before it could be killed"
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    time.sleep(0.3)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(timeout=30)
+    with store_node.workspace.engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(ais_batches)).scalar() == 0
+    assert store_node.tracks.stats(viewer(store_node))["positions"] == 0
+    assert not (store_node.workspace.parquet_dir / "ais" / "batches").exists() or not any(
+        (store_node.workspace.parquet_dir / "ais" / "batches").iterdir())
+    result = store_node.tracks.ingest(path, options())
+    from interdict.api import Interdict
+
+    other = Interdict.open(tmp_path / "clean", f"sqlite:///{tmp_path / 'clean.db'}")
+    other.registry.add_agency("INCB", "INCB", "XUN", False)
+    clean = other.tracks.ingest(path, options())
+    assert result.status == "ingested" and result.positions == clean.positions > 2900
+
+
+NMEA_SAMPLE = b"""!AIVDM,1,1,,B,15NG6V0P01G?cFhE`R2IU?wn28R>,0*05
+$GPRMC,213950.00,A,5250.53669,N,00542.34920,E,0.020,,070420,,,A*7D
+!AIVDM,2,1,9,B,55R3Vn82=ILTQ3KKS>1<D60Dq@E918U<F222221J1`?164vc03S1CCAD,0*2A
+!AIVDM,2,2,9,B,`88888888888880,2*76
+!AIVDM,1,1,,A,17P@<J?P00blFWmjG@5a5?v62<10,0*27
+# a comment
+!ABVDM,1,1,2,B,15QHQ200jL:LndOaSdmrCp:20<n@,0*27
+\\s:rORBCOMM000,c:1426032000*2D\\!AIVDM,1,1,,A,13u?etPv2;0n:dDPwUM1U1Cb069D,0*24
+
+"""
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.data())
+def test_corrupted_input_never_crashes_and_is_fully_accounted(data):
+    lines = NMEA_SAMPLE.split(b"\n")
+    lines = data.draw(st.permutations(lines))
+    blob = bytearray(b"\n".join(lines))
+    for _ in range(data.draw(st.integers(0, 12))):
+        if not blob:
+            break
+        position = data.draw(st.integers(0, len(blob) - 1))
+        action = data.draw(st.sampled_from(["flip", "delete", "insert"]))
+        if action == "flip":
+            blob[position] = data.draw(st.integers(0, 255))
+        elif action == "delete":
+            del blob[position]
+        else:
+            blob.insert(position, data.draw(st.sampled_from(b"!,*\\$\n0A`w")))
+    decoded = decode_bytes(bytes(blob))
+    total_lines = len(bytes(blob).split(b"\n")) - (1 if bytes(blob).endswith(b"\n") else 0)
+    assert decoded.sentences + sum(decoded.skipped.values()) == total_lines
+    parts = decoded.messages.height  # messages; accepted sentences >= messages (multi-part)
+    assert decoded.accepted_sentences >= parts
+    assert decoded.rejected.height == decoded.sentences - decoded.accepted_sentences
+    assert set(decoded.rejected["reason"]) <= {"malformed sentence", "bad checksum", "orphan fragment", "no receive time",
+                                              "invalid payload character", "payload too short", "malformed tag block"}
+
+
+def test_tag_block_time_and_station():
+    decoded = decode_bytes(NMEA_SAMPLE)
+    row = decoded.messages.filter(pl.col("mmsi") == 265547250).row(0, named=True)
+    assert row["ts"] == 1426032000.0 and row["station"] == "rORBCOMM000"
+    assert decoded.skipped == {"blank": 1, "comment": 1, "other_nmea": 1, "not_nmea": 0}
+    multi = decoded.messages.filter(pl.col("msg_type") == 5).row(0, named=True)
+    assert multi["shipname"] == "SEA ENTERPRISE" and multi["line"] == 2
+
+
+def test_chunked_decode_equals_whole(shared_data):
+    from interdict.ais.stream import decode_stream
+
+    data = gzip.open(shared_data / "ais/amsa_risky/ais.txt.gz").read()
+    whole = decode_bytes(data)
+    parts = list(decode_stream(io.BytesIO(data), chunk_bytes=50_000))
+    assert len(parts) > 20
+    joined = pl.concat([p.messages for p in parts], how="diagonal_relaxed")
+    assert joined.select("line", "mmsi", "lat", "lon").equals(whole.messages.select("line", "mmsi", "lat", "lon"))
+    assert sum(p.rejected.height for p in parts) == whole.rejected.height
