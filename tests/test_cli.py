@@ -98,3 +98,24 @@ def test_agency_and_user_commands(tmp_path):
     assert users == [{"username": "afp.x", "agency": "AFP", "roles": ["analyst"], "display_name": "afp.x"}]
     token = run("user", "token", "afp.x", home=home).stdout.strip().split()[-1]
     assert token.startswith("idt_")
+
+
+def test_ais_commands(cli_home, shared_data, tmp_path):
+    home, env, summary = cli_home
+    assert summary["ais"]["store"]["batches"] == 4 and summary["ais"]["store"]["vessels"] > 13000
+    stats = json.loads(run("ais", "stats", "--user", "incb.monitor", "--json", home=home, env=env).stdout)
+    assert stats["positions"] == summary["ais"]["store"]["positions"]
+    vessels = json.loads(run("ais", "vessels", "EVER SHINING", "--user", "jcg.watch", "--json", home=home, env=env).stdout)
+    assert vessels[0]["mmsi"] == 351118000 and vessels[0]["imo"] == 9209312
+    again = json.loads(run("ais", "ingest", str(shared_data / "ais/amsa_risky/exact-earth-augmented.txt"), "--agency", "INCB",
+                           "--tlp", "CLEAR", "--grade", "B2", "--json", home=home, env=env).stdout)
+    assert again["status"] == "unchanged"  # the demo bundled the same file
+    bad = run("ais", "ingest", str(shared_data / "ais/amsa_risky/ais.txt.gz"), "--agency", "INCB", "--tlp", "PINK",
+              "--grade", "B2", home=home, env=env, check=False)
+    assert bad.returncode == 2 and "unknown TLP 'PINK'" in bad.stderr
+    decoded = run("ais", "decode", str(shared_data / "ais/pyais/nmea_data_sample.txt"), "--json", home=home, env=env)
+    first = json.loads(decoded.stdout.splitlines()[0])
+    assert {"msg_type", "mmsi", "lat", "lon", "speed", "course", "heading", "status", "turn"} <= set(first)
+    totals = json.loads(decoded.stderr.strip().splitlines()[-1])
+    assert totals["messages"] == len(decoded.stdout.splitlines())
+    assert totals["sentences"] == totals["rejected"] + sum(1 for _ in decoded.stdout.splitlines()) + (totals["sentences"] - totals["rejected"] - totals["messages"])

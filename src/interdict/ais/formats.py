@@ -197,8 +197,6 @@ def table_batch(path: Path, fmt: str, *, mapping: dict[str, str] | None, dayfirs
     frame = read_table(path)
     where = str(path)
     text_columns = [name for name, dtype in frame.schema.items() if dtype != pl.Binary]
-    raw_rows = frame.with_row_index("source_row").select(
-        "source_row", pl.concat_str([pl.col(c).cast(pl.String).fill_null("") for c in text_columns], separator=",").alias("raw"))
     if fmt == "marinecadastre":
         positions, static = _marinecadastre(frame, where)
     elif fmt == "dma":
@@ -208,7 +206,10 @@ def table_batch(path: Path, fmt: str, *, mapping: dict[str, str] | None, dayfirs
     else:
         positions, static = _mapped(frame, mapping, where, dayfirst)
     positions, bad = _rejected_unparseable(positions, ["mmsi", "ts", "lat", "lon"], pl.col("source_row"))
-    rejected = bad.select(pl.col("source_row").cast(pl.Int64), "reason").join(raw_rows.with_columns(pl.col("source_row").cast(pl.Int64)), on="source_row", how="left")
+    rows = bad["source_row"].cast(pl.Int64)
+    raw = frame[rows.to_list()].select(  # the original row's text, for the quarantine file
+        pl.concat_str([pl.col(c).cast(pl.String).fill_null("") for c in text_columns], separator=",").alias("raw"))
+    rejected = pl.DataFrame({"source_row": rows, "reason": bad["reason"], "raw": raw["raw"] if raw.height else pl.Series([], dtype=pl.String)})
     return Batch(conform(positions, POSITIONS_SCHEMA), conform(static, STATIC_SCHEMA), rejected, frame.height)
 
 
@@ -217,9 +218,10 @@ def _static_changes(frame: pl.DataFrame) -> pl.DataFrame:
     identity = ["name", "imo", "callsign", "ship_type", "length", "width", "draught"]
     has_identity = pl.any_horizontal([pl.col(c).is_not_null() for c in identity])
     ordered = frame.filter(has_identity & pl.col("mmsi").is_not_null() & pl.col("ts").is_not_null()).sort("mmsi", "ts")
-    changed = pl.any_horizontal([pl.col(c).ne_missing(pl.col(c).shift(1).over("mmsi")) for c in identity])
-    first = pl.col("ts") == pl.col("ts").min().over("mmsi")
-    return ordered.filter(changed | first).unique(subset=["mmsi", *identity], keep="first", maintain_order=True)
+    # sorted by vessel: a row starts a new identity when the vessel or any identity field changes
+    new_vessel = pl.col("mmsi").ne_missing(pl.col("mmsi").shift(1))
+    changed = pl.any_horizontal([pl.col(c).ne_missing(pl.col(c).shift(1)) for c in identity])
+    return ordered.filter(new_vessel | changed)
 
 
 def _marinecadastre(frame: pl.DataFrame, where: str) -> tuple[pl.DataFrame, pl.DataFrame]:

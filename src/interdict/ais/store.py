@@ -139,8 +139,8 @@ class TrackStore:
     def _write_staging(self, path: Path, fmt: str, batch_id: str, options: IngestOptions, staging: Path,
                        progress: Callable[[int], None] | None):  # type: ignore[no-untyped-def]
         result = IngestResult(path=str(path), batch=batch_id, format=fmt, status="ingested")
-        rejected_parts: list[pl.DataFrame] = []
-        static_parts: list[pl.DataFrame] = []
+        rejected_parts: list[Path] = []
+        static_parts: list[Path] = []
         track_parts: list[pl.DataFrame] = []
         seen_keys: pl.DataFrame | None = None
         last_fix: pl.DataFrame | None = None
@@ -174,14 +174,15 @@ class TrackStore:
                 result.positions += kept.height
             if batch.static.height:
                 batch.static.write_parquet(staging / "static" / f"part-{part}.parquet")
-                static_parts.append(batch.static)
+                static_parts.append(staging / "static" / f"part-{part}.parquet")
                 result.static_reports += batch.static.height
             rejected = pl.concat([
                 batch.rejected.select("source_row", "reason", "raw"),
                 bad.select("source_row", pl.col("reason"), pl.lit(None, pl.String).alias("raw")),
             ])
-            if rejected.height:
-                rejected_parts.append(rejected)
+            if rejected.height:  # kept on disk, not in memory: a large input can reject a lot
+                rejected.write_parquet(staging / f"rejected-{part}.parquet")
+                rejected_parts.append(staging / f"rejected-{part}.parquet")
             part += 1
             if progress:
                 progress(batch.input_records)
@@ -189,8 +190,10 @@ class TrackStore:
                 import time
 
                 time.sleep(3600)
-        rejected_all = pl.concat(rejected_parts) if rejected_parts else formats.rejected_frame([], [], [])
+        rejected_all = pl.read_parquet(rejected_parts) if rejected_parts else formats.rejected_frame([], [], [])
         rejected_all.write_parquet(staging / "rejected.parquet")
+        for file in rejected_parts:
+            file.unlink()
         result.rejected = rejected_all.height
         result.rejected_by_reason = dict(sorted(rejected_all["reason"].value_counts().iter_rows())) if rejected_all.height else {}
         if fmt == "nmea":  # decoded messages; sentences that did not decode are counted in `rejected`
@@ -202,7 +205,7 @@ class TrackStore:
         result.vessels = tracks.height
         if tracks.height:
             result.flags = _flag_counts(staging)
-        identities = _identities(pl.concat(static_parts, how="diagonal_relaxed")) if static_parts else None
+        identities = _identities(pl.read_parquet(static_parts, columns=["mmsi", "ts", *IDENTITY])) if static_parts else None
         span = (tracks["first_ts"].min(), tracks["last_ts"].max()) if tracks.height else (None, None)
         return result, tracks, identities, span
 
@@ -226,9 +229,9 @@ class TrackStore:
                     time_start=span[0], time_end=span[1],
                 ))
                 if tracks.height:
-                    conn.execute(ais_tracks.insert(), tracks.with_columns(pl.lit(batch_id).alias("batch_id")).to_dicts())
+                    _bulk_insert(conn, ais_tracks, tracks.with_columns(pl.lit(batch_id).alias("batch_id")))
                 if identities is not None and identities.height:
-                    conn.execute(ais_identities.insert(), identities.with_columns(pl.lit(batch_id).alias("batch_id")).to_dicts())
+                    _bulk_insert(conn, ais_identities, identities.with_columns(pl.lit(batch_id).alias("batch_id")))
         except Exception:
             shutil.rmtree(target, ignore_errors=True)
             raise
@@ -339,6 +342,21 @@ class TrackStore:
 
 _POSITION_REASONS = {"no time", "time before 1990", "time in the future", "position not available",
                      "position missing", "position out of range"}
+
+
+def _bulk_insert(conn, table, frame: pl.DataFrame) -> None:  # type: ignore[no-untyped-def]
+    """Insert many rows through the driver's executemany: per-row SQLAlchemy parameter handling
+    costs more than the insert itself at this volume. Times go in the form each dialect stores."""
+    columns = [c for c in frame.columns if c in table.c]
+    frame = frame.select(columns)
+    if conn.dialect.name == "sqlite":  # SQLAlchemy's SQLite DateTime storage format
+        frame = frame.with_columns(
+            pl.col(c).dt.convert_time_zone("UTC").dt.replace_time_zone(None).dt.strftime("%Y-%m-%d %H:%M:%S.%6f")
+            for c, dtype in frame.schema.items() if isinstance(dtype, pl.Datetime)
+        )
+    marker = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+    sql = f'INSERT INTO {table.name} ({", ".join(columns)}) VALUES ({", ".join([marker] * len(columns))})'
+    conn.exec_driver_sql(sql, frame.rows())
 
 
 def _iso(value: datetime | None) -> str | None:
