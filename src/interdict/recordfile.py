@@ -154,23 +154,21 @@ class _Parser:
         return write, meta
 
     def _marking(self, raw: Mapping[str, Any], inherited: Marking | None, where: str) -> Marking:
-        if "marking" in raw:
-            try:
-                return Marking.parse(raw["marking"])
-            except ValidationError as exc:
-                raise exc.at(where) from None
-        if inherited is None:
-            raise ValidationError("no marking (give 'marking' here, on its entity, or in 'defaults')", where=where)
-        return inherited
+        return self._inherit(raw, "marking", Marking.parse, inherited, where)
 
     def _grade(self, raw: Mapping[str, Any], inherited: Grade | None, where: str) -> Grade:
-        if "grade" in raw:
+        return self._inherit(raw, "grade", Grade.parse, inherited, where)
+
+    @staticmethod
+    def _inherit(raw: Mapping[str, Any], key: str, parse: Any, inherited: Any, where: str) -> Any:
+        """The record's own value (parsed), else the inherited one; never a silent default."""
+        if key in raw:
             try:
-                return Grade.parse(raw["grade"])
+                return parse(raw[key])
             except ValidationError as exc:
                 raise exc.at(where) from None
         if inherited is None:
-            raise ValidationError("no grade (give 'grade' here, on its entity, or in 'defaults')", where=where)
+            raise ValidationError(f"no {key} (give '{key}' here, on its entity, or in 'defaults')", where=where)
         return inherited
 
     def _source_ref(self, raw: Mapping[str, Any], inherited: str | None, where: str) -> str:
