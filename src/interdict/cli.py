@@ -112,6 +112,18 @@ def _print_demo_summary(summary: dict[str, Any]) -> None:
         table.add_row(item["dataset"], str(item["entities"]), str(item["statements"]), str(item["claims"]),
                       f"{ch['added']} / {ch['updated']} / {ch['retracted']}")
     console.print(table)
+    ais = summary.get("ais")
+    if ais:
+        table = Table(title="AIS track store (real samples)")
+        for column in ("file", "format", "positions", "static", "duplicates", "rejected", "vessels"):
+            table.add_column(column, justify="left" if column in ("file", "format") else "right")
+        for r in ais["ingested"]:
+            table.add_row(Path(r["path"]).name, r["format"], f"{r['positions']:,}", f"{r['static_reports']:,}",
+                          f"{r['duplicates']:,}", f"{r['rejected']:,}", f"{r['vessels']:,}")
+        console.print(table)
+        store = ais["store"]
+        console.print(f"Store: {store['positions']:,} positions of {store['vessels']:,} vessels, "
+                      f"{store['time_span'][0][:10]} to {store['time_span'][1][:10]}.")
 
 
 @app.command()
