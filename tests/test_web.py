@@ -83,3 +83,45 @@ def test_no_external_assets(client):
     html = client.get("/entities/case-pong-su").text + client.get("/login").text
     assert not re.search(r'(src|href)="(https?:)?//', html)
     assert client.get("/static/interdict.css").status_code == 200
+
+
+def test_vessel_pages_and_ais_api(client, demo_node):
+    login(client, "jcg.watch")
+    listing = client.get("/vessels", params={"q": "ever shining"}).text
+    assert "/vessels/351118000" in listing and 'data-testid="marking-banner"' in listing
+    page = client.get("/vessels/351118000").text
+    assert "EVER SHINING" in page and "9209312" in page and 'data-testid="identity-history"' in page and "<svg" in page
+    assert "Not found" in client.get("/vessels/123456").text
+    token = demo_node.registry.issue_token("kcg.analyst")
+    headers = {"Authorization": f"Bearer {token}"}
+    stats = client.get("/api/ais/stats", headers=headers).json()
+    assert stats["batches"] == 4 and stats["positions"] > 140_000
+    found = client.get("/api/vessels", params={"q": "9209312"}, headers=headers).json()
+    assert [v["mmsi"] for v in found] == [351118000]
+    vessel = client.get("/api/vessels/351118000", headers=headers).json()
+    assert vessel["identity_history"][0]["name"] == "EVER SHINING"
+    window = client.get("/api/vessels/351118000/track", params={"start": "2012-01-31T00:00:00Z"}, headers=headers).json()
+    whole = client.get("/api/vessels/351118000/track", headers=headers).json()
+    assert 0 < len(window["positions"]) < len(whole["positions"])
+    assert all(p["ts"] >= "2012-01-31" for p in window["positions"])
+    assert [p["ts"] for p in whole["positions"]] == sorted(p["ts"] for p in whole["positions"])
+    assert client.get("/api/vessels/123456/track", headers=headers).status_code == 404
+
+
+def test_ais_batches_follow_markings(client, demo_node, shared_data, tmp_path):
+    """A restricted AIS batch is invisible to other agencies on every AIS page and endpoint."""
+    from interdict.ais.store import IngestOptions
+    from interdict.markings import TLP, Grade, Marking
+
+    path = tmp_path / "afp-only.csv"
+    path.write_text("id,t,y,x\n503999001,2024-01-01T00:00:00Z,-38.5,143.9\n503999001,2024-01-01T01:00:00Z,-38.6,144.0\n")
+    demo_node.tracks.ingest(path, IngestOptions(agency="AFP", marking=Marking(TLP.RED), grade=Grade("B", "2"),
+                                                mapping={"mmsi": "id", "ts": "t", "lat": "y", "lon": "x"}))
+    for username, visible in (("afp.analyst", True), ("jcg.watch", False), ("incb.monitor", False)):
+        token = demo_node.registry.issue_token(username)
+        headers = {"Authorization": f"Bearer {token}"}
+        assert (client.get("/api/vessels/503999001", headers=headers).status_code == 200) is visible
+        assert (client.get("/api/vessels/503999001/track", headers=headers).status_code == 200) is visible
+        assert any(v["mmsi"] == 503999001 for v in client.get("/api/vessels", params={"q": "503999001"}, headers=headers).json()) is visible
+    login(client, "afp.analyst")
+    assert "TLP:RED" in client.get("/vessels/503999001").text

@@ -416,6 +416,58 @@ def ais_ingest(
             console.print(f"{Path(r['path']).name} rejected: " + ", ".join(f"{k} {v:,}" for k, v in r["rejected_by_reason"].items()))
 
 
+@ais_app.command("listen")
+def ais_listen(
+    agency: str = typer.Option(..., help="Originating agency of the feed (registered code)."),
+    tlp: str = typer.Option(..., help="TLP marking of the feed."),
+    grade: str = typer.Option(..., help="Admiralty grade of the feed, e.g. B2."),
+    udp: Optional[int] = typer.Option(None, help="Listen for UDP datagrams on this port."),
+    tcp: Optional[str] = typer.Option(None, help="Connect to a TCP feed at HOST:PORT (reconnects when it drops)."),
+    bind: str = typer.Option("127.0.0.1", help="Address to listen on for --udp."),
+    releasable_to: Optional[str] = typer.Option(None, help="Comma-separated agency or country codes."),
+    handling: Optional[str] = typer.Option(None, help="SIENA handling code H0-H3."),
+    flush_messages: int = typer.Option(1000, help="Ingest after this many messages."),
+    flush_seconds: float = typer.Option(5.0, help="Ingest after this many seconds."),
+) -> None:
+    """Ingest a live AIS feed in micro-batches until Ctrl+C or SIGTERM (pending messages are flushed)."""
+    import signal
+    import threading
+
+    from interdict.ais.live import LiveIngest
+    from interdict.ais.store import IngestOptions
+    from interdict.errors import ValidationError
+    from interdict.markings import Grade, Marking, parse_agency_code
+
+    if (udp is None) == (tcp is None):
+        raise ValidationError("give exactly one of --udp PORT or --tcp HOST:PORT", where="ais listen")
+    node = _node()
+    code = parse_agency_code(agency, where="--agency")
+    node.registry.agency(code)
+    options = IngestOptions(agency=code, grade=Grade.parse(grade), format="nmea",
+                            marking=Marking.parse({"tlp": tlp, "releasable_to": releasable_to or [], "handling": handling}))
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+
+    def report(result) -> None:  # type: ignore[no-untyped-def]
+        err.print(f"batch {result.batch[:12]}: {result.positions:,} positions, {result.static_reports:,} static, "
+                  f"{result.rejected:,} rejected", highlight=False)
+
+    live = LiveIngest(node.tracks, options, flush_messages=flush_messages, flush_seconds=flush_seconds, on_flush=report)
+    if udp is not None:
+        err.print(f"Listening for AIS on udp://{bind}:{udp}", highlight=False)
+        live.serve_udp(bind, udp, stop)
+    else:
+        host, _, port = (tcp or "").rpartition(":")
+        if not host or not port.isdigit():
+            raise ValidationError(f"expected HOST:PORT, got {tcp!r}", where="--tcp")
+        err.print(f"Reading AIS from tcp://{host}:{port}", highlight=False)
+        live.serve_tcp(host, int(port), stop)
+    s = live.stats
+    _emit_json({"received": s.received, "batches": s.batches, "positions": s.positions, "rejected": s.rejected,
+                "reconnects": s.reconnects})
+
+
 @ais_app.command("stats")
 def ais_stats(user: str = UserOption, as_json: bool = typer.Option(False, "--json")) -> None:
     """What the track store holds that this user may see: rows, vessels, time span, bounding box."""

@@ -108,6 +108,10 @@ def _sniff_columns(columns: set[str], path: Path) -> str:
 
 
 # -- NMEA ----------------------------------------------------------------------------------
+DECODED_COLUMNS = ("lat", "lon", "speed", "course", "heading", "status", "second", "channel", "station", "shipname",
+                   "callsign", "imo", "ship_type", "to_bow", "to_stern", "to_port", "to_starboard", "draught",
+                   "destination")
+
 def nmea_batches(path: Path, *, assume_time: float | None, chunk_bytes: int) -> Iterator[Batch]:
     with open_input(path) as stream:
         for decoded in decode_stream(stream, assume_time=assume_time, require_time=True, chunk_bytes=chunk_bytes):
@@ -121,9 +125,9 @@ def from_decoded(decoded: Decoded, *, assumed: bool = False) -> Batch:
         return Batch(empty(POSITIONS_SCHEMA), empty(STATIC_SCHEMA), rejected, decoded.sentences, decoded.skipped)
     messages = messages.with_columns(pl.from_epoch((pl.col("ts") * 1e6).cast(pl.Int64), time_unit="us")
                                      .dt.replace_time_zone("UTC").alias("ts"))
-    for name in ("station", "shipname", "callsign", "imo", "destination", "draught", "ship_type", "name"):
-        if name not in messages.columns:
-            messages = messages.with_columns(pl.lit(None).alias(name))
+    missing = [name for name in DECODED_COLUMNS if name not in messages.columns]
+    if missing:  # a chunk need not hold every message type
+        messages = messages.with_columns(pl.lit(None).alias(name) for name in missing)
     is_position = pl.col("msg_type").is_in(POSITION_TYPES)
     positions = messages.filter(is_position).select(
         "mmsi", "ts", "lat", "lon", pl.col("speed").alias("sog"), pl.col("course").alias("cog"),

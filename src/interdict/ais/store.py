@@ -247,6 +247,14 @@ class TrackStore:
                 .order_by(ais_batches.c.ingested_at)
             ).scalars())
 
+    def markings(self, viewer: Viewer, mmsi: int | None = None) -> list[Marking]:
+        """Markings of the visible batches (holding `mmsi`, if given): what a page built on them shows."""
+        query = select(ais_batches).where(visible_filter(ais_batches, viewer), ais_batches.c.retracted_at.is_(None))
+        if mmsi is not None:
+            query = query.where(ais_batches.c.id.in_(select(ais_tracks.c.batch_id).where(ais_tracks.c.mmsi == mmsi)))
+        with self.engine.connect() as conn:
+            return [Marking.from_row(r) for r in conn.execute(query)]
+
     def positions(self, viewer: Viewer, *, mmsi: int | None = None, start: datetime | None = None,
                   end: datetime | None = None) -> pl.LazyFrame:
         """Positions the viewer may see, duplicates across inputs collapsed."""

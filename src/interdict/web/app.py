@@ -9,9 +9,11 @@ Pages use a signed session cookie set at login (argon2-checked password); the AP
 from __future__ import annotations
 
 import json
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Iterator, Optional
 
+import polars as pl
 from fastapi import Depends, FastAPI, Form, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, StreamingResponse
 from fastapi.staticfiles import StaticFiles
@@ -21,9 +23,29 @@ from starlette.middleware.sessions import SessionMiddleware
 from interdict import __version__
 from interdict.api import Interdict, UserSession
 from interdict.errors import AuthError, NotFound
+from interdict.ais.quality import flag_names
 from interdict.markings import TLP, highest
 
 HERE = Path(__file__).parent
+
+
+def track_svg(track: pl.DataFrame, width: int = 640, height: int = 360) -> str:
+    """A vessel's track as an inline SVG polyline (equirectangular, fitted and centred; the last
+    fix marked). The map with coastlines comes with the behaviour analytics; this needs nothing
+    from outside."""
+    if track.height < 2:
+        return ""
+    lon, lat = track["lon"].to_list(), track["lat"].to_list()
+    x0, x1, y0, y1 = min(lon), max(lon), min(lat), max(lat)
+    pad = 16
+    scale = min((width - 2 * pad) / max(x1 - x0, 1e-4), (height - 2 * pad) / max(y1 - y0, 1e-4))
+    dx = (width - (x1 - x0) * scale) / 2
+    dy = (height - (y1 - y0) * scale) / 2
+    xy = [(dx + (x - x0) * scale, height - dy - (y - y0) * scale) for x, y in zip(lon, lat)]
+    points = " ".join(f"{x:.1f},{y:.1f}" for x, y in xy)
+    return (f'<svg class="track" viewBox="0 0 {width} {height}" role="img" aria-label="Track of {track.height} positions">'
+            f'<polyline points="{points}" fill="none" stroke="#0b4f8a" stroke-width="1.5"/>'
+            f'<circle cx="{xy[-1][0]:.1f}" cy="{xy[-1][1]:.1f}" r="4" fill="#c0392b"/></svg>')
 
 
 def create_app(node: Interdict) -> FastAPI:
@@ -35,6 +57,7 @@ def create_app(node: Interdict) -> FastAPI:
     templates.env.globals["version"] = __version__
     templates.env.filters["tlp_class"] = lambda tlp: "tlp-" + TLP(tlp).value.lower().replace("+", "-")
     templates.env.filters["num"] = lambda v: "" if v is None else f"{v:,.6g}"
+    templates.env.filters["flags"] = lambda bits: ", ".join(flag_names(bits or 0)).replace("_", " ")
     app.state.node = node
 
     # -- who is asking -------------------------------------------------------------------
@@ -125,6 +148,26 @@ def create_app(node: Interdict) -> FastAPI:
         rows = me.claims()
         return render(request, "claims.html", me, [c.marking for c in rows], claims=rows)
 
+    @app.get("/vessels", response_class=HTMLResponse, include_in_schema=False)
+    def vessels_page(request: Request, q: str = "", me: Optional[UserSession] = Depends(page_session)):
+        if me is None:
+            return login_redirect(request)
+        rows = me.vessels(q, limit=200)
+        stats = me.ais_stats()
+        return render(request, "vessels.html", me, node.tracks.markings(me.viewer), q=q, vessels=rows, stats=stats)
+
+    @app.get("/vessels/{mmsi}", response_class=HTMLResponse, include_in_schema=False)
+    def vessel_page(request: Request, mmsi: int, me: Optional[UserSession] = Depends(page_session)):
+        if me is None:
+            return login_redirect(request)
+        try:
+            vessel = me.vessel(mmsi)
+        except NotFound:
+            return render(request, "not_found.html", me, [], what=f"MMSI {mmsi}")
+        track = me.track(mmsi)
+        return render(request, "vessel.html", me, node.tracks.markings(me.viewer, mmsi), vessel=vessel,
+                      track=track.tail(200).reverse().to_dicts(), track_svg=track_svg(track))
+
     # -- API -----------------------------------------------------------------------------
     @app.get("/api/health", tags=["node"])
     def health() -> dict[str, Any]:
@@ -168,6 +211,40 @@ def create_app(node: Interdict) -> FastAPI:
                 yield json.dumps(item, ensure_ascii=False, sort_keys=True) + "\n"
 
         return StreamingResponse(lines(), media_type="application/x-ndjson")
+
+    @app.get("/api/ais/stats", tags=["ais"])
+    def ais_stats_api(me: UserSession = Depends(api_session)) -> dict[str, Any]:
+        """What the track store holds that the caller may see."""
+        return me.ais_stats()
+
+    @app.get("/api/vessels", tags=["ais"])
+    def vessels_api(q: str = Query("", description="Part of a name, MMSI, IMO or call sign"),
+                    limit: int = Query(100, ge=1, le=10_000), me: UserSession = Depends(api_session)) -> list[dict[str, Any]]:
+        return me.vessels(q, limit=limit)
+
+    @app.get("/api/vessels/{mmsi}", tags=["ais"])
+    def vessel_api(mmsi: int, me: UserSession = Depends(api_session)) -> dict[str, Any]:
+        try:
+            return me.vessel(mmsi)
+        except NotFound as exc:
+            raise HTTPException(status_code=404, detail=str(exc)) from None
+
+    @app.get("/api/vessels/{mmsi}/track", tags=["ais"])
+    def track_api(mmsi: int, start: Optional[datetime] = Query(None, description="ISO 8601, inclusive"),
+                  end: Optional[datetime] = Query(None, description="ISO 8601, inclusive"),
+                  me: UserSession = Depends(api_session)) -> dict[str, Any]:
+        """Positions of one vessel in a time window, oldest first (times in UTC)."""
+        utc = lambda t: t if t is None or t.tzinfo else t.replace(tzinfo=timezone.utc)  # noqa: E731
+        track = me.track(mmsi, utc(start), utc(end))
+        if track.height == 0:
+            try:
+                me.vessel(mmsi)
+            except NotFound as exc:
+                raise HTTPException(status_code=404, detail=str(exc)) from None
+        rows = track.with_columns(pl.col("ts").dt.to_string("%Y-%m-%dT%H:%M:%S%.fZ")).to_dicts()
+        for row in rows:
+            row["flags"] = flag_names(row.get("flags") or 0)
+        return {"mmsi": mmsi, "positions": rows}
 
     @app.exception_handler(401)
     async def unauthorized(request: Request, exc: HTTPException):  # type: ignore[no-untyped-def]
