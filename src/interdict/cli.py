@@ -12,13 +12,17 @@ import sys
 from pathlib import Path
 from typing import Any, Optional
 
-import click
-import typer
-from rich.console import Console
-from rich.table import Table
+# Polars' allocator (jemalloc) keeps freed pages by default; return them promptly so that
+# streaming ingest of large files stays within its memory bound. Must be set before Polars loads.
+os.environ.setdefault("_RJEM_MALLOC_CONF", "background_thread:true,dirty_decay_ms:0,muzzy_decay_ms:0")
 
-from interdict.api import Interdict
-from interdict.errors import InterdictError
+import click  # noqa: E402
+import typer  # noqa: E402
+from rich.console import Console  # noqa: E402
+from rich.table import Table  # noqa: E402
+
+from interdict.api import Interdict  # noqa: E402
+from interdict.errors import InterdictError  # noqa: E402
 
 app = typer.Typer(help="Interdict: shared maritime, intelligence and monitoring system against state-sponsored drug trafficking.",
                   no_args_is_help=True, add_completion=False)

@@ -140,7 +140,7 @@ class TrackStore:
                        progress: Callable[[int], None] | None):  # type: ignore[no-untyped-def]
         result = IngestResult(path=str(path), batch=batch_id, format=fmt, status="ingested")
         rejected_parts: list[Path] = []
-        static_parts: list[Path] = []
+        identity_runs: list[Path] = []  # per chunk, merged at the end (bounded memory)
         track_parts: list[pl.DataFrame] = []
         seen_keys: pl.DataFrame | None = None
         last_fix: pl.DataFrame | None = None
@@ -172,9 +172,15 @@ class TrackStore:
                     group.drop("date").write_parquet(folder / f"part-{part}.parquet", statistics=True)
                 track_parts.append(_track_summary(kept))
                 result.positions += kept.height
+                for bit, name in FLAG_NAMES.items():
+                    n = int(((kept["flags"] & bit) > 0).sum())
+                    if n:
+                        result.flags[name] = result.flags.get(name, 0) + n
             if batch.static.height:
                 batch.static.write_parquet(staging / "static" / f"part-{part}.parquet")
-                static_parts.append(staging / "static" / f"part-{part}.parquet")
+                # on disk, not in memory: a small result can pin the chunk's string buffers
+                _identities(batch.static.select("mmsi", "ts", *IDENTITY)).write_parquet(staging / f"identities-{part}.parquet")
+                identity_runs.append(staging / f"identities-{part}.parquet")
                 result.static_reports += batch.static.height
             rejected = pl.concat([
                 batch.rejected.select("source_row", "reason", "raw"),
@@ -203,9 +209,9 @@ class TrackStore:
             result.messages = result.input_records
         tracks = _combine_tracks(track_parts)
         result.vessels = tracks.height
-        if tracks.height:
-            result.flags = _flag_counts(staging)
-        identities = _identities(pl.read_parquet(static_parts, columns=["mmsi", "ts", *IDENTITY])) if static_parts else None
+        identities = _merge_identity_runs(pl.read_parquet(identity_runs)) if identity_runs else None
+        for file in identity_runs:
+            file.unlink()
         span = (tracks["first_ts"].min(), tracks["last_ts"].max()) if tracks.height else (None, None)
         return result, tracks, identities, span
 
@@ -419,11 +425,14 @@ def _identities(static: pl.DataFrame) -> pl.DataFrame:
     ).drop("_run").sort("mmsi", "first_ts").with_columns(pl.col("reports").cast(pl.Int64))
 
 
-def _flag_counts(staging: Path) -> dict[str, int]:
-    flags = pl.scan_parquet(str(staging / "positions" / "date=*" / "*.parquet"), hive_partitioning=False).select("flags").collect()["flags"]
-    counts = {}
-    for bit, name in FLAG_NAMES.items():
-        n = int(((flags & bit) > 0).sum())
-        if n:
-            counts[name] = n
-    return counts
+def _merge_identity_runs(runs: pl.DataFrame) -> pl.DataFrame:
+    """Join identity runs computed chunk by chunk: consecutive runs of one MMSI with the same
+    identity become one."""
+    ordered = runs.sort("mmsi", "first_ts")
+    change = pl.col("mmsi").ne_missing(pl.col("mmsi").shift(1)) | pl.any_horizontal(
+        [pl.col(c).ne_missing(pl.col(c).shift(1)) for c in IDENTITY])
+    grouped = ordered.with_columns(change.fill_null(True).cum_sum().alias("_run"))
+    return grouped.group_by("_run").agg(
+        pl.col("mmsi").first(), pl.col("first_ts").min(), pl.col("last_ts").max(), pl.col("reports").sum(),
+        *[pl.col(c).first() for c in IDENTITY],
+    ).drop("_run").sort("mmsi", "first_ts").with_columns(pl.col("reports").cast(pl.Int64))
