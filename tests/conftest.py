@@ -35,8 +35,13 @@ def _postgres_or_skip() -> sa.Engine:
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'interdict.db'}"
+    yield from database_for(request.param, tmp_path)
+
+
+def database_for(kind: str, folder: Path) -> Iterator[str]:
+    """A fresh database of the given kind: a SQLite file in `folder`, or a PostgreSQL schema."""
+    if kind == "sqlite":
+        yield f"sqlite:///{folder / 'interdict.db'}"
         return
     admin = _postgres_or_skip()
     schema = "test_" + uuid.uuid4().hex[:16]
@@ -60,7 +65,8 @@ def node(database_url: str, tmp_path: Path) -> Iterator[Interdict]:
 
 @pytest.fixture
 def demo_node(node: Interdict) -> Interdict:
-    run_demo(node)
+    """The demo without the sanctions lists (slow to import, and tested in test_lists/test_cli)."""
+    run_demo(node, lists=False)
     return node
 
 

@@ -22,13 +22,20 @@ def run(*args: str, home: Path, env: dict | None = None, check: bool = True) -> 
     return result
 
 
-@pytest.fixture
-def cli_home(database_url, tmp_path):
-    """A demo workspace built through the CLI on the given back end."""
-    home = tmp_path / "ws"
-    env = {"INTERDICT_DATABASE_URL": database_url}
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def cli_home(request, tmp_path_factory):
+    """A demo workspace built once per back end through the CLI; the tests below read it, and
+    what they write (re-runs, rejected loads) leaves it as it was."""
+    from conftest import database_for
+
+    folder = tmp_path_factory.mktemp(f"cli-{request.param}")
+    urls = database_for(request.param, folder)
+    url = next(urls)
+    home = folder / "ws"
+    env = {"INTERDICT_DATABASE_URL": url}
     summary = json.loads(run("demo", "--no-serve", "--json", home=home, env=env).stdout)
-    return home, env, summary
+    yield home, env, summary
+    urls.close()
 
 
 def test_help_lists_commands(tmp_path):
@@ -43,6 +50,8 @@ def test_demo_json_summary(cli_home):
     assert case["dataset"] == "case-dprk-narcotics"
     assert case["entities"] == 28 and case["statements"] == 129 and case["claims"] == 13
     assert summary["datasets"][0]["synthetic"] is True
+    lists = {item["dataset"]: item for item in summary["sanctions_lists"]}
+    assert lists["ofac-sdn"]["entities"] > 30000 and lists["un-sc-consolidated"]["entities"] > 1700
     assert {u["username"] for u in summary["users"]} >= {"afp.analyst", "incb.monitor"}
 
 
@@ -50,6 +59,7 @@ def test_demo_twice_changes_nothing(cli_home):
     home, env, _ = cli_home
     again = json.loads(run("demo", "--no-serve", "--json", home=home, env=env).stdout)
     assert again["case_file"]["changes"]["statements"] == {"added": 0, "updated": 0, "unchanged": 129, "retracted": 0}
+    assert all(item["diff"]["added"] == item["diff"]["removed"] == item["diff"]["changed"] == 0 for item in again["sanctions_lists"])
 
 
 def test_read_commands_as_users(cli_home):

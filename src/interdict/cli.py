@@ -30,6 +30,8 @@ agency_app = typer.Typer(help="Register and list agencies.", no_args_is_help=Tru
 user_app = typer.Typer(help="Register users, list them, issue API tokens.", no_args_is_help=True)
 ais_app = typer.Typer(help="AIS: decode NMEA, ingest positions into the track store, inspect it.", no_args_is_help=True)
 app.add_typer(ais_app, name="ais")
+lists_app = typer.Typer(help="Sanctions lists: OFAC SDN, UN Security Council, FollowTheMoney JSON lines.", no_args_is_help=True)
+app.add_typer(lists_app, name="lists")
 app.add_typer(agency_app, name="agency")
 app.add_typer(user_app, name="user")
 
@@ -85,7 +87,7 @@ def demo(
     from interdict.demo import run_demo
 
     node = _node()
-    with console.status("Loading the founding case file and demo records…", spinner="dots") if not as_json else _null():
+    with console.status("Loading the case file, sanctions lists and AIS samples…", spinner="dots") if not as_json else _null():
         summary = run_demo(node)
     if as_json:
         _emit_json(summary)
@@ -116,6 +118,10 @@ def _print_demo_summary(summary: dict[str, Any]) -> None:
         table.add_row(item["dataset"], str(item["entities"]), str(item["statements"]), str(item["claims"]),
                       f"{ch['added']} / {ch['updated']} / {ch['retracted']}")
     console.print(table)
+    for item in summary.get("sanctions_lists", []):
+        d = item["diff"]
+        console.print(f"Sanctions list [bold]{item['dataset']}[/]: {item['entities']:,} entities "
+                      f"(added {d['added']:,}, removed {d['removed']:,}, changed {d['changed']:,}, unchanged {d['unchanged']:,})")
     ais = summary.get("ais")
     if ais:
         table = Table(title="AIS track store (real samples)")
@@ -312,6 +318,36 @@ def export(
         if output:
             stream.close()
     err.print(f"Exported {count} entities.")
+
+
+# -- sanctions lists -----------------------------------------------------------------------------
+@lists_app.command("import")
+def lists_import(
+    kind: str = typer.Argument(..., help="ofac (sdn.csv [alt.csv] [add.csv]), un (consolidated.xml) or ftm (JSON lines)."),
+    files: list[Path] = typer.Argument(..., help="The list's files."),
+    agency: str = typer.Option(..., help="Agency recording the import (registered code)."),
+    list_date: Optional[str] = typer.Option(None, help="Publication date of this list version (YYYY-MM-DD)."),
+    dataset: Optional[str] = typer.Option(None, help="Dataset name (required for ftm)."),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    """Import a sanctions list (A1, TLP:CLEAR). A newer version is recorded as a diff, never duplicated."""
+    from interdict.lists import import_list
+    from interdict.markings import parse_agency_code
+
+    node = _node()
+    code = parse_agency_code(agency, where="--agency")
+    node.registry.agency(code)
+    with console.status(f"Importing {kind} list…", spinner="dots") if not as_json else _null():
+        result = import_list(node.workspace.engine, kind, files, agency=code, list_date=list_date, dataset=dataset)
+    if as_json:
+        _emit_json(result.to_dict())
+        return
+    d = result.diff
+    console.print(f"[green]{result.dataset}[/]: {result.entities:,} entities, {result.statements:,} statements — "
+                  f"added {d['added']:,}, removed {d['removed']:,}, changed {d['changed']:,}, unchanged {d['unchanged']:,}")
+    if result.unclean:
+        console.print(f"{len(result.unclean):,} values could not be cleaned and were not stored, e.g. "
+                      + "; ".join(f"{u['entity']} {u['prop']}={u['value']!r}" for u in result.unclean[:3]))
 
 
 # -- AIS -------------------------------------------------------------------------------------

@@ -52,12 +52,31 @@ def ingest_demo_ais(node: Interdict) -> list[dict[str, Any]]:
     return results
 
 
-def run_demo(node: Interdict) -> dict[str, Any]:
-    """Register the demo agencies and users, load the case file, demo records and real AIS."""
+DEMO_LISTS = [
+    ("ofac", ["demo/sanctions/sdn.csv.gz", "demo/sanctions/alt.csv.gz"], "2024-05-03"),
+    ("un", ["demo/sanctions/consolidated.xml.gz"], None),
+]
+
+
+def import_demo_lists(node: Interdict) -> list[dict[str, Any]]:
+    from interdict.lists import import_list
+
+    results = []
+    for kind, files, date in DEMO_LISTS:
+        result = import_list(node.workspace.engine, kind, [data_path(f) for f in files], agency="INCB", list_date=date)
+        results.append({"dataset": result.dataset, "entities": result.entities, "statements": result.statements,
+                        "diff": result.diff, "unclean": len(result.unclean)})
+    return results
+
+
+def run_demo(node: Interdict, *, lists: bool = True, ais: bool = True) -> dict[str, Any]:
+    """Register the demo agencies and users, load the case file and demo records, import the real
+    sanctions lists and ingest the real AIS samples (tests may leave the slow parts out)."""
     users = setup_node(node)
     case = node.load_case_file()
     loaded = [node.load(data_path(f)) for f in DEMO_RECORD_FILES]
-    ais = ingest_demo_ais(node)
+    sanctions = import_demo_lists(node) if lists else []
+    ais_results = ingest_demo_ais(node) if ais else []
     stats = node.tracks.stats(node.as_user("incb.monitor").viewer)
     return {
         "workspace": str(node.workspace.home.resolve()),
@@ -72,7 +91,8 @@ def run_demo(node: Interdict) -> dict[str, Any]:
             "changes": case.changes,
         },
         "datasets": [r.to_dict() for r in loaded],
-        "ais": {"ingested": ais, "store": stats},
+        "sanctions_lists": sanctions,
+        "ais": {"ingested": ais_results, "store": stats},
         "agencies": [a.code for a in node.registry.agencies()],
         "users": users,
         "demo_password": DEMO_PASSWORD,

@@ -1,0 +1,106 @@
+"""Sanctions list importers on the real OFAC and UN lists: entities, identifiers, list diffs."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from interdict.errors import NotFound, ValidationError
+from interdict.lists import import_list
+
+DPRK_ENTS = ("12209", "12312", "12313", "12219")
+
+
+@pytest.fixture
+def list_node(node):
+    node.registry.add_agency("INCB", "INCB", "XUN", False)
+    node.registry.add_agency("AFP", "AFP", "AUS", True)
+    node.registry.add_user("afp.u", "AFP", ["analyst"])
+    return node
+
+
+def sdn_subset(shared_data, tmp_path, *, drop=(), change=None, name="sdn.csv"):
+    """A real slice of sdn.csv: the first 300 records, the DPRK ones the case needs, and vessels."""
+    raw = (shared_data / "sanctions/ofac_sdn_csv_2024-05-03/sdn.csv").read_bytes().decode("cp1252")
+    lines = [l for l in raw.splitlines() if l.strip() and l.strip() != "\x1a"]
+    keep = lines[:300] + [l for l in lines if l.split(",")[0] in DPRK_ENTS or '"vessel","DPRK' in l][:60]
+    keep = [l for l in keep if l.split(",")[0] not in drop]
+    if change:
+        keep = [change(l) for l in keep]
+    path = tmp_path / name
+    path.write_bytes("\r\n".join(dict.fromkeys(keep)).encode("cp1252"))
+    return path
+
+
+def test_ofac_import_and_list_diff(list_node, shared_data, tmp_path):
+    alt = shared_data / "sanctions/ofac_alt_add_csv_2026-06/alt.csv"
+    first = import_list(list_node.workspace.engine, "ofac", [sdn_subset(shared_data, tmp_path), alt], agency="INCB",
+                        list_date="2024-05-03")
+    assert first.diff["added"] == first.entities and first.diff["removed"] == 0
+    me = list_node.as_user("afp.u")
+    office = me.entity("ofac-12209")
+    assert office.schema == "LegalEntity"
+    assert {"OFFICE 39", "BUREAU 39", "DIVISION 39"} <= {s.value for s in office.statements if s.prop in ("name", "alias")}
+    assert all(s.grade.code == "A1" and s.marking.tlp.value == "CLEAR" for s in office.statements)
+    assert any(r.via_schema == "Sanction" for r in office.relations)
+    bank = me.entity("ofac-12312")
+    assert {"TAESONG BANK", "CHOSON TAESONG UNHAENG"} <= {s.value for s in bank.statements if s.prop == "alias"}
+    vessels = [v for v in me.search("", schema="Vessel", limit=1000) if v.id.startswith("ofac-")]
+    assert vessels and all(any(s.prop == "imoNumber" and s.value.startswith("IMO") for s in v.statements)
+                           for v in vessels if any("IMO" in s.value for s in v.statements if s.prop == "notes"))
+    # a newer version: one delisting, one amended record
+    newer = sdn_subset(shared_data, tmp_path, drop=("12219",), name="sdn-newer.csv",
+                       change=lambda l: l.replace('"OFFICE 39"', '"OFFICE NO. 39 OF THE KWP"') if l.startswith("12209,") else l)
+    second = import_list(list_node.workspace.engine, "ofac", [newer, alt], agency="INCB", list_date="2024-06-01")
+    assert second.diff["removed"] == 2  # the delisted entity and its Sanction record
+    assert second.diff["changed"] >= 1 and second.diff["added"] == 0
+    with pytest.raises(NotFound):
+        me.entity("ofac-12219")
+    assert "OFFICE NO. 39 OF THE KWP" in {s.value for s in me.entity("ofac-12209").statements}
+    again = import_list(list_node.workspace.engine, "ofac", [newer, alt], agency="INCB", list_date="2024-06-01")
+    assert again.diff == {"added": 0, "removed": 0, "changed": 0, "unchanged": second.entities}
+
+
+def test_un_import(list_node, shared_data):
+    result = import_list(list_node.workspace.engine, "un", [shared_data / "sanctions/un_sc_consolidated_2024-09-26/consolidated.xml"],
+                         agency="INCB")
+    me = list_node.as_user("afp.u")
+    office = [v for v in me.search("office 39") if v.id.startswith("un-")]
+    assert office and "KPe.030" in {s.value for s in office[0].statements if s.prop == "programId"}
+    sanction = next(r for r in me.entity(office[0].id).relations if r.via_schema == "Sanction")
+    assert any(s.prop == "listingDate" and s.value == "2016-03-02" for s in sanction.statements)
+    assert result.entities > 1700 and not result.unclean
+    persons = me.search("", schema="Person", limit=5000)
+    assert any(any(s.prop == "birthDate" for s in p.statements) for p in persons if p.id.startswith("un-"))
+
+
+def test_ftm_round_trip(list_node, shared_data, tmp_path):
+    import_list(list_node.workspace.engine, "un", [shared_data / "sanctions/un_sc_consolidated_2024-09-26/consolidated.xml"],
+                agency="INCB")
+    exported = tmp_path / "export.ftm.jsonl"
+    with open(exported, "w") as handle:
+        for item in list_node.as_user("afp.u").export_ftm():
+            handle.write(json.dumps(item) + "\n")
+    other = tmp_path / "other"
+    from interdict.api import Interdict
+
+    node2 = Interdict.open(other, f"sqlite:///{tmp_path / 'other.db'}")
+    node2.registry.add_agency("AFP", "AFP", "AUS", True)
+    result = import_list(node2.workspace.engine, "ftm", [exported], agency="AFP", dataset="from-node-1")
+    assert result.entities == sum(1 for _ in open(exported))
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"id": "x", "schema": "Spaceship", "properties": {}}\n')
+    with pytest.raises(ValidationError, match="bad.jsonl: line 1 \\(id=x\\): unknown schema 'Spaceship'"):
+        import_list(node2.workspace.engine, "ftm", [bad], agency="AFP", dataset="bad")
+
+
+def test_bad_list_input(list_node, tmp_path):
+    broken = tmp_path / "consolidated.xml"
+    broken.write_text("<CONSOLIDATED_LIST><INDIVIDUALS><INDIVIDUAL>")
+    with pytest.raises(ValidationError, match="not valid XML"):
+        import_list(list_node.workspace.engine, "un", [broken], agency="INCB")
+    short = tmp_path / "sdn.csv"
+    short.write_text('1,"X","individual"\n')
+    with pytest.raises(ValidationError, match="sdn.csv: row 1: expected 12 columns"):
+        import_list(list_node.workspace.engine, "ofac", [short], agency="INCB")
