@@ -320,6 +320,29 @@ def export(
     err.print(f"Exported {count} entities.")
 
 
+@app.command()
+def match(
+    name1: str = typer.Argument(...),
+    name2: str = typer.Argument(...),
+    schema: str = typer.Option("LegalEntity", help="FtM schema: Person, Company, Organization, LegalEntity, Vessel."),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    """Compare two names (romanisation-aware) at the default threshold, with the reason."""
+    from followthemoney import model
+
+    from interdict.errors import ValidationError
+    from interdict.matching import compare
+
+    if model.get(schema) is None:
+        raise ValidationError(f"unknown FtM schema {schema!r}", where="--schema")
+    result = compare(name1, name2, schema)
+    if as_json:
+        _emit_json(result.to_dict())
+        return
+    verdict = "[green]match[/]" if result.match else "[red]no match[/]"
+    console.print(f"{verdict} {result.score:.2f} — {result.explanation}", highlight=False)
+
+
 # -- sanctions lists -----------------------------------------------------------------------------
 @lists_app.command("import")
 def lists_import(

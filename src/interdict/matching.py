@@ -1,0 +1,168 @@
+"""Name matching: normalisation that knows Korean romanisation, and a scorer that explains itself.
+
+- Names are transliterated to ASCII (Hangul via `normality`, so 김정은 -> gimjeong-eun),
+  case-folded and stripped of punctuation; hyphens and spaces inside given names are equivalent.
+- Legal forms (Co., Ltd, Corporation, ...) are reduced to canonical short forms with `rigour`
+  and kept as weak evidence: they can only lower a score a little, never make a match.
+- Korean romanisations (McCune-Reischauer without diacritics, Revised Romanisation, press
+  spellings) are folded to one key per token: initial voicing t/d, k/g, p/b, ch/j, r/l; vowels
+  o/u/eo (for MR o-breve and u-breve) and ae/e; and the Korean words Chongguk / General Bureau and Sangsa /
+  trading company as equivalents.
+- Order does not matter (family name first or last).
+
+`compare(a, b)` returns a `Match` with a score in [0, 1], whether it passes the threshold, and
+what matched.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+from normality import ascii_text
+from rapidfuzz import fuzz
+from rigour.names import remove_person_prefixes, replace_org_types_compare
+
+THRESHOLD = 0.80
+HANGUL = re.compile(r"[\uac00-\ud7a3]")
+PERSON_SCHEMATA = {"Person"}
+# Korean generic words in entity names, folded to one token each (as weak evidence)
+KOREAN_EQUIVALENTS = {
+    "chongguk": "bureau", "chonguk": "bureau", "general bureau": "bureau", "bureau": "bureau",
+    "sangsa": "trading", "trading company": "trading", "trading": "trading",
+}
+KOREAN_SYLLABLE = re.compile(
+    r"^(?:(?:kk|tt|pp|ss|jj|ch|ts|[bcdghjklmnprsty])?"
+    r"(?:yae|yeo|wae|eo|eu|ae|ya|ye|yo|yu|wa|we|wi|wo|oe|ui|a|e|i|o|u)"
+    r"(?:ng|n|m|l|k|p|t|r|g|b|d)?)+$"
+)
+WEAK_TOKENS = {"co", "ltd", "llc", "corp", "inc", "jsc", "plc", "gmbh", "sa", "ag", "bureau", "trading", "general",
+               "company", "corporation", "the", "of", "and", "limited", "group",
+               # the state's name, common in DPRK entity names ("Korea ... Corporation")
+               "korea", "korean", "dprk", "choson", "joson"}
+
+
+@dataclass(frozen=True)
+class Match:
+    score: float
+    match: bool
+    explanation: str
+    matched: tuple[str, str] = field(default=("", ""))
+
+    def to_dict(self) -> dict:
+        return {"score": round(self.score, 4), "match": self.match, "explanation": self.explanation}
+
+
+@lru_cache(maxsize=200_000)
+def normalise(name: str, schema: str = "LegalEntity") -> str:
+    name = unicodedata.normalize("NFC", name)
+    if HANGUL.search(name):  # one syllable, one romanised token: 김정은 -> gim jeong eun
+        name = HANGUL.sub(lambda m: f" {m.group(0)} ", name)
+    text = ascii_text(name) or ""
+    text = text.lower().replace("&", " and ")
+    if schema in PERSON_SCHEMATA:
+        text = remove_person_prefixes(text)
+    else:
+        text = replace_org_types_compare(text)
+    text = re.sub(r"[^a-z0-9\- ]+", " ", text)
+    text = re.sub(r"\s+", " ", text).strip()
+    for phrase, canonical in KOREAN_EQUIVALENTS.items():
+        text = re.sub(rf"\b{phrase}\b", canonical, text)
+    return text
+
+
+LEGAL_FORMS = {"co": "co", "company": "co", "ltd": "ltd", "limited": "ltd", "llc": "llc", "corp": "corp",
+               "corporation": "corp", "inc": "inc", "incorporated": "inc", "jsc": "jsc", "plc": "plc",
+               "gmbh": "gmbh", "sa": "sa", "ag": "ag"}
+
+
+def _tokens(text: str) -> list[str]:
+    return [t for t in re.split(r"[\s\-]+", text) if t]
+
+
+@lru_cache(maxsize=200_000)
+def korean_key(token: str) -> str:
+    """One spelling for the romanisations of a Korean syllable sequence."""
+    t = token.lower().replace("-", "")
+    for old, new in (("tch", "j"), ("ch", "j"), ("sh", "s"), ("eo", "o"), ("eu", "u"), ("ae", "e"),
+                     ("oe", "e"), ("wo", "o")):
+        t = t.replace(old, new)
+    t = t.translate(str.maketrans({"t": "d", "k": "g", "p": "b", "l": "r", "u": "o"}))
+    return re.sub(r"(.)\1+", r"\1", t)
+
+
+def looks_korean(tokens: list[str]) -> bool:
+    return bool(tokens) and all(KOREAN_SYLLABLE.match(t) for t in tokens if t not in WEAK_TOKENS and not t.isdigit())
+
+
+def _core(tokens: list[str]) -> list[str]:
+    core = [t for t in tokens if t not in WEAK_TOKENS]
+    return core or tokens
+
+
+def _initials_match(short: list[str], full: list[str]) -> bool:
+    """'j c juncker' ~ 'jean claude juncker': one-letter tokens stand for words with that initial."""
+    if not any(len(t) == 1 for t in short) or len(short) != len(full):
+        return False
+    rest_full = list(full)
+    for token in short:
+        hit = next((f for f in rest_full if (f == token) or (len(token) == 1 and f.startswith(token))
+                    or fuzz.ratio(f, token) >= 85), None)
+        if hit is None:
+            return False
+        rest_full.remove(hit)
+    return True
+
+
+def compare(a: str, b: str, schema: str = "LegalEntity", threshold: float = THRESHOLD) -> Match:
+    if HANGUL.search(a) and HANGUL.search(b):
+        # both in Hangul: each syllable is a letter of the name, so compare the syllables themselves
+        ha, hb = re.sub(r"\s+", "", a), re.sub(r"\s+", "", b)
+        score = 1.0 if ha == hb else fuzz.ratio(ha, hb) / 100 * 0.9
+        return Match(score, score >= threshold, f"Hangul compared syllable by syllable: {ha!r} ~ {hb!r}", (ha, hb))
+    na, nb = normalise(a, schema), normalise(b, schema)
+    if not na or not nb:
+        return Match(0.0, False, "a name is empty after normalisation")
+    if na == nb:
+        return Match(1.0, True, f"same name after normalisation ({na!r})", (na, nb))
+    ta, tb = _tokens(na), _tokens(nb)
+    ca, cb = _core(ta), _core(tb)
+    joined_a, joined_b = "".join(sorted(ca)), "".join(sorted(cb))
+    plain = fuzz.token_sort_ratio(" ".join(ca), " ".join(cb)) / 100
+    squeezed = fuzz.ratio("".join(ca), "".join(cb)) / 100  # 'jong un' ~ 'jongun'
+    best, why = max((plain, "token similarity"), (squeezed, "similar when spaces and hyphens are ignored"))
+    if joined_a == joined_b:
+        best, why = 0.98, "same words in another order"
+    initials = schema in PERSON_SCHEMATA and (_initials_match(ca, cb) or _initials_match(cb, ca))
+    if initials and joined_a != joined_b:
+        best, why = max(best, 0.9), "initials stand for the given names"
+    if looks_korean(ca) and looks_korean(cb):
+        ka = " ".join(sorted(korean_key(t) for t in ca))
+        kb = " ".join(sorted(korean_key(t) for t in cb))
+        korean = fuzz.ratio(ka, kb) / 100
+        squeezed_k = fuzz.ratio("".join(korean_key(t) for t in ca), "".join(korean_key(t) for t in cb)) / 100
+        korean = max(korean, squeezed_k)
+        if korean * 0.97 > best:
+            best, why = korean * 0.97, f"same Korean name in another romanisation ({ka!r})"
+    # legal forms and generic words: weak evidence, a small penalty when they disagree
+    forms_a = {LEGAL_FORMS[t] for t in ta if t in LEGAL_FORMS}
+    forms_b = {LEGAL_FORMS[t] for t in tb if t in LEGAL_FORMS}
+    if forms_a and forms_b and not forms_a & forms_b:  # AG and GmbH are different companies
+        best -= 0.2
+        why += f"; legal forms differ ({', '.join(sorted(forms_a))} / {', '.join(sorted(forms_b))})"
+    # different numbers are different things (vessel 'HAE SONG 1' vs 'HAE SONG 2')
+    digits_a, digits_b = {t for t in ta if t.isdigit()}, {t for t in tb if t.isdigit()}
+    if digits_a != digits_b and (digits_a or digits_b):
+        best -= 0.2
+        why += "; numbers differ"
+    # persons: every name part should find a counterpart
+    if schema in PERSON_SCHEMATA and len(ca) > 1 and len(cb) > 1 and not initials:
+        unmatched = [t for t in ca if max(fuzz.ratio(t, u) for u in cb) < 70 and
+                     max(fuzz.ratio(korean_key(t), korean_key(u)) for u in cb) < 80]
+        if unmatched:
+            best -= 0.08 * len(unmatched)
+            why += f"; no counterpart for {', '.join(unmatched)}"
+    best = max(0.0, min(1.0, best))
+    return Match(best, best >= threshold, f"{why}: {na!r} ~ {nb!r}", (na, nb))
