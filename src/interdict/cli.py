@@ -343,6 +343,61 @@ def match(
     console.print(f"{verdict} {result.score:.2f} — {result.explanation}", highlight=False)
 
 
+@app.command()
+def screen(
+    name: Optional[str] = typer.Argument(None, help="Name or identifier (IMO, MMSI, call sign) to screen."),
+    user: str = UserOption,
+    schema: Optional[str] = typer.Option(None, help="Only this FtM schema: Vessel, Company, Person, Organization."),
+    country: Optional[str] = typer.Option(None, help="Only entities linked to this country (ISO code)."),
+    limit: int = typer.Option(10, help="Results per name."),
+    min_score: float = typer.Option(0.5, help="Leave out results scoring below this."),
+    file: Optional[Path] = typer.Option(None, "--file", help="CSV with a 'name' column (optional 'schema', 'country')."),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    """Screen names against the lists and records this user may see, each result with its reason."""
+    import csv as csv_module
+
+    from followthemoney import model
+
+    from interdict.errors import ValidationError
+    from interdict.matching import THRESHOLD
+    from interdict.screening import ScreeningIndex
+
+    if (name is None) == (file is None):
+        raise ValidationError("give a NAME or --file names.csv", where="screen")
+    if schema and model.get(schema) is None:
+        raise ValidationError(f"unknown FtM schema {schema!r}", where="--schema")
+    node = _node(create=False)
+    me = node.as_user(user)
+    with console.status("Building the screening index…", spinner="dots") if not as_json else _null():
+        index = ScreeningIndex.build(node.workspace.engine, me.viewer)
+    queries: list[dict[str, Any]] = []
+    if file is not None:
+        with open(file, newline="", encoding="utf-8-sig") as handle:
+            reader = csv_module.DictReader(handle)
+            if not reader.fieldnames or "name" not in reader.fieldnames:
+                raise ValidationError("the CSV needs a 'name' column", where=str(file))
+            for n, row in enumerate(reader, 2):
+                if not (row.get("name") or "").strip():
+                    raise ValidationError("empty name", where=f"{file}: line {n}")
+                queries.append({"name": row["name"], "schema": row.get("schema") or schema, "country": row.get("country") or country})
+    else:
+        queries.append({"name": name, "schema": schema, "country": country})
+    results = []
+    for q in queries:
+        hits = index.screen(q["name"], schema=q["schema"], country=q["country"], limit=limit, threshold=min_score)
+        results.append({"query": q["name"], "results": [{**h.to_dict(), "match": h.score >= THRESHOLD} for h in hits]})
+    if as_json:
+        _emit_json(results[0]["results"] if file is None else results)
+        return
+    for item in results:
+        table = Table("score", "name", "schema", "matched name", "programs", "source", "why", title=f"Screening: {item['query']}")
+        for h in item["results"]:
+            table.add_row(f"{h['score']:.2f}" + (" ✓" if h["match"] else ""), h["name"], h["schema"], h["matched_name"],
+                          ", ".join(h["programs"]), h["source"], h["explanation"])
+        console.print(table)
+
+
 # -- sanctions lists -----------------------------------------------------------------------------
 @lists_app.command("import")
 def lists_import(

@@ -78,6 +78,9 @@ LEGAL_FORMS = {"co": "co", "company": "co", "ltd": "ltd", "limited": "ltd", "llc
                "gmbh": "gmbh", "sa": "sa", "ag": "ag"}
 
 
+COUNTRY_WORDS = {"korea", "korean", "dprk", "choson", "joson"}
+
+
 def _tokens(text: str) -> list[str]:
     return [t for t in re.split(r"[\s\-]+", text) if t]
 
@@ -133,6 +136,10 @@ def compare(a: str, b: str, schema: str = "LegalEntity", threshold: float = THRE
     plain = fuzz.token_sort_ratio(" ".join(ca), " ".join(cb)) / 100
     squeezed = fuzz.ratio("".join(ca), "".join(cb)) / 100  # 'jong un' ~ 'jongun'
     best, why = max((plain, "token similarity"), (squeezed, "similar when spaces and hyphens are ignored"))
+    if schema not in PERSON_SCHEMATA and min(len(ca), len(cb)) >= 2:
+        contained = fuzz.token_set_ratio(" ".join(ca), " ".join(cb)) / 100 * 0.85
+        if contained > best:  # 'office 39' within 'office no 39 of the korean workers party'
+            best, why = contained, "one name contains the other"
     if joined_a == joined_b:
         best, why = 0.98, "same words in another order"
     initials = schema in PERSON_SCHEMATA and (_initials_match(ca, cb) or _initials_match(cb, ca))
@@ -147,6 +154,11 @@ def compare(a: str, b: str, schema: str = "LegalEntity", threshold: float = THRE
         if korean * 0.97 > best:
             best, why = korean * 0.97, f"same Korean name in another romanisation ({ka!r})"
     # legal forms and generic words: weak evidence, a small penalty when they disagree
+    generic_a = {t for t in ta if t in WEAK_TOKENS and t not in LEGAL_FORMS and t not in COUNTRY_WORDS}
+    generic_b = {t for t in tb if t in WEAK_TOKENS and t not in LEGAL_FORMS and t not in COUNTRY_WORDS}
+    if generic_a and generic_b and not generic_a & generic_b:  # 'trading' vs 'bureau'
+        best -= 0.05
+        why += f"; generic words differ ({', '.join(sorted(generic_a))} / {', '.join(sorted(generic_b))})"
     forms_a = {LEGAL_FORMS[t] for t in ta if t in LEGAL_FORMS}
     forms_b = {LEGAL_FORMS[t] for t in tb if t in LEGAL_FORMS}
     if forms_a and forms_b and not forms_a & forms_b:  # AG and GmbH are different companies

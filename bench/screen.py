@@ -1,0 +1,63 @@
+"""Screening: top-1 recall of perturbed UN names against the full OFAC + UN lists, and speed.
+
+    .venv/bin/python bench/screen.py [--names 2000]
+
+Builds a workspace with the full lists (from ../shared/data/sanctions), then screens each
+perturbed ("treated") UN name of yente's positives; a hit counts when the top result carries
+the untreated name. Then screens `--names` names (the treated names, repeated) for names/s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import resource
+import tempfile
+import time
+from pathlib import Path
+
+from interdict.api import Interdict
+from interdict.lists import import_list
+from interdict.matching import normalise
+from interdict.screening import ScreeningIndex
+
+SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--names", type=int, default=2000)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        node = Interdict.open(tmp, f"sqlite:///{tmp}/s.db")
+        node.registry.add_agency("INCB", "INCB", "XUN", False)
+        node.registry.add_user("bench", "INCB", ["monitor"])
+        s = SHARED / "sanctions"
+        import_list(node.workspace.engine, "ofac", [s / "ofac_sdn_csv_2024-05-03/sdn.csv", s / "ofac_alt_add_csv_2026-06/alt.csv"],
+                    agency="INCB")
+        import_list(node.workspace.engine, "un", [s / "un_sc_consolidated_2024-09-26/consolidated.xml"], agency="INCB")
+        start = time.perf_counter()
+        index = ScreeningIndex.build(node.workspace.engine, node.as_user("bench").viewer)
+        print(f"index: {len(index.candidates):,} entities, built in {time.perf_counter() - start:.1f} s")
+        folder = SHARED / "matching/yente_un_positives"
+        treated = list(csv.DictReader(open(folder / "positives_un_treated.csv", encoding="utf-8")))
+        untreated = list(csv.DictReader(open(folder / "positives_un_untreated.csv", encoding="utf-8")))
+        found = 0
+        for query, original in zip(treated, untreated):
+            hits = index.screen(query["full_name"], schema="Person", limit=1)
+            target = normalise(original["full_name"], "Person")
+            if hits and any(normalise(v, "Person") == target for _, v in index.candidates[hits[0].id].names):
+                found += 1
+        print(f"top-1 recall on {len(treated)} perturbed UN names: {found / len(treated):.3f}")
+        names = [row["full_name"] for row in treated] * (args.names // len(treated) + 1)
+        names = names[: args.names]
+        start = time.perf_counter()
+        for name in names:
+            index.screen(name, limit=10)
+        elapsed = time.perf_counter() - start
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        print(f"batch screening: {len(names) / elapsed:,.0f} names/s over {len(names):,} names; peak RSS {peak:.0f} MB")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,194 @@
+"""Screening names and identifiers against everything the user may see (lists, case file,
+agency records), through a blocking index: a query is compared only with entities that share a
+name token or a Korean romanisation key with it, never with all of them.
+
+The index is built from statements that pass the one access decision for the viewer, so a
+screening result never rests on a statement the user may not see.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any, Iterable
+
+from followthemoney import model
+from rapidfuzz import fuzz, process
+from sqlalchemy import Engine, select
+
+from interdict.access import Viewer, visible_filter
+from interdict.matching import THRESHOLD, WEAK_TOKENS, compare, korean_key, normalise
+from interdict.tables import sources, statements
+
+NAME_PROPS = ("name", "alias", "weakAlias", "previousName")
+IDENTIFIER_PROPS = ("imoNumber", "mmsi", "callSign", "registrationNumber", "idNumber", "passportNumber")
+MAX_POSTING = 5000  # a token shared by more entities than this is too common to block on
+CANDIDATES = 50    # pre-scored per query
+FULL_COMPARISONS = 8
+IMO = re.compile(r"^(?:IMO)?\s*(\d{7})$", re.I)
+MMSI = re.compile(r"^\d{9}$")
+
+
+@dataclass
+class Candidate:
+    entity_id: str
+    schema: str
+    names: list[tuple[str, str]] = field(default_factory=list)  # (prop, value)
+    programs: set[str] = field(default_factory=set)
+    countries: set[str] = field(default_factory=set)
+    sources: set[str] = field(default_factory=set)
+
+
+@dataclass(frozen=True)
+class Hit:
+    id: str
+    name: str
+    schema: str
+    score: float
+    matched_name: str
+    source: str
+    programs: list[str]
+    explanation: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"id": self.id, "name": self.name, "schema": self.schema, "score": round(self.score, 4),
+                "matched_name": self.matched_name, "source": self.source, "programs": self.programs,
+                "explanation": self.explanation}
+
+
+def _keys(name: str, schema: str) -> set[str]:
+    tokens = [t for t in re.split(r"[\s\-]+", normalise(name, schema)) if t and t not in WEAK_TOKENS]
+    keys = set(tokens)
+    keys.update(f"k:{korean_key(t)}" for t in tokens)
+    if len(tokens) > 1:  # 'jong un' and 'jongun' block together
+        keys.add("".join(tokens))
+    return keys
+
+
+class ScreeningIndex:
+    def __init__(self, candidates: dict[str, Candidate], identifiers: dict[str, set[str]], source_titles: dict[str, str]) -> None:
+        self.candidates = candidates
+        self.identifiers = identifiers
+        self.source_titles = source_titles
+        self.postings: dict[str, set[str]] = defaultdict(set)
+        for candidate in candidates.values():
+            for _, value in candidate.names:
+                for key in _keys(value, candidate.schema):
+                    self.postings[key].add(candidate.entity_id)
+
+    @classmethod
+    def build(cls, engine: Engine, viewer: Viewer) -> "ScreeningIndex":
+        candidates: dict[str, Candidate] = {}
+        identifiers: dict[str, set[str]] = defaultdict(set)
+        wanted = NAME_PROPS + IDENTIFIER_PROPS + ("program", "country", "nationality", "flag", "jurisdiction")
+        with engine.connect() as conn:
+            rows = conn.execute(
+                select(statements.c.entity_id, statements.c.schema, statements.c.prop, statements.c.value,
+                       statements.c.source_id)
+                .where(statements.c.prop.in_(wanted), visible_filter(statements, viewer), statements.c.retracted_at.is_(None))
+            )
+            for entity_id, schema, prop, value, source_id in rows:
+                candidate = candidates.get(entity_id)
+                if candidate is None:
+                    candidate = candidates[entity_id] = Candidate(entity_id, schema)
+                elif schema != candidate.schema:
+                    try:
+                        candidate.schema = model.common_schema(candidate.schema, schema).name
+                    except Exception:  # noqa: BLE001 - incompatible schemata: keep the first
+                        pass
+                if prop in NAME_PROPS:
+                    candidate.names.append((prop, value))
+                elif prop in IDENTIFIER_PROPS:
+                    identifiers[_identifier_key(value)].add(entity_id)
+                elif prop == "program":
+                    candidate.programs.add(value)
+                else:
+                    candidate.countries.add(value)
+                if source_id:
+                    candidate.sources.add(source_id)
+            titles = dict(conn.execute(select(sources.c.id, sources.c.title).where(visible_filter(sources, viewer))).all())
+        # entities without a name (links, sanctions) are not screening targets
+        named = {k: v for k, v in candidates.items() if v.names or any(k in ids for ids in identifiers.values())}
+        return cls(named, identifiers, titles)
+
+    def screen(self, query: str, *, schema: str | None = None, country: str | None = None, limit: int = 10,
+               threshold: float = 0.0) -> list[Hit]:
+        query = query.strip()
+        if not query:
+            return []
+        hits: dict[str, Hit] = {}
+        identifier = _identifier_key(query)
+        for entity_id in self.identifiers.get(identifier, ()):
+            candidate = self.candidates.get(entity_id)
+            if candidate and self._admissible(candidate, schema, country):
+                hits[entity_id] = self._hit(candidate, 1.0, query, f"identifier {identifier} matches exactly")
+        query_schema = schema or "LegalEntity"
+        # candidates: entities sharing keys with the query, rare keys weighing more (IDF); only
+        # the best CANDIDATES of them are compared in full
+        weights: dict[str, float] = defaultdict(float)
+        for key in _keys(query, query_schema):
+            posting = self.postings.get(key, ())
+            if not posting or len(posting) > MAX_POSTING:
+                continue
+            weight = math.log(1 + len(self.candidates) / len(posting))
+            for entity_id in posting:
+                weights[entity_id] += weight
+        shortlist = [e for e in sorted(weights, key=weights.__getitem__, reverse=True)[:CANDIDATES]
+                     if e not in hits and self._admissible(self.candidates[e], schema, country)]
+        # a fast vectorised pre-score of every shortlisted name, then the explained comparison
+        # on the best few names only
+        pairs = [(e, value) for e in shortlist for _, value in self.candidates[e].names]
+        if pairs:
+            query_norm = normalise(query, query_schema)
+            scores = process.cdist([query_norm], [normalise(v, query_schema) for _, v in pairs],
+                                   scorer=fuzz.token_sort_ratio, workers=1)[0]
+            order = sorted(range(len(pairs)), key=lambda i: -scores[i])
+            best_per_entity: dict[str, str] = {}
+            for i in order:
+                entity_id, value = pairs[i]
+                if entity_id not in best_per_entity:
+                    best_per_entity[entity_id] = value
+                if len(best_per_entity) >= FULL_COMPARISONS:
+                    break
+            # Korean romanisations can score low on plain similarity: compare those entities too
+            for entity_id in shortlist[:FULL_COMPARISONS]:
+                best_per_entity.setdefault(entity_id, "")
+            for entity_id, value in best_per_entity.items():
+                candidate = self.candidates[entity_id]
+                compare_schema = schema or ("Person" if model.get(candidate.schema).is_a("Person") else candidate.schema)
+                names = [value] if value else [v for _, v in candidate.names]
+                best = max((compare(query, v, compare_schema) for v in names), key=lambda m: m.score)
+                if best.score >= threshold:
+                    hits[entity_id] = self._hit(candidate, best.score, best.matched[1], best.explanation)
+        return sorted(hits.values(), key=lambda h: (-h.score, h.name))[:limit]
+
+    def _admissible(self, candidate: Candidate, schema: str | None, country: str | None) -> bool:
+        if schema and not model.get(candidate.schema).is_a(schema) and not model.get(schema).is_a(candidate.schema):
+            return False
+        if country and candidate.countries and country.lower()[:2] not in {c.lower()[:2] for c in candidate.countries}:
+            return False
+        return True
+
+    def _hit(self, candidate: Candidate, score: float, matched: str, explanation: str) -> Hit:
+        primary = next((v for p, v in candidate.names if p == "name"), candidate.names[0][1] if candidate.names else candidate.entity_id)
+        matched_value = next((v for _, v in candidate.names if normalise(v, candidate.schema) == matched), matched)
+        return Hit(id=candidate.entity_id, name=primary, schema=candidate.schema, score=score, matched_name=matched_value,
+                   source=", ".join(sorted(self.source_titles.get(s, s) for s in candidate.sources)),
+                   programs=sorted(candidate.programs), explanation=explanation)
+
+
+def _identifier_key(value: str) -> str:
+    text = re.sub(r"\s+", "", value.strip().upper())
+    match = IMO.match(text)
+    if match:
+        return f"IMO{match.group(1)}"
+    return text
+
+
+def screen_many(index: ScreeningIndex, names: Iterable[str], **kwargs) -> list[list[Hit]]:  # type: ignore[no-untyped-def]
+    return [index.screen(name, **kwargs) for name in names]
+
+
+DEFAULT_THRESHOLD = THRESHOLD
