@@ -73,15 +73,15 @@ def create_app(node: Interdict) -> FastAPI:
             raise HTTPException(status_code=401, detail=str(exc), headers={"WWW-Authenticate": "Bearer"}) from None
         raise HTTPException(status_code=401, detail="log in or send an API token", headers={"WWW-Authenticate": "Bearer"})
 
-    def page_session(request: Request) -> Optional[UserSession]:
+    def page_session(request: Request) -> UserSession:
+        """The logged-in user; otherwise 401, which the handler below turns into the login page."""
         username = request.session.get("user")
-        if not username:
-            return None
-        try:
-            return node.as_user(username)
-        except AuthError:
-            request.session.clear()
-            return None
+        if username:
+            try:
+                return node.as_user(username)
+            except AuthError:
+                request.session.clear()
+        raise HTTPException(status_code=401, detail="log in first")
 
     def render(request: Request, template: str, me: UserSession, banner_markings: list, **context: Any) -> HTMLResponse:
         return templates.TemplateResponse(
@@ -114,24 +114,18 @@ def create_app(node: Interdict) -> FastAPI:
         return RedirectResponse("/login", status_code=303)
 
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)
-    def overview_page(request: Request, me: Optional[UserSession] = Depends(page_session)):
-        if me is None:
-            return login_redirect(request)
+    def overview_page(request: Request, me: UserSession = Depends(page_session)):
         overview = me.overview()
         return render(request, "overview.html", me, [], overview=overview)
 
     @app.get("/search", response_class=HTMLResponse, include_in_schema=False)
-    def search_page(request: Request, q: str = "", schema: str = "", me: Optional[UserSession] = Depends(page_session)):
-        if me is None:
-            return login_redirect(request)
+    def search_page(request: Request, q: str = "", schema: str = "", me: UserSession = Depends(page_session)):
         results = me.search(q, schema=schema or None, limit=100) if q or schema else []
         markings = [s.marking for v in results for s in v.statements if s.prop_type in ("name", "identifier")]
         return render(request, "search.html", me, markings, q=q, schema=schema, results=results)
 
     @app.get("/entities/{entity_id}", response_class=HTMLResponse, include_in_schema=False)
-    def entity_page(request: Request, entity_id: str, me: Optional[UserSession] = Depends(page_session)):
-        if me is None:
-            return login_redirect(request)
+    def entity_page(request: Request, entity_id: str, me: UserSession = Depends(page_session)):
         try:
             view = me.entity(entity_id)
         except NotFound:
@@ -142,24 +136,18 @@ def create_app(node: Interdict) -> FastAPI:
         return render(request, "entity.html", me, markings, entity=view, claims=claim_rows)
 
     @app.get("/claims", response_class=HTMLResponse, include_in_schema=False)
-    def claims_page(request: Request, me: Optional[UserSession] = Depends(page_session)):
-        if me is None:
-            return login_redirect(request)
+    def claims_page(request: Request, me: UserSession = Depends(page_session)):
         rows = me.claims()
         return render(request, "claims.html", me, [c.marking for c in rows], claims=rows)
 
     @app.get("/vessels", response_class=HTMLResponse, include_in_schema=False)
-    def vessels_page(request: Request, q: str = "", me: Optional[UserSession] = Depends(page_session)):
-        if me is None:
-            return login_redirect(request)
+    def vessels_page(request: Request, q: str = "", me: UserSession = Depends(page_session)):
         rows = me.vessels(q, limit=200)
         stats = me.ais_stats()
         return render(request, "vessels.html", me, node.tracks.markings(me.viewer), q=q, vessels=rows, stats=stats)
 
     @app.get("/vessels/{mmsi}", response_class=HTMLResponse, include_in_schema=False)
-    def vessel_page(request: Request, mmsi: int, me: Optional[UserSession] = Depends(page_session)):
-        if me is None:
-            return login_redirect(request)
+    def vessel_page(request: Request, mmsi: int, me: UserSession = Depends(page_session)):
         try:
             vessel = me.vessel(mmsi)
         except NotFound:
