@@ -110,7 +110,8 @@ class ScreeningIndex:
                     candidate.sources.add(source_id)
             titles = dict(conn.execute(select(sources.c.id, sources.c.title).where(visible_filter(sources, viewer))).all())
         # entities without a name (links, sanctions) are not screening targets
-        named = {k: v for k, v in candidates.items() if v.names or any(k in ids for ids in identifiers.values())}
+        identified = set().union(*identifiers.values()) if identifiers else set()
+        named = {k: v for k, v in candidates.items() if v.names or k in identified}
         return cls(named, identifiers, titles)
 
     def screen(self, query: str, *, schema: str | None = None, country: str | None = None, limit: int = 10,
