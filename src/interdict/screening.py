@@ -62,6 +62,7 @@ def _keys(name: str, schema: str) -> set[str]:
     tokens = [t for t in re.split(r"[\s\-]+", normalise(name, schema)) if t and t not in WEAK_TOKENS]
     keys = set(tokens)
     keys.update(f"k:{korean_key(t)}" for t in tokens)
+    keys.update(f"a:{''.join(sorted(t))}" for t in tokens if len(t) >= 4)  # transposed letters: afiz ~ faiz
     if len(tokens) > 1:  # 'jong un' and 'jongun' block together
         keys.add("".join(tokens))
     return keys
