@@ -174,6 +174,12 @@ def test_access_control_on_tracks(store_node, shared_data):
     assert tracks.stats(incb)["positions"] == 0 and tracks.stats(incb)["batches"] == 0
     assert tracks.vessels(incb) == [] and tracks.rejected(incb).height == 0
     assert tracks.positions(incb).collect().height == 0
+    # the same file from another agency, openly marked, is its own batch (not "unchanged")
+    again = tracks.ingest(shared_data / "ais/amsa_risky/exact-earth-augmented.txt", options(agency="INCB"))
+    assert again.status == "ingested" and again.positions > 0
+    assert tracks.stats(incb)["positions"] == again.positions and tracks.stats(incb)["batches"] == 1
+    jcg = tracks.stats(viewer(store_node, "jcg.u"))
+    assert jcg["batches"] == 2 and jcg["positions"] == again.positions  # copies collapse for a reader of both
 
 
 def test_implied_speed_flags_a_jump(store_node, tmp_path):

@@ -179,3 +179,34 @@ def test_docs_example_loads(afp_node, tmp_path):
     path.write_text(textwrap.dedent(example))
     result = afp_node.load(path)
     assert result.statements > 0 and result.claims == 1
+
+
+def test_references_resolve_only_to_entities_the_loader_may_see(afp_node, tmp_path):
+    """A load must not reveal that another agency's hidden entity exists."""
+    secret = yaml.safe_load(yaml.safe_dump(BASE))
+    secret["dataset"] = "afp-secret"
+    secret["defaults"] = {"marking": {"tlp": "RED"}}
+    secret["sources"] = [{"id": "afp-r2", "title": "AFP report 2 (synthetic)", "kind": "agency_report", "reliability": "B"}]
+    secret["entities"] = [{"id": "afp-hidden", "schema": "Person", "source": "afp-r2", "grade": "C3",
+                           "properties": {"name": "Hidden Person (synthetic)"}}]
+    secret.pop("claims")
+    afp_node.load(write(tmp_path, secret, "secret.yaml"))
+    probe = {
+        "dataset": "jcg-probe", "agency": "JCG", "defaults": {"marking": {"tlp": "GREEN"}},
+        "sources": [{"id": "jcg-r1", "title": "JCG (synthetic)", "kind": "agency_report", "reliability": "B"}],
+        "entities": [{"id": "jcg-link", "schema": "UnknownLink", "source": "jcg-r1", "grade": "C3",
+                      "properties": {"subject": "afp-hidden", "object": "afp-hidden"}}],
+    }
+    with pytest.raises(ValidationError, match="refers to unknown entity 'afp-hidden'") as hidden:
+        afp_node.load(write(tmp_path, probe, "probe.yaml"))
+    probe["entities"][0]["properties"] = {"subject": "never-stored", "object": "never-stored"}
+    with pytest.raises(ValidationError, match="refers to unknown entity 'never-stored'") as missing:
+        afp_node.load(write(tmp_path, probe, "probe.yaml"))
+    assert str(hidden.value).replace("afp-hidden", "X") == str(missing.value).replace("never-stored", "X")
+    # the originator itself may refer to its own entity
+    own = dict(probe, dataset="afp-own", agency="AFP",
+               sources=[{"id": "afp-r3", "title": "AFP 3 (synthetic)", "kind": "agency_report", "reliability": "B"}])
+    own["entities"] = [{"id": "afp-link", "schema": "UnknownLink", "source": "afp-r3", "grade": "C3",
+                        "properties": {"subject": "afp-hidden", "object": "v1"}}]
+    afp_node.load(write(tmp_path, BASE, "base.yaml"))
+    assert afp_node.load(write(tmp_path, own, "own.yaml")).statements == 2

@@ -22,6 +22,7 @@ import yaml
 from followthemoney import model
 from sqlalchemy import Engine, select
 
+from interdict.access import Viewer, visible_filter
 from interdict.errors import ValidationError
 from interdict.markings import Grade, Marking, parse_agency_code
 from interdict.tables import agencies, statements
@@ -300,14 +301,26 @@ def load_records_file(engine: Engine, path: str | Path) -> LoadResult:
     """Validate and load one records file. Raises ValidationError naming file, record, field."""
     path = Path(path)
     data = read_document(path)
+    try:
+        code = parse_agency_code(_need(data, "agency", "file"))
+    except ValidationError as exc:
+        raise exc.at(str(path)) from None
     with engine.begin() as conn:
-        known = set(conn.execute(select(statements.c.entity_id).distinct()).scalars())
+        agency = conn.execute(select(agencies).where(agencies.c.code == code)).first()
+        if agency is None:
+            raise ValidationError(f"unknown agency {code!r} (register it with `interdict agency add`)", where=f"{path}: agency")
+        # references resolve only to entities the file's agency may see: whether a load succeeds
+        # must not reveal that another agency's hidden entity exists
+        loader = Viewer(username=f"loader:{code}", agency=code, country=agency.country,
+                        law_enforcement=agency.law_enforcement)
+        known = set(conn.execute(
+            select(statements.c.entity_id)
+            .where(visible_filter(statements, loader), statements.c.retracted_at.is_(None)).distinct()
+        ).scalars())
         try:
             write, meta = _Parser(data, known).parse()
         except ValidationError as exc:
             raise exc.at(str(path)) from None
-        if conn.execute(select(agencies.c.code).where(agencies.c.code == write.agency)).first() is None:
-            raise ValidationError(f"unknown agency {write.agency!r} (register it with `interdict agency add`)", where=f"{path}: agency")
         digest = hashlib.sha256(path.read_bytes()).hexdigest()
         try:
             changes = write_dataset(conn, write, path=str(path), sha256=digest)

@@ -3,14 +3,14 @@ input (a batch), and a manifest of batches in the database.
 
 Layout under the workspace (schema: docs/track-store.md):
 
-    parquet/ais/batches/<sha256>/positions/date=YYYY-MM-DD/part-N.parquet
-    parquet/ais/batches/<sha256>/static/part-N.parquet
-    parquet/ais/batches/<sha256>/rejected.parquet        (quarantine: source_row, reason, raw)
+    parquet/ais/batches/<batch>/positions/date=YYYY-MM-DD/part-N.parquet   (batch: SHA-256 of agency + content)
+    parquet/ais/batches/<batch>/static/part-N.parquet
+    parquet/ais/batches/<batch>/rejected.parquet        (quarantine: source_row, reason, raw)
 
 A batch is written into a staging directory and renamed into place in one step, then recorded
 in the `ais_batches` table. Readers use only recorded batches, so a crash or kill mid-ingest
 leaves the store exactly as before, and the next run (same content, same batch id) completes it.
-Re-ingesting the same content adds nothing. Every batch carries its originating agency, source,
+Re-ingesting the same content by the same agency adds nothing. Every batch carries its originating agency, source,
 grade and markings; every read goes through `interdict.access.visible_filter` on the manifest.
 """
 
@@ -109,7 +109,9 @@ class TrackStore:
         path = Path(path)
         if not path.is_file():
             raise ValidationError("no such file", where=str(path))
-        batch_id = file_digest(path)
+        # one batch per agency and content: the same file from two agencies is two records, each
+        # with its own marking; the same file again from one agency changes nothing
+        batch_id = hashlib.sha256(f"{options.agency}\x1f{file_digest(path)}".encode()).hexdigest()
         with self.engine.connect() as conn:
             known = conn.execute(select(ais_batches.c.id).where(ais_batches.c.id == batch_id)).first()
             if options.source_id and conn.execute(select(sources.c.id).where(sources.c.id == options.source_id)).first() is None:
