@@ -28,6 +28,12 @@ GOOD = [
 BAD = [b"!AIVDM,1,1,,B,garbage,0*00", b"\x00\xff not nmea at all", b"!AIVDM,1,1"]
 
 
+def wait_until(condition, seconds: float = 10) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition() and time.monotonic() < deadline:
+        time.sleep(0.05)
+
+
 def free_port(kind=socket.SOCK_DGRAM) -> int:
     with socket.socket(socket.AF_INET, kind) as sock:
         sock.bind(("127.0.0.1", 0))
@@ -66,9 +72,7 @@ def test_udp_feed_with_malformed_input(live_node):
         for datagram in GOOD + BAD + GOOD[:2]:
             sender.sendto(datagram, ("127.0.0.1", port))
             time.sleep(0.01)
-    deadline = time.monotonic() + 10
-    while live.stats.received < 10 and time.monotonic() < deadline:
-        time.sleep(0.05)
+    wait_until(lambda: live.stats.received >= 10)
     stop.set()
     worker.join(10)
     assert live.stats.received == 10  # 9 datagrams, one with two sentences
@@ -106,9 +110,7 @@ def test_tcp_feed_reconnects(live_node):
     worker = threading.Thread(target=live.serve_tcp, args=("127.0.0.1", port, stop), kwargs={"max_backoff": 0.5})
     worker.start()
     thread.join(20)
-    deadline = time.monotonic() + 10
-    while live.stats.received < 5 and time.monotonic() < deadline:
-        time.sleep(0.05)
+    wait_until(lambda: live.stats.received >= 5)
     stop.set()
     worker.join(10)
     server.close()

@@ -12,7 +12,6 @@ import sys
 import time
 import zipfile
 from datetime import datetime, timezone
-from pathlib import Path
 
 import polars as pl
 import pytest

@@ -500,7 +500,7 @@ def ais_ingest(
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
     """Ingest AIS into the track store. Re-ingesting a file adds nothing; a failed run leaves no trace."""
-    from rich.progress import BarColumn, DownloadColumn, Progress, TimeElapsedColumn
+    from rich.progress import BarColumn, Progress, TimeElapsedColumn
 
     from interdict.ais.formats import parse_mapping
     from interdict.ais.store import IngestOptions

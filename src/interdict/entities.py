@@ -15,7 +15,7 @@ from typing import Any, Iterable, Iterator
 
 from followthemoney import model, registry
 from followthemoney.exc import InvalidData
-from sqlalchemy import Connection, Engine, distinct, func, or_, select
+from sqlalchemy import Connection, Engine, distinct, func, select
 
 from interdict.access import Purpose, Viewer, visible_filter
 from interdict.errors import NotFound

@@ -20,7 +20,7 @@ import xml.etree.ElementTree as ET
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 from followthemoney import model
 from sqlalchemy import Engine, select
@@ -331,7 +331,3 @@ def _entity_states(conn, dataset: str) -> dict[str, frozenset[tuple[str, int]]]:
     for entity_id, statement_id, version in rows:
         states[entity_id].add((statement_id, version))
     return {k: frozenset(v) for k, v in states.items()}
-
-
-def entity_ids(records: Iterable[StatementRecord]) -> set[str]:
-    return {r.entity_id for r in records}

@@ -103,10 +103,6 @@ class Registry:
             rows = conn.execute(select(agencies).order_by(agencies.c.code)).all()
         return [Agency(r.code, r.name, r.country, r.law_enforcement) for r in rows]
 
-    def agency_codes(self) -> set[str]:
-        with self.engine.connect() as conn:
-            return set(conn.execute(select(agencies.c.code)).scalars())
-
     # -- users ----------------------------------------------------------------------------
     def add_user(
         self,

@@ -12,14 +12,14 @@ import math
 import re
 from collections import defaultdict
 from dataclasses import dataclass, field
-from typing import Any, Iterable
+from typing import Any
 
 from followthemoney import model
 from rapidfuzz import fuzz, process
 from sqlalchemy import Engine, select
 
 from interdict.access import Viewer, visible_filter
-from interdict.matching import THRESHOLD, WEAK_TOKENS, compare, korean_key, normalise
+from interdict.matching import WEAK_TOKENS, compare, korean_key, normalise
 from interdict.tables import sources, statements
 
 NAME_PROPS = ("name", "alias", "weakAlias", "previousName")
@@ -187,10 +187,3 @@ def _identifier_key(value: str) -> str:
     if match:
         return f"IMO{match.group(1)}"
     return text
-
-
-def screen_many(index: ScreeningIndex, names: Iterable[str], **kwargs) -> list[list[Hit]]:  # type: ignore[no-untyped-def]
-    return [index.screen(name, **kwargs) for name in names]
-
-
-DEFAULT_THRESHOLD = THRESHOLD

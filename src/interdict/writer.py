@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from typing import Any, Iterable
+from typing import Any
 
 from sqlalchemy import Connection, Table, select, update
 
@@ -224,10 +224,3 @@ def _write_sources(conn: Connection, write: DatasetWrite) -> WriteCounts:
         else:
             counts.unchanged += 1
     return counts
-
-
-def known_source_ids(conn: Connection, ids: Iterable[str]) -> set[str]:
-    wanted = list(set(ids))
-    if not wanted:
-        return set()
-    return set(conn.execute(select(sources.c.id).where(sources.c.id.in_(wanted))).scalars())

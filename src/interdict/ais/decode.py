@@ -12,7 +12,6 @@ field names, `line` and `ts` columns), a table of rejected sentences with reason
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
 
 import numpy as np
 import polars as pl
@@ -21,7 +20,6 @@ import pyarrow.compute as pc
 from numpy.lib.stride_tricks import sliding_window_view
 
 from interdict.ais.fields import (
-    DECODED_TYPES,
     LAYOUTS,
     STATIC_B_PART_A,
     STATIC_B_PART_B,
@@ -299,15 +297,3 @@ def decode_bytes(data: bytes, *, assume_time: float | None = None, require_time:
         }
     ).sort("line")
     return Decoded(messages=messages, rejected=rejected, sentences=frames.sentences, skipped=frames.skipped)
-
-
-def message_dicts(messages: pl.DataFrame) -> list[dict[str, Any]]:
-    """One dict per message with only its type's fields (pyais names), in input order."""
-    out = []
-    for row in messages.iter_rows(named=True):
-        out.append({k: v for k, v in row.items() if v is not None or k in _ALWAYS.get(row["msg_type"], ())})
-    return out
-
-
-_ALWAYS: dict[int, tuple[str, ...]] = {}
-SUPPORTED_TYPES = sorted(DECODED_TYPES)

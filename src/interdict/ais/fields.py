@@ -122,6 +122,6 @@ LAYOUTS: dict[int, tuple[Field, ...]] = {
 # Type 24 picks a layout by its part number (and the MMSI for part B); see decode._layout_24.
 DECODED_TYPES = frozenset(LAYOUTS) | {24}
 
-# Fields whose value "not available" sentinel the pyais JSON keeps as a number.
+# Message types that carry a position, and those that carry a vessel's identity.
 POSITION_TYPES = frozenset({1, 2, 3, 18, 19, 27})
 STATIC_TYPES = frozenset({5, 19, 24})

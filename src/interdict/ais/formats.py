@@ -21,11 +21,11 @@ import polars as pl
 import pyarrow.parquet as pq
 
 from interdict.ais.decode import Decoded
+from interdict.ais.fields import POSITION_TYPES, STATIC_TYPES
 from interdict.ais.stream import decode_stream, open_input
 from interdict.errors import ValidationError
 
 FORMATS = ("auto", "nmea", "marinecadastre", "dma", "table", "geoparquet")
-POSITION_TYPES = [1, 2, 3, 18, 19, 27]
 POSITIONS_SCHEMA = {
     "mmsi": pl.Int64, "ts": pl.Datetime("us", "UTC"), "lat": pl.Float64, "lon": pl.Float64, "sog": pl.Float64,
     "cog": pl.Float64, "heading": pl.Int64, "nav_status": pl.Int64, "msg_type": pl.Int64, "channel": pl.String,
@@ -128,7 +128,7 @@ def from_decoded(decoded: Decoded, *, assumed: bool = False) -> Batch:
     missing = [name for name in DECODED_COLUMNS if name not in messages.columns]
     if missing:  # a chunk need not hold every message type
         messages = messages.with_columns(pl.lit(None).alias(name) for name in missing)
-    is_position = pl.col("msg_type").is_in(POSITION_TYPES)
+    is_position = pl.col("msg_type").is_in(sorted(POSITION_TYPES))
     positions = messages.filter(is_position).select(
         "mmsi", "ts", "lat", "lon", pl.col("speed").alias("sog"), pl.col("course").alias("cog"),
         "heading", pl.col("status").alias("nav_status"), "msg_type", "channel", "station",
@@ -139,7 +139,7 @@ def from_decoded(decoded: Decoded, *, assumed: bool = False) -> Batch:
         from interdict.ais.quality import FLAGS
 
         positions = positions.with_columns(pl.lit(FLAGS["time_assumed"], pl.UInt32).alias("flags"))
-    static = messages.filter(pl.col("msg_type").is_in([5, 19, 24])).select(
+    static = messages.filter(pl.col("msg_type").is_in(sorted(STATIC_TYPES))).select(
         "mmsi", "ts", pl.when(pl.col("imo") > 0).then(pl.col("imo")).alias("imo"),
         pl.col("shipname").alias("name"), "callsign", "ship_type",
         (pl.col("to_bow") + pl.col("to_stern")).cast(pl.Float64).alias("length"),

@@ -310,21 +310,23 @@ class TrackStore:
             [positions["lon_min"], positions["lat_min"], positions["lon_max"], positions["lat_max"]],
         }
 
-    def vessels(self, viewer: Viewer, query: str = "", *, limit: int = 100) -> list[dict[str, Any]]:
+    def vessels(self, viewer: Viewer, query: str = "", *, limit: int = 100, mmsi: int | None = None) -> list[dict[str, Any]]:
         """Vessels with their latest identity and position count, searchable by name, MMSI, IMO
-        or call sign, from the batches the viewer may see."""
+        or call sign, from the batches the viewer may see (`mmsi`: that vessel only)."""
         text = query.strip().lower()
         with self.engine.connect() as conn:
-            visible = (visible_filter(ais_batches, viewer), ais_batches.c.retracted_at.is_(None))
+            visible = [visible_filter(ais_batches, viewer), ais_batches.c.retracted_at.is_(None)]
+            track_filter = [*visible, *([ais_tracks.c.mmsi == mmsi] if mmsi is not None else [])]
+            identity_filter = [*visible, *([ais_identities.c.mmsi == mmsi] if mmsi is not None else [])]
             tracks = conn.execute(
                 select(ais_tracks.c.mmsi, func.sum(ais_tracks.c.positions), func.min(ais_tracks.c.first_ts),
                        func.max(ais_tracks.c.last_ts))
-                .join(ais_batches, ais_batches.c.id == ais_tracks.c.batch_id).where(*visible)
+                .join(ais_batches, ais_batches.c.id == ais_tracks.c.batch_id).where(*track_filter)
                 .group_by(ais_tracks.c.mmsi)
             ).all()
             ids = conn.execute(
                 select(ais_identities).join(ais_batches, ais_batches.c.id == ais_identities.c.batch_id)
-                .where(*visible).order_by(ais_identities.c.mmsi, ais_identities.c.last_ts)
+                .where(*identity_filter).order_by(ais_identities.c.mmsi, ais_identities.c.last_ts)
             ).all()
         latest: dict[int, Any] = {}
         for row in ids:
@@ -342,7 +344,7 @@ class TrackStore:
         return out[:limit]
 
     def vessel(self, viewer: Viewer, mmsi: int) -> dict[str, Any]:
-        found = [v for v in self.vessels(viewer, str(mmsi), limit=100_000) if v["mmsi"] == mmsi]
+        found = self.vessels(viewer, mmsi=mmsi)
         if not found:
             raise NotFound(f"no vessel with MMSI {mmsi}")
         with self.engine.connect() as conn:

@@ -9,7 +9,6 @@
 from __future__ import annotations
 
 import gzip
-import io
 import os
 from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -129,20 +128,3 @@ def decode_stream(stream: BinaryIO, *, assume_time: float | None = None, require
                     decoded.rejected = decoded.rejected.with_columns(pl.col("line") + first_line)
             first_line += lines
             yield decoded
-
-
-def read_all(path: str | Path, **kwargs) -> Decoded:  # type: ignore[no-untyped-def]
-    """Decode a whole file into one result (for tests and small files)."""
-    parts = list(decode_path(path, **kwargs))
-    messages = pl.concat([p.messages for p in parts if p.messages.height], how="diagonal_relaxed") if any(
-        p.messages.height for p in parts) else pl.DataFrame()
-    rejected = pl.concat([p.rejected for p in parts])
-    skipped: dict[str, int] = {}
-    for p in parts:
-        for k, v in p.skipped.items():
-            skipped[k] = skipped.get(k, 0) + v
-    return Decoded(messages=messages, rejected=rejected, sentences=sum(p.sentences for p in parts), skipped=skipped)
-
-
-def as_stream(data: bytes) -> BinaryIO:
-    return io.BytesIO(data)
