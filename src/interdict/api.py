@@ -8,7 +8,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 from typing import Any, Iterator
@@ -53,6 +53,15 @@ class Interdict:
     def load_case_file(self) -> LoadResult:
         return self.load(data_path(CASE_FILE))
 
+    def import_seizures(self, path: str | Path, *, agency: str, **options: Any):  # type: ignore[no-untyped-def]
+        """Import a seizure table (validated whole; rejected rows kept in the quarantine folder).
+        Options: fmt, dataset, grade, marking, accept_valid, published (see monitoring.import_seizures)."""
+        from interdict.monitoring import import_seizures
+
+        self.registry.agency(agency)
+        return import_seizures(self.workspace.engine, path, agency=agency,
+                               quarantine_dir=self.workspace.home / "quarantine" / "seizures", **options)
+
     def as_user(self, username: str) -> "UserSession":
         return UserSession(self, self.registry.user(username))
 
@@ -66,6 +75,7 @@ class UserSession:
 
     node: Interdict
     user: User
+    _cache: dict[str, Any] = field(default_factory=dict, repr=False)
 
     @property
     def viewer(self):  # type: ignore[no-untyped-def]
@@ -102,3 +112,49 @@ class UserSession:
     def track(self, mmsi: int, start=None, end=None):  # type: ignore[no-untyped-def]
         """The vessel's positions (a Polars DataFrame) in the time window, oldest first."""
         return self.node.tracks.positions(self.viewer, mmsi=mmsi, start=start, end=end).sort("ts").collect()
+
+    # -- monitoring ------------------------------------------------------------------------
+    def seizure_records(self) -> list[dict[str, Any]]:
+        """Every live seizure/arrest record this user may see (read once per session)."""
+        from interdict.monitoring import seizures
+
+        if "seizures" not in self._cache:
+            self._cache["seizures"] = seizures.read(self.node.workspace.engine, self.viewer)
+        return self._cache["seizures"]
+
+    def seizure_datasets(self) -> list[dict[str, Any]]:
+        from interdict.monitoring import seizures
+
+        return seizures.datasets(self.node.workspace.engine, self.viewer)
+
+    def routes(self):  # type: ignore[no-untyped-def]
+        """The trafficking-route network: UNODC IDS links shipped with Interdict, plus the links
+        named by seizure records this user may see."""
+        from interdict.monitoring import routes
+
+        if "routes" not in self._cache:
+            self._cache["routes"] = routes.merged(routes.load_ids_network(data_path(routes.IDS_FOLDER)),
+                                                  routes.from_records(self.seizure_records()))
+        return self._cache["routes"]
+
+    def indicators(self, country: str) -> dict[str, Any]:
+        from interdict.errors import NotFound
+        from interdict.monitoring import indicators
+        from interdict.monitoring.codes import countries
+
+        code = countries().resolve(country, where="country")
+        records = self.seizure_records()
+        if not any(r["country"] == code for r in records):
+            raise NotFound(f"no seizure records you may see for {countries().name(code)} ({code})")
+        return indicators.country_indicators(indicators.frame(records), code, routes=self.routes().country(code))
+
+    def estimate(self, name: str, *, seed: int = 0, samples: int | None = None):  # type: ignore[no-untyped-def]
+        from interdict.monitoring import estimates
+
+        return estimates.run(name, {c.key: c for c in self.claims()}, seed=seed, samples=samples)
+
+    def report(self, kind: str, *, fmt: str = "html", country: str | None = None, region: str | None = None,
+               seed: int = 0, samples: int | None = None) -> bytes:
+        from interdict.monitoring import reports
+
+        return reports.render(self, kind, fmt=fmt, country=country, region=region, seed=seed, samples=samples)

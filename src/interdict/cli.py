@@ -87,7 +87,8 @@ def demo(
     from interdict.demo import run_demo
 
     node = _node()
-    with console.status("Loading the case file, sanctions lists and AIS samples…", spinner="dots") if not as_json else _null():
+    with console.status("Loading the case file, sanctions lists, AIS samples and seizure tables; rendering the DPRK brief…",
+                        spinner="dots") if not as_json else _null():
         summary = run_demo(node)
     if as_json:
         _emit_json(summary)
@@ -134,6 +135,17 @@ def _print_demo_summary(summary: dict[str, Any]) -> None:
         store = ais["store"]
         console.print(f"Store: {store['positions']:,} positions of {store['vessels']:,} vessels, "
                       f"{store['time_span'][0][:10]} to {store['time_span'][1][:10]}.")
+    if summary.get("seizures"):
+        table = Table(title="Seizure tables (real data)")
+        for column in ("file", "format", "rows", "accepted", "rejected", "added"):
+            table.add_column(column, justify="left" if column in ("file", "format") else "right")
+        for r in summary["seizures"]:
+            table.add_row(Path(r["path"]).name, r["format"], f"{r['rows']:,}", f"{r['accepted']:,}", f"{r['rejected']:,}",
+                          f"{(r['changes'] or {}).get('added', 0):,}")
+        console.print(table)
+    brief = summary.get("dprk_brief")
+    if brief:
+        console.print(f"DPRK brief for the Security Council ({brief['user']}, {brief['seconds']} s): {brief['pdf']}")
 
 
 @app.command()
@@ -613,6 +625,10 @@ def ais_vessels(
         table.add_row(str(v["mmsi"]), v["name"] or "", str(v["imo"] or ""), v["callsign"] or "", str(v["ship_type"] or ""),
                       v["flag"] or "", f"{v['positions']:,}", (v["last_seen"] or "")[:16])
     console.print(table)
+
+
+# The monitoring commands live in their own module; importing it registers them on `app`.
+import interdict.cli_monitoring  # noqa: E402,F401
 
 
 def main() -> None:

@@ -69,14 +69,66 @@ def import_demo_lists(node: Interdict) -> list[dict[str, Any]]:
     return results
 
 
-def run_demo(node: Interdict, *, lists: bool = True, ais: bool = True) -> dict[str, Any]:
+# Real seizure tables (src/interdict/data/demo/seizures/SOURCE.md), recorded by the INCB node with
+# each format's default grade; plus one demo return from AFP, restricted to show markings at work.
+DEMO_SEIZURES = [
+    "demo/seizures/unodc_drug_seizures_2018_2022.csv.gz",
+    "demo/seizures/unodc_seizures_kg_equiv_1970_2020.csv.gz",
+    "demo/seizures/cbp_nationwide-drugs-fy19-fy22.csv.gz",
+    "demo/seizures/cbp_nationwide-drugs-fy23-fy26-dec.csv.gz",
+    "demo/seizures/cbp_amo-drug-seizures-fy19-fy22.csv.gz",
+    "demo/seizures/cbp_amo-drug-seizures-fy23-fy26-dec.csv.gz",
+    "demo/seizures/india_ncb_state_seizures_arrests_2018_2024.csv.gz",
+]
+DEMO_RESTRICTED_RETURN = "demo/seizures/demo_afp_seizure_return.csv"
+
+
+def import_demo_seizures(node: Interdict) -> list[dict[str, Any]]:
+    from interdict.markings import TLP, Marking
+
+    results = []
+    for relative in DEMO_SEIZURES:
+        # accept_valid: the UNODC series carries rows for former states and blank cells; every
+        # rejected row is kept in the quarantine file and counted in the summary.
+        result = node.import_seizures(data_path(relative), agency="INCB", accept_valid=True)
+        results.append({**result.to_dict(), "path": relative})
+    restricted = node.import_seizures(data_path(DEMO_RESTRICTED_RETURN), agency="AFP", dataset="demo-afp-seizure-return",
+                                      marking=Marking(TLP.AMBER, frozenset({"JCG", "KOR"})))
+    results.append({**restricted.to_dict(), "path": DEMO_RESTRICTED_RETURN})
+    for r in results:
+        r.pop("rejections", None)
+    return results
+
+
+def render_demo_brief(node: Interdict, username: str = "incb.monitor") -> dict[str, Any]:
+    """The DPRK brief as the INCB monitor sees it, as PDF and HTML in <workspace>/reports/."""
+    import time
+
+    folder = node.workspace.home / "reports"
+    folder.mkdir(parents=True, exist_ok=True)
+    from interdict.monitoring import reports
+
+    me = node.as_user(username)
+    started = time.perf_counter()
+    html = reports.render_html(*reports.build(me, "dprk-brief"))
+    (folder / "dprk-brief.html").write_text(html)
+    (folder / "dprk-brief.pdf").write_bytes(reports.html_to_pdf(html))
+    return {"pdf": str((folder / "dprk-brief.pdf").resolve()), "html": str((folder / "dprk-brief.html").resolve()),
+            "user": username, "seconds": round(time.perf_counter() - started, 1)}
+
+
+def run_demo(node: Interdict, *, lists: bool = True, ais: bool = True, seizures: bool = True,
+             brief: bool = True) -> dict[str, Any]:
     """Register the demo agencies and users, load the case file and demo records, import the real
-    sanctions lists and ingest the real AIS samples (tests may leave the slow parts out)."""
+    sanctions lists, AIS samples and seizure tables, and render the DPRK brief (tests may leave
+    the slow parts out)."""
     users = setup_node(node)
     case = node.load_case_file()
     loaded = [node.load(data_path(f)) for f in DEMO_RECORD_FILES]
     sanctions = import_demo_lists(node) if lists else []
     ais_results = ingest_demo_ais(node) if ais else []
+    seizure_results = import_demo_seizures(node) if seizures else []
+    brief_result = render_demo_brief(node) if seizures and brief else None
     stats = node.tracks.stats(node.as_user("incb.monitor").viewer)
     return {
         "workspace": str(node.workspace.home.resolve()),
@@ -93,6 +145,8 @@ def run_demo(node: Interdict, *, lists: bool = True, ais: bool = True) -> dict[s
         "datasets": [r.to_dict() for r in loaded],
         "sanctions_lists": sanctions,
         "ais": {"ingested": ais_results, "store": stats},
+        "seizures": seizure_results,
+        "dprk_brief": brief_result,
         "agencies": [a.code for a in node.registry.agencies()],
         "users": users,
         "demo_password": DEMO_PASSWORD,

@@ -235,6 +235,11 @@ class EntityReader:
         return views
 
     # -- public reads ---------------------------------------------------------------------
+    def entities(self, viewer: Viewer, entity_ids: Iterable[str]) -> dict[str, EntityView]:
+        """Views of the given entities the viewer may see (hidden or missing ones are absent)."""
+        with self.engine.connect() as conn:
+            return self._views(conn, viewer, list(entity_ids))
+
     def entity(self, viewer: Viewer, entity_id: str) -> EntityView:
         with self.engine.connect() as conn:
             view = self._views(conn, viewer, [entity_id]).get(entity_id)

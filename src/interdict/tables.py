@@ -223,3 +223,41 @@ ais_identities = Table(
     Index("ix_ais_identities_mmsi", "mmsi"),
     Index("ix_ais_identities_batch_id", "batch_id"),
 )
+
+# -- Monitoring: seizures and arrests reported by member states (interdict.monitoring) ---------
+seizures = Table(
+    "seizures",
+    metadata,
+    *record_columns(),
+    Column("kind", String(16), nullable=False),  # seizure | arrests (enforcement totals)
+    Column("country", String(3), nullable=False),  # ISO 3166-1 alpha-3 of the seizing country
+    Column("country_name", Text, nullable=True),
+    Column("region", Text, nullable=True),
+    Column("subregion", Text, nullable=True),
+    Column("area", Text, nullable=True),  # state, field office or branch inside the country
+    Column("year", Integer, nullable=False),
+    Column("month", Integer, nullable=True),
+    Column("date", String(10), nullable=True),  # ISO date when the day is known
+    Column("drug_group", String(32), nullable=True),  # code from data/monitoring/codelists.yaml
+    Column("drug", Text, nullable=True),
+    Column("quantity", Float, nullable=True),
+    Column("unit", String(32), nullable=True),
+    Column("quantity_status", String(12), nullable=False),  # reported | not_known | missing
+    Column("kg", Float, nullable=True),
+    Column("kg_basis", Text, nullable=True),  # the conversion used, in words
+    Column("purity", Float, nullable=True),
+    Column("producing_country", String(3), nullable=True),
+    Column("departure_country", String(3), nullable=True),
+    Column("transit_countries", Text, nullable=True),
+    Column("destination_country", String(3), nullable=True),
+    Column("conveyance", String(16), nullable=True),
+    Column("concealment", String(16), nullable=True),
+    Column("seizing_agency", Text, nullable=True),
+    Column("events", Integer, nullable=True),  # seizure events or cases
+    Column("arrests", Integer, nullable=True),
+    Column("entity_ids", Text, nullable=True),  # linked entities (vessel, people, companies), comma list
+    Column("source_row", Text, nullable=False),  # file and row it came from
+    Column("details", Text, nullable=True),  # JSON: the original row, as read
+    Index("ix_seizures_country_year", "country", "year"),
+    Index("ix_seizures_dataset", "dataset"),
+)

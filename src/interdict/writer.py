@@ -137,13 +137,13 @@ class DatasetWrite:
     claims: list[ClaimRecord] = field(default_factory=list)
 
 
-def _check_owner(conn: Connection, table: Table, dataset: str, agency: str) -> None:
+def check_owner(conn: Connection, table: Table, dataset: str, agency: str) -> None:
     owner = conn.execute(select(table.c.agency).where(table.c.dataset == dataset).limit(1)).scalar()
     if owner is not None and owner != agency:
         raise ValidationError(f"dataset {dataset!r} belongs to agency {owner}, not {agency}", where="dataset")
 
 
-def _sync(conn: Connection, table: Table, dataset: str, agency: str, wanted: dict[str, dict[str, Any]]) -> WriteCounts:
+def sync_records(conn: Connection, table: Table, dataset: str, agency: str, wanted: dict[str, dict[str, Any]]) -> WriteCounts:
     """Make the dataset's rows in `table` equal `wanted` (id -> columns), versioning changes."""
     counts = WriteCounts()
     now = utcnow()
@@ -180,14 +180,14 @@ def _sync(conn: Connection, table: Table, dataset: str, agency: str, wanted: dic
 def write_dataset(conn: Connection, write: DatasetWrite, *, path: str, sha256: str) -> dict[str, dict[str, int]]:
     """Write sources, statements and claims of one dataset on `conn` (the caller's transaction)."""
     for table in (sources, statements, claims):
-        _check_owner(conn, table, write.dataset, write.agency)
-    source_counts = _write_sources(conn, write)
+        check_owner(conn, table, write.dataset, write.agency)
+    source_counts = write_sources(conn, write.sources, dataset=write.dataset, agency=write.agency)
     statement_rows = {s.record_id(write.dataset): s.columns() for s in write.statements}
     claim_rows = {c.record_id(write.dataset): c.columns() for c in write.claims}
     result = {
         "sources": source_counts.to_dict(),
-        "statements": _sync(conn, statements, write.dataset, write.agency, statement_rows).to_dict(),
-        "claims": _sync(conn, claims, write.dataset, write.agency, claim_rows).to_dict(),
+        "statements": sync_records(conn, statements, write.dataset, write.agency, statement_rows).to_dict(),
+        "claims": sync_records(conn, claims, write.dataset, write.agency, claim_rows).to_dict(),
     }
     conn.execute(
         imports.insert().values(
@@ -203,19 +203,19 @@ def write_dataset(conn: Connection, write: DatasetWrite, *, path: str, sha256: s
     return result
 
 
-def _write_sources(conn: Connection, write: DatasetWrite) -> WriteCounts:
+def write_sources(conn: Connection, records: list[SourceRecord], *, dataset: str, agency: str) -> WriteCounts:
     # Sources are shared across datasets by id (the same brief may back several datasets), so
     # they are upserted, never retracted with a dataset.
     counts = WriteCounts()
     now = utcnow()
-    for source in write.sources:
+    for source in records:
         row = conn.execute(select(sources).where(sources.c.id == source.id)).first()
         values = source.columns()
         if row is None:
-            conn.execute(sources.insert().values(id=source.id, agency=write.agency, dataset=write.dataset,
+            conn.execute(sources.insert().values(id=source.id, agency=agency, dataset=dataset,
                                                  created_at=now, updated_at=now, version=1, **values))
             counts.added += 1
-        elif row.agency != write.agency:
+        elif row.agency != agency:
             raise ValidationError(f"source {source.id!r} belongs to agency {row.agency}", where=f"source {source.id}")
         elif any(getattr(row, k) != v for k, v in values.items()):
             conn.execute(update(sources).where(sources.c.id == source.id)

@@ -156,6 +156,10 @@ def create_app(node: Interdict) -> FastAPI:
         return render(request, "vessel.html", me, node.tracks.markings(me.viewer, mmsi), vessel=vessel,
                       track=track.tail(200).reverse().to_dicts(), track_svg=track_svg(track))
 
+    from interdict.web.monitoring import register as register_monitoring
+
+    register_monitoring(app, page_session, api_session, render)
+
     # -- API -----------------------------------------------------------------------------
     @app.get("/api/health", tags=["node"])
     def health() -> dict[str, Any]:

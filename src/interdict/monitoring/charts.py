@@ -1,0 +1,169 @@
+"""Charts and choropleth maps for reports and the dashboard, drawn with matplotlib (Agg) from the
+Natural Earth countries shipped in the package. Each function returns PNG bytes."""
+
+from __future__ import annotations
+
+import io
+import json
+import math
+from functools import lru_cache
+from typing import Any, Iterable
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+from matplotlib.collections import PatchCollection  # noqa: E402
+from matplotlib.colors import LogNorm  # noqa: E402
+from matplotlib.patches import Polygon as PolygonPatch  # noqa: E402
+
+PALETTE = ["#1f4e79", "#c55a11", "#548235", "#7030a0", "#bf9000", "#2e75b6", "#a9333a", "#5f6b6d", "#00807f", "#8c564b"]
+plt.rcParams.update({"font.family": "DejaVu Sans", "font.size": 8, "axes.spines.top": False, "axes.spines.right": False,
+                     "axes.titleweight": "bold", "axes.titlesize": 9})
+
+
+def _png(fig: Any) -> bytes:
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=150, bbox_inches="tight")
+    plt.close(fig)
+    return buf.getvalue()
+
+
+def trend_chart(series: dict[str, list[tuple[int, float]]], *, title: str, ylabel: str = "kg (log scale)") -> bytes:
+    """Lines per label over years, log scale (quantities span orders of magnitude)."""
+    fig, ax = plt.subplots(figsize=(6.4, 2.8))
+    drawn = False
+    for i, (label, points) in enumerate(sorted(series.items(), key=lambda kv: -max((v for _, v in kv[1]), default=0))):
+        points = [(y, v) for y, v in points if v and v > 0]
+        if not points:
+            continue
+        xs, ys = zip(*sorted(points))
+        ax.plot(xs, ys, marker="o", markersize=2.5, linewidth=1.3, color=PALETTE[i % len(PALETTE)], label=label)
+        drawn = True
+    if drawn:
+        ax.set_yscale("log")
+        ax.legend(fontsize=6.5, frameon=False, loc="center left", bbox_to_anchor=(1.0, 0.5))
+    else:
+        ax.text(0.5, 0.5, "no quantities reported", ha="center", va="center", transform=ax.transAxes, color="#666")
+    ax.set_title(title, loc="left")
+    ax.set_ylabel(ylabel)
+    ax.xaxis.get_major_locator().set_params(integer=True)
+    ax.grid(axis="y", color="#ddd", linewidth=0.5)
+    return _png(fig)
+
+
+def bar_chart(values: list[tuple[str, float]], *, title: str, xlabel: str = "kg") -> bytes:
+    values = [(k, v) for k, v in values if v is not None][:20]
+    fig, ax = plt.subplots(figsize=(6.4, 0.25 * max(len(values), 4) + 0.8))
+    labels = [k for k, _ in values][::-1]
+    ax.barh(labels, [v for _, v in values][::-1], color=PALETTE[0])
+    if values and max(v for _, v in values) > 0:
+        ax.set_xscale("log") if max(v for _, v in values) / max(min(v for _, v in values if v > 0), 1e-9) > 1000 else None
+    ax.set_title(title, loc="left")
+    ax.set_xlabel(xlabel)
+    ax.grid(axis="x", color="#ddd", linewidth=0.5)
+    return _png(fig)
+
+
+def interval_chart(rows: list[dict[str, Any]], *, title: str, unit: str) -> bytes:
+    """Estimates side by side: the 5th-95th percentile bar, the median and the best value."""
+    fig, ax = plt.subplots(figsize=(6.4, 0.45 * max(len(rows), 2) + 0.9))
+    for i, row in enumerate(reversed(rows)):
+        if row.get("p5") is not None and row.get("p95") is not None:
+            ax.plot([row["p5"], row["p95"]], [i, i], color=PALETTE[0], linewidth=5, alpha=0.35, solid_capstyle="butt")
+        if row.get("p50") is not None:
+            ax.plot([row["p50"]], [i], marker="|", color=PALETTE[0], markersize=14)
+        if row.get("best") is not None:
+            ax.plot([row["best"]], [i], marker="D", color=PALETTE[1], markersize=5)
+        if row.get("lower_bound") is not None:
+            ax.annotate("", xy=(row["lower_bound"] * 3, i), xytext=(row["lower_bound"], i),
+                        arrowprops={"arrowstyle": "->", "color": PALETTE[2]})
+            ax.plot([row["lower_bound"]], [i], marker="|", color=PALETTE[2], markersize=12)
+    ax.set_yticks(range(len(rows)), [r["label"] for r in reversed(rows)], fontsize=7)
+    ax.set_xscale("log")
+    ax.set_xlabel(f"{unit} (log scale); bar = 5th-95th percentile, | = median, diamond = best, arrow = at least")
+    ax.set_title(title, loc="left")
+    ax.grid(axis="x", color="#ddd", linewidth=0.5)
+    return _png(fig)
+
+
+def histogram(draws: Any, *, title: str, unit: str, best: float | None = None) -> bytes:
+    import numpy as np
+
+    fig, ax = plt.subplots(figsize=(3.1, 1.9))
+    values = np.asarray(draws)
+    values = values[values > 0]
+    bins = np.logspace(math.log10(values.min()), math.log10(values.max()), 50) if values.max() > values.min() * 5 else 50
+    ax.hist(values, bins=bins, color=PALETTE[0], alpha=0.8)
+    if isinstance(bins, np.ndarray):
+        ax.set_xscale("log")
+    for q, style in ((5, ":"), (50, "-"), (95, ":")):
+        ax.axvline(np.percentile(values, q), color="#333", linestyle=style, linewidth=0.8)
+    if best is not None:
+        ax.axvline(best, color=PALETTE[1], linewidth=1.2)
+    ax.set_title(title, loc="left", fontsize=7.5)
+    ax.set_xlabel(unit, fontsize=7)
+    ax.set_yticks([])
+    return _png(fig)
+
+
+@lru_cache(maxsize=1)
+def _country_shapes() -> dict[str, list[list[tuple[float, float]]]]:
+    from interdict.api import data_path
+
+    data = json.loads(data_path("reference/ne_110m_admin_0_countries.json").read_text())
+    shapes: dict[str, list[list[tuple[float, float]]]] = {}
+    for feature in data["features"]:
+        p = feature["properties"]
+        code = p.get("ISO_A3") if p.get("ISO_A3") not in (None, "-99") else p.get("ADM0_A3")
+        geometry = feature["geometry"]
+        polygons = geometry["coordinates"] if geometry["type"] == "MultiPolygon" else [geometry["coordinates"]]
+        shapes.setdefault(code, []).extend([[tuple(pt) for pt in poly[0]] for poly in polygons])
+    return shapes
+
+
+def choropleth(values: dict[str, float | None], *, title: str, bbox: tuple[float, float, float, float],
+               label: str = "kg", not_reported: Iterable[str] = ()) -> bytes:
+    """Countries shaded by value (log colour scale); hatched where the country did not report;
+    countries outside `values` drawn light grey. bbox = (lon_min, lon_max, lat_min, lat_max)."""
+    shapes = _country_shapes()
+    fig, ax = plt.subplots(figsize=(6.4, 4.2))
+    positive = [v for v in values.values() if v and v > 0]
+    norm = LogNorm(vmin=min(positive), vmax=max(positive)) if len(positive) >= 2 and min(positive) < max(positive) else None
+    cmap = plt.get_cmap("YlOrRd")
+    background, shaded, hatched = [], [], []
+    colours = []
+    absent = set(not_reported)
+    for code, polygons in shapes.items():
+        for ring in polygons:
+            patch = PolygonPatch(ring, closed=True)
+            value = values.get(code)
+            if code in absent:
+                hatched.append(patch)
+            elif value and value > 0 and norm is not None:
+                shaded.append(patch)
+                colours.append(cmap(norm(value)))
+            elif code in values:
+                shaded.append(patch)
+                colours.append("#fff7d6")
+            else:
+                background.append(patch)
+    ax.add_collection(PatchCollection(background, facecolor="#eeeeee", edgecolor="#bbbbbb", linewidth=0.3))
+    ax.add_collection(PatchCollection(shaded, facecolor=colours, edgecolor="#555555", linewidth=0.4))
+    ax.add_collection(PatchCollection(hatched, facecolor="white", edgecolor="#777777", hatch="////", linewidth=0.4))
+    ax.set_xlim(bbox[0], bbox[1])
+    ax.set_ylim(bbox[2], bbox[3])
+    ax.set_aspect(1 / math.cos(math.radians((bbox[2] + bbox[3]) / 2)))
+    ax.set_facecolor("#dbe9f6")
+    ax.set_xticks([])
+    ax.set_yticks([])
+    for side in ("top", "right", "left", "bottom"):
+        ax.spines[side].set_visible(True)
+        ax.spines[side].set_color("#999")
+    if norm is not None:
+        mappable = plt.cm.ScalarMappable(norm=norm, cmap=cmap)
+        fig.colorbar(mappable, ax=ax, fraction=0.03, pad=0.02, label=label)
+    ax.set_title(title, loc="left")
+    ax.text(0.01, 0.01, "Hatched: did not report. Grey: outside the report. Base map: Natural Earth 1:110m.",
+            transform=ax.transAxes, fontsize=6, color="#333", backgroundcolor="#ffffffcc")
+    return _png(fig)
