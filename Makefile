@@ -15,6 +15,7 @@ $(VENV)/.installed: $(BIN)/python pyproject.toml
 	touch $@
 
 demo: $(VENV)/.installed
+	bash scripts/install-system-deps.sh --runtime
 	$(BIN)/interdict demo
 
 system-deps:

@@ -65,8 +65,9 @@ def node(database_url: str, tmp_path: Path) -> Iterator[Interdict]:
 
 @pytest.fixture
 def demo_node(node: Interdict) -> Interdict:
-    """The demo without the sanctions lists (slow to import, and tested in test_lists/test_cli)."""
-    run_demo(node, lists=False)
+    """The demo without the sanctions lists and seizure tables (slow to import; tested in
+    test_lists, test_monitoring and test_cli)."""
+    run_demo(node, lists=False, seizures=False)
     return node
 
 

@@ -88,3 +88,55 @@ def test_login_search_and_entity_page(server, page, tmp_path):
     page.click("a[href='/entities/case-office-39']")
     page.wait_for_url(f"{server}/entities/case-office-39")
     assert "Aesung Chongguk" in page.inner_text("main")
+
+
+@pytest.fixture
+def monitoring_server(demo_node):
+    """The demo node with the UNODC portal table and the AFP demo return (enough for the pages)."""
+    from interdict.api import data_path
+    from interdict.demo import DEMO_RESTRICTED_RETURN
+    from interdict.markings import TLP, Marking
+
+    demo_node.import_seizures(data_path("demo/seizures/unodc_drug_seizures_2018_2022.csv.gz"), agency="INCB")
+    demo_node.import_seizures(data_path(DEMO_RESTRICTED_RETURN), agency="AFP", dataset="demo-afp-seizure-return",
+                              marking=Marking(TLP.AMBER, frozenset({"JCG", "KOR"})))
+    return demo_node
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_monitoring_dashboard_and_report_download(monitoring_server, page, tmp_path):
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    instance = uvicorn.Server(uvicorn.Config(create_app(monitoring_server), host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=instance.run, daemon=True)
+    thread.start()
+    while not instance.started:
+        time.sleep(0.05)
+    server = f"http://127.0.0.1:{port}"
+    try:
+        page.goto(f"{server}/monitoring")
+        page.fill("input[name=username]", "jcg.watch")
+        page.fill("input[name=password]", DEMO_PASSWORD)
+        page.click("button[type=submit]")
+        page.wait_for_url(f"{server}/monitoring")
+        assert page.evaluate("document.querySelector('[data-testid=seizure-map]').naturalWidth") > 300
+        assert "Japan" in page.inner_text("[data-testid=completeness]")
+        assert page.inner_text("[data-testid=marking-banner]").startswith("TLP:AMBER")  # the AFP return
+        page.select_option("select[name=group]", "opioids")
+        page.wait_for_url("**group=opioids**")
+        page.select_option("select[name=c]", "JPN")
+        page.wait_for_url(f"{server}/monitoring/countries/JPN")
+        assert "Methamphetamine 2020" in page.inner_text("[data-testid=anomalies]")
+        page.screenshot(path=str(tmp_path / "country.png"), full_page=True)
+        page.goto(f"{server}/reports")
+        page.select_option("select[name=kind]", "country")
+        page.select_option("select[name=country]", "JPN")
+        with page.expect_download(timeout=60_000) as download:
+            page.click("[data-testid=report-form] button[type=submit]")
+        target = tmp_path / "japan.pdf"
+        download.value.save_as(target)
+        assert target.read_bytes().startswith(b"%PDF") and download.value.suggested_filename == "interdict-country-jpn.pdf"
+    finally:
+        instance.should_exit = True
+        thread.join(timeout=10)

@@ -145,7 +145,7 @@ def test_failure_midway_writes_nothing(afp_node, tmp_path, monkeypatch):
     """A crash after statements are written but before claims rolls everything back."""
     import interdict.writer as writer
 
-    original = writer._sync
+    original = writer.sync_records
     calls = []
 
     def failing_sync(conn, table, *args, **kwargs):
@@ -154,7 +154,7 @@ def test_failure_midway_writes_nothing(afp_node, tmp_path, monkeypatch):
             raise RuntimeError("simulated crash")
         return original(conn, table, *args, **kwargs)
 
-    monkeypatch.setattr(writer, "_sync", failing_sync)
+    monkeypatch.setattr(writer, "sync_records", failing_sync)
     with pytest.raises(RuntimeError):
         afp_node.load(write(tmp_path, BASE))
     assert calls == ["statements", "claims"]

@@ -21,7 +21,7 @@ def screened(tmp_path_factory):
 
     folder = tmp_path_factory.mktemp("screening")
     node = Interdict.open(folder / "ws", f"sqlite:///{folder / 'ws.db'}")
-    run_demo(node, lists=False, ais=False)
+    run_demo(node, lists=False, ais=False, seizures=False)
     import_demo_lists(node)
     return node
 

@@ -143,11 +143,14 @@ def check_owner(conn: Connection, table: Table, dataset: str, agency: str) -> No
         raise ValidationError(f"dataset {dataset!r} belongs to agency {owner}, not {agency}", where="dataset")
 
 
-def sync_records(conn: Connection, table: Table, dataset: str, agency: str, wanted: dict[str, dict[str, Any]]) -> WriteCounts:
-    """Make the dataset's rows in `table` equal `wanted` (id -> columns), versioning changes."""
+def sync_records(conn: Connection, table: Table, dataset: str, agency: str, wanted: dict[str, dict[str, Any]],
+                 *, uncompared: frozenset[str] = frozenset()) -> WriteCounts:
+    """Make the dataset's rows in `table` equal `wanted` (id -> columns), versioning changes.
+    Columns in `uncompared` (where a record was read from, say) are written with a change but
+    are not a change themselves: re-importing the same rows from a renamed file changes nothing."""
     counts = WriteCounts()
     now = utcnow()
-    compared = [name for name in next(iter(wanted.values()), {})]
+    compared = [name for name in next(iter(wanted.values()), {}) if name not in uncompared]
     columns = [table.c.id, table.c.version, table.c.retracted_at, *[table.c[name] for name in compared]]
     existing = {row.id: row for row in conn.execute(select(*columns).where(table.c.dataset == dataset))}
     inserts = []
@@ -157,7 +160,7 @@ def sync_records(conn: Connection, table: Table, dataset: str, agency: str, want
             inserts.append({"id": record_id, "dataset": dataset, "agency": agency, "created_at": now,
                             "updated_at": now, "version": 1, **values})
             counts.added += 1
-        elif row.retracted_at is not None or any(getattr(row, k) != v for k, v in values.items()):
+        elif row.retracted_at is not None or any(getattr(row, k) != values[k] for k in compared):
             conn.execute(
                 update(table).where(table.c.id == record_id)
                 .values(**values, retracted_at=None, updated_at=now, version=row.version + 1)

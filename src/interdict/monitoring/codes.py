@@ -69,6 +69,13 @@ class Countries:
         country = self.by_code.get(code)
         return country.name if country else code
 
+    def find(self, value: str) -> str | None:
+        """ISO3 for a code or known name, or None."""
+        try:
+            return self.resolve(value, where="country")
+        except ValidationError:
+            return None
+
     def resolve(self, value: str, *, where: str) -> str:
         """ISO3 for a code or a name the UNODC tables or Natural Earth use."""
         text = (value or "").strip()

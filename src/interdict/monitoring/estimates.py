@@ -156,7 +156,7 @@ def price_input(name: str, spec: dict[str, Any], basis: str) -> Input:
     values: list[float] = []
     evidence = []
     for row in price_rows():
-        code = countries().by_name.get(row["Country/Territory"].strip().lower())
+        code = countries().find(row["Country/Territory"])
         if (code not in wanted or row["Drug"] != spec["drug"] or row["LevelOfSale"] != spec["level"]
                 or not first <= int(row["Year"]) <= last or not row["Unit"].strip()):
             continue

@@ -117,11 +117,14 @@ def anomalies(series: pl.DataFrame) -> list[Anomaly]:
 
 def completeness(df: pl.DataFrame, country_codes: list[str] | None = None) -> dict[str, Any]:
     """Which years and drug groups each country reported (any record, any status), over the years
-    the visible data covers."""
+    the multi-country collections cover (a national dataset such as CBP's reaching 2025 does not
+    make every other country late for 2025)."""
     seizures = df.filter(pl.col("kind") == "seizure")
     if seizures.is_empty():
         return {"years": [], "countries": []}
-    years = list(range(int(seizures["year"].min()), int(seizures["year"].max()) + 1))
+    international = seizures.group_by("dataset").agg(pl.col("country").n_unique().alias("n")).filter(pl.col("n") > 1)
+    span = seizures.filter(pl.col("dataset").is_in(international["dataset"].to_list())) if not international.is_empty() else seizures
+    years = list(range(int(span["year"].min()), int(span["year"].max()) + 1))
     reported = (seizures.group_by("country", "year").agg(pl.col("drug_group").unique().sort().alias("groups"),
                                                         (pl.col("quantity_status") == "reported").sum().alias("reported"))
                 .sort("country", "year"))

@@ -234,7 +234,9 @@ def _methods(extra: list[str] | None = None) -> list[str]:
         "items only through the configured item weights (data/monitoring/units.yaml); anything else keeps its unit "
         "and has no kilogram figure.",
         "Where several datasets cover the same country and year, one is used (national totals first, the most recent "
-        "series winning) so nothing is counted twice; each table names its datasets.",
+        "series winning) so nothing is counted twice; each table names its datasets. Where the dataset changes from "
+        "one year to the next (India from 2023, when only the NCB state tables exist), the series has a break: "
+        "the datasets count and convert differently.",
         "Missing, 'not known' and zero are different: a blank is not a zero, and a country that did not report is "
         "shown as not reporting, not as seizing nothing.",
         "Drug-group totals add every line reported in the group; UNODC exports also carry 'reported total' lines, "

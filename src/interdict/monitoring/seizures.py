@@ -265,6 +265,7 @@ def import_rows(
     quarantine CSV with its reason, and counted."""
     units = default_units()
     wanted: dict[str, dict[str, Any]] = {}
+    origins: dict[str, RawRow] = {}
     rejected: list[Rejected] = []
     total = 0
     for row in rows:
@@ -278,6 +279,7 @@ def import_rows(
         if record_id in wanted:
             rejected.append(Rejected(row.number, f"duplicate of an earlier row with the same key ({row.key})", row.raw))
             continue
+        origins[record_id] = row
         wanted[record_id] = {
             **columns,
             **marking.columns(),
@@ -287,6 +289,8 @@ def import_rows(
             "source_row": f"{path.name}:{row.number}",
             "details": json.dumps(row.raw, sort_keys=True, default=str),
         }
+    _check_entity_links(engine, agency, wanted, origins, rejected)
+    rejected.sort(key=lambda r: r.row)
     result = ImportResult(dataset=dataset, format=fmt, path=str(path), rows=total, accepted=len(wanted), rejected=rejected)
     if rejected:
         result.quarantine = str(_write_quarantine(quarantine_dir, dataset, sha256, rejected))
@@ -299,7 +303,8 @@ def import_rows(
     with engine.begin() as conn:
         check_owner(conn, seizures, dataset, agency)
         source_counts = write_sources(conn, [source], dataset=dataset, agency=agency)
-        counts: WriteCounts = sync_records(conn, seizures, dataset, agency, wanted)
+        counts: WriteCounts = sync_records(conn, seizures, dataset, agency, wanted,
+                                           uncompared=frozenset({"source_row", "details"}))
         result.changes = counts.to_dict()
         conn.execute(imports.insert().values(
             id=stable_uuid("import", dataset, sha256, utcnow().isoformat()), dataset=dataset, path=str(path),
@@ -309,6 +314,30 @@ def import_rows(
         ))
     result.written = True
     return result
+
+
+def _check_entity_links(engine: Engine, agency: str, wanted: dict[str, dict[str, Any]], origins: dict[str, RawRow],
+                        rejected: list[Rejected]) -> None:
+    """Linked entity ids must name entities the importing agency may see; whether an import
+    succeeds must not reveal that another agency's hidden entity exists."""
+    from interdict.tables import agencies, statements
+
+    linked = {i for columns in wanted.values() for i in (columns["entity_ids"] or "").split()}
+    if not linked:
+        return
+    with engine.connect() as conn:
+        row = conn.execute(select(agencies).where(agencies.c.code == agency)).first()
+        if row is None:
+            raise ValidationError(f"unknown agency {agency!r}", where="agency")
+        loader = Viewer(username=f"loader:{agency}", agency=agency, country=row.country, law_enforcement=row.law_enforcement)
+        known = set(conn.execute(select(statements.c.entity_id).distinct().where(
+            statements.c.entity_id.in_(linked), visible_filter(statements, loader), statements.c.retracted_at.is_(None))).scalars())
+    for record_id in list(wanted):
+        missing = [i for i in (wanted[record_id]["entity_ids"] or "").split() if i not in known]
+        if missing:
+            origin = origins[record_id]
+            rejected.append(Rejected(origin.number, f"entity_ids: unknown entity {', '.join(map(repr, missing))}", origin.raw))
+            del wanted[record_id]
 
 
 def _write_quarantine(folder: Path, dataset: str, sha256: str, rejected: list[Rejected]) -> Path:
