@@ -278,6 +278,31 @@ class TrackStore:
             frame = frame.filter(pl.col("ts") <= end)
         return drop_duplicates(frame)
 
+    def node_positions(self, batches: list[str] | None = None) -> pl.LazyFrame:
+        """Every live batch's positions with a `batch` column, duplicates collapsed: what the node's
+        own analytics run over. Not a user read path: derived events say which batches they rest
+        on, and a user sees an event only if they may see all of them (`interdict.access`)."""
+        ids = batches if batches is not None else self._live_batches()
+        files = [str(p) for b in ids for p in (self.batches_dir / b / "positions").glob("date=*/*.parquet")]
+        if not files:
+            return formats.empty(formats.POSITIONS_SCHEMA | {"flags": pl.UInt32, "batch": pl.String}).lazy()
+        frame = pl.scan_parquet(files, hive_partitioning=False, missing_columns="insert", include_file_paths="_path")
+        frame = frame.with_columns(pl.col("_path").str.extract(r"batches/([0-9a-f]+)/positions").alias("batch")).drop("_path")
+        return drop_duplicates(frame)
+
+    def node_static(self, batches: list[str] | None = None) -> pl.LazyFrame:
+        ids = batches if batches is not None else self._live_batches()
+        files = [str(p) for b in ids for p in (self.batches_dir / b / "static").glob("*.parquet")]
+        if not files:
+            return formats.empty(formats.STATIC_SCHEMA | {"batch": pl.String}).lazy()
+        frame = pl.scan_parquet(files, include_file_paths="_path")
+        return frame.with_columns(pl.col("_path").str.extract(r"batches/([0-9a-f]+)/static").alias("batch")).drop("_path")
+
+    def _live_batches(self) -> list[str]:
+        with self.engine.connect() as conn:
+            return list(conn.execute(select(ais_batches.c.id).where(ais_batches.c.retracted_at.is_(None))
+                                     .order_by(ais_batches.c.ingested_at)).scalars())
+
     def static_reports(self, viewer: Viewer) -> pl.LazyFrame:
         files = [str(p) for b in self.visible_batches(viewer) for p in (self.batches_dir / b / "static").glob("*.parquet")]
         if not files:

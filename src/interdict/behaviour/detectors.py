@@ -1,0 +1,416 @@
+"""Behaviour detectors: pure functions over a Polars table of positions (and static reports),
+so the same code runs on the whole store or in one partition of a Dask job.
+
+Input positions need `mmsi, ts, lat, lon, sog, flags, batch, source_row`. Every event is a dict:
+`type, mmsi, other_mmsi, start, end, lat, lon, details, thresholds, evidence` (position ids
+`<batch[:12]>:<source_row>`) and `batches` (the store batches it rests on, which decide who may
+see it). Thresholds come from `data/behaviour/thresholds.yaml` and are recorded with each event.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Any
+
+import numpy as np
+import polars as pl
+import yaml
+
+from interdict.behaviour import geo
+from interdict.util import stable_uuid
+
+TIME_ASSUMED = 512  # interdict.ais.quality flag
+EVENT_TYPES = ("gap", "encounter", "loitering", "port_call", "identity_change", "spoofing", "eez_transit")
+
+
+@lru_cache(maxsize=1)
+def default_thresholds() -> dict[str, Any]:
+    from interdict.api import data_path
+
+    return yaml.safe_load(data_path("behaviour/thresholds.yaml").read_text())
+
+
+def thresholds(preset: str | None = None, overrides: dict[str, dict[str, Any]] | None = None) -> dict[str, Any]:
+    base = {k: dict(v) for k, v in default_thresholds().items() if k != "presets"}
+    if preset:
+        for section, values in default_thresholds()["presets"][preset].items():
+            base[section].update(values)
+    for section, values in (overrides or {}).items():
+        base[section].update(values)
+    return base
+
+
+def prepare(positions: pl.DataFrame) -> pl.DataFrame:
+    """Sorted by vessel and time, with a position id, the step from the previous fix of the same
+    vessel (km, hours, implied knots) and segments (split on impossible jumps and long silences)."""
+    t = thresholds()["segments"]
+    # A time assumed for a whole log (`--assume-time`, flag 512) says nothing about when a fix was
+    # made: such positions cannot show gaps, speeds or meetings, so they are left out.
+    df = (positions.filter((pl.col("flags") & TIME_ASSUMED) == 0).sort("mmsi", "ts")
+          .with_columns((pl.col("batch").str.slice(0, 12) + ":" + pl.col("source_row").cast(pl.String)).alias("pos_id")))
+    prev_lat, prev_lon = pl.col("lat").shift(1).over("mmsi"), pl.col("lon").shift(1).over("mmsi")
+    df = df.with_columns(
+        geo.haversine_expr(prev_lat, prev_lon, pl.col("lat"), pl.col("lon")).alias("step_km"),
+        ((pl.col("ts") - pl.col("ts").shift(1).over("mmsi")).dt.total_microseconds() / 3.6e9).alias("step_h"),
+    ).with_columns(
+        pl.when(pl.col("step_h") > 0).then(pl.col("step_km") / geo.NM_KM / pl.col("step_h"))
+        .when(pl.col("step_km") > 0).then(float("inf")).otherwise(0.0).alias("implied_kn"),
+    )
+    jump = (pl.col("implied_kn") > t["max_speed_kn"]) & (pl.col("step_km") > t["min_jump_km"])
+    silence = pl.col("step_h") > t["max_gap_hours"]
+    df = df.with_columns((jump | silence).fill_null(False).alias("new_segment")).with_columns(
+        pl.col("new_segment").cast(pl.Int32).cum_sum().over("mmsi").alias("segment"))
+    inland_km = thresholds()["spoofing"]["land_erosion_km"]
+    return df.with_columns(
+        pl.Series("on_land", geo.land().on_land(df["lon"].to_numpy(), df["lat"].to_numpy()), dtype=pl.Boolean),
+        pl.Series("inland", geo.land().on_land(df["lon"].to_numpy(), df["lat"].to_numpy(), inside_km=inland_km), dtype=pl.Boolean))
+
+
+def _event(kind: str, mmsi: int, start: Any, end: Any, lat: float | None, lon: float | None, details: dict[str, Any],
+           used: dict[str, Any], evidence: list[str], batches: list[str], other: int | None = None) -> dict[str, Any]:
+    start_s = start.isoformat() if start is not None else None
+    return {
+        "id": stable_uuid("event", kind, str(mmsi), str(other or ""), start_s or "", details.get("key", "")),
+        "type": kind, "mmsi": int(mmsi), "other_mmsi": int(other) if other is not None else None,
+        "start": start, "end": end, "lat": lat, "lon": lon,
+        "details": {k: v for k, v in details.items() if k != "key"}, "thresholds": used,
+        "evidence": evidence, "batches": sorted(set(batches)),
+    }
+
+
+# -- AIS gaps ------------------------------------------------------------------------------
+def batch_ends(positions: pl.DataFrame) -> pl.DataFrame:
+    """The last time each batch covers (`batch`, `batch_end`): where an open gap ends."""
+    return positions.group_by("batch").agg(pl.col("ts").max().alias("batch_end"))
+
+
+def gaps(df: pl.DataFrame, *, data_end: pl.DataFrame | None = None) -> list[dict[str, Any]]:
+    t = thresholds()["gap"]
+    min_h = t["min_hours"]
+    window = t["reception_window_hours"]
+    # reception before each fix: positions of the same vessel in the preceding window (df is sorted
+    # by vessel and time, so the rolling result lines up with it row for row)
+    recent = df.rolling(index_column="ts", period=f"{window}h", group_by="mmsi").agg(pl.len().alias("recent"))
+    df2 = df.with_columns(recent["recent"])
+    gap_rows = df2.with_columns(
+        pl.col("lat").shift(1).over("mmsi").alias("lat0"), pl.col("lon").shift(1).over("mmsi").alias("lon0"),
+        pl.col("ts").shift(1).over("mmsi").alias("ts0"), pl.col("pos_id").shift(1).over("mmsi").alias("pos0"),
+        pl.col("batch").shift(1).over("mmsi").alias("batch0"), pl.col("recent").shift(1).over("mmsi").alias("recent0"),
+    ).filter((pl.col("step_h") >= min_h) & ~((pl.col("implied_kn") > thresholds()["segments"]["max_speed_kn"])
+                                              & (pl.col("step_km") > thresholds()["segments"]["min_jump_km"])))
+    events = []
+    if gap_rows.height:
+        land = geo.land()
+        d0 = land.distance_to_shore_km(gap_rows["lon0"].to_numpy(), gap_rows["lat0"].to_numpy()) / geo.NM_KM
+        d1 = land.distance_to_shore_km(gap_rows["lon"].to_numpy(), gap_rows["lat"].to_numpy()) / geo.NM_KM
+        for r, s0, s1 in zip(gap_rows.iter_rows(named=True), d0, d1):
+            good = (r["recent0"] or 0) >= t["reception_min_positions"]
+            disabling = bool(good and s0 > t["disabling_shore_nm"] and s1 > t["disabling_shore_nm"])
+            events.append(_event("gap", r["mmsi"], r["ts0"], r["ts"], r["lat0"], r["lon0"], {
+                "hours": round(r["step_h"], 2), "distance_km": round(r["step_km"], 2),
+                "implied_speed_kn": round(r["implied_kn"], 2), "shore_nm_start": round(float(s0), 1),
+                "shore_nm_end": round(float(s1), 1), "end_lat": r["lat"], "end_lon": r["lon"],
+                "positions_before": r["recent0"], "reception_good": good, "disabling": disabling, "open": False,
+            }, t, [r["pos0"], r["pos_id"]], [r["batch0"], r["batch"]]))
+    if data_end is not None:
+        # open gap: silent from the vessel's last fix to the end of what its source covers
+        last = df2.group_by("mmsi").agg(pl.all().sort_by("ts").last())
+        last = last.join(data_end, on="batch", how="left")
+        open_ = last.filter((pl.col("batch_end") - pl.col("ts")).dt.total_microseconds() / 3.6e9 >= min_h)
+        for r in open_.iter_rows(named=True):
+            hours = (r["batch_end"] - r["ts"]).total_seconds() / 3600
+            events.append(_event("gap", r["mmsi"], r["ts"], None, r["lat"], r["lon"], {
+                "hours": round(hours, 2), "open": True, "disabling": False, "positions_before": r.get("recent"),
+            }, t, [r["pos_id"]], [r["batch"]]))
+    return events
+
+
+def _runs(df: pl.DataFrame, flag: str, key: str = "segment") -> pl.DataFrame:
+    """Number the runs of consecutive rows (per vessel and `key`) where `flag` is true."""
+    return df.with_columns(
+        (pl.col(flag) != pl.col(flag).shift(1).over("mmsi", key)).fill_null(True).cast(pl.Int32).cum_sum().over("mmsi", key).alias("run")
+    )
+
+
+def _summarise_runs(df: pl.DataFrame, flag: str, key: str = "segment") -> pl.DataFrame:
+    runs = _runs(df, flag, key).filter(pl.col(flag))
+    return (runs.group_by("mmsi", key, "run", maintain_order=True)
+            .agg(pl.col("ts").first().alias("start"), pl.col("ts").last().alias("end"),
+                 pl.col("lat").mean().alias("lat"), pl.col("lon").mean().alias("lon"),
+                 pl.col("sog").mean().alias("mean_sog"), pl.col("implied_kn").mean().alias("mean_implied"),
+                 pl.col("pos_id"), pl.col("batch").unique(), pl.len().alias("positions"))
+            .with_columns(((pl.col("end") - pl.col("start")).dt.total_microseconds() / 3.6e9).alias("hours")))
+
+
+def _speed(df: pl.DataFrame) -> pl.Expr:
+    """Reported speed over ground, or the implied speed where none was reported."""
+    return pl.coalesce(pl.col("sog"), pl.col("implied_kn").clip(0, 100))
+
+
+# -- loitering -------------------------------------------------------------------------------
+def loitering(df: pl.DataFrame) -> list[dict[str, Any]]:
+    t = thresholds()["loitering"]
+    slow = df.with_columns((_speed(df) < t["max_speed_kn"]).fill_null(False).alias("slow"))
+    runs = _summarise_runs(slow, "slow").filter(pl.col("hours") >= t["min_hours"])
+    if runs.is_empty():
+        return []
+    shore = geo.land().distance_to_shore_km(runs["lon"].to_numpy(), runs["lat"].to_numpy()) / geo.NM_KM
+    runs = runs.with_columns(pl.Series("shore_nm", shore)).filter(pl.col("shore_nm") >= t["min_shore_nm"])
+    return [_event("loitering", r["mmsi"], r["start"], r["end"], r["lat"], r["lon"], {
+        "hours": round(r["hours"], 2), "mean_speed_kn": round(r["mean_sog"] if r["mean_sog"] is not None else r["mean_implied"] or 0, 2),
+        "shore_nm": round(r["shore_nm"], 1), "positions": r["positions"]}, t, r["pos_id"], r["batch"]) for r in runs.iter_rows(named=True)]
+
+
+# -- port calls -----------------------------------------------------------------------------
+def port_calls(df: pl.DataFrame) -> list[dict[str, Any]]:
+    t = thresholds()["port_call"]
+    points = df.select(pl.int_range(pl.len(), dtype=pl.UInt32).alias("pid"), "lat", "lon")
+    near = geo.nearest_port(points, within_km=t["exit_km"])
+    df = df.with_columns(near["port_id"], near["port"], near["port_country"], near["port_km"])
+    # hysteresis: inside from the first fix within enter_km until the first fix beyond exit_km
+    state = (pl.when(pl.col("port_km") <= t["enter_km"]).then(pl.lit(True))
+             .when(pl.col("port_km").is_null() | (pl.col("port_km") > t["exit_km"])).then(pl.lit(False))
+             .otherwise(None))
+    df = df.with_columns(state.alias("state")).with_columns(
+        pl.col("state").forward_fill().over("mmsi").fill_null(False).alias("in_port"),
+        pl.col("port_id").forward_fill().over("mmsi").alias("visit_port"))
+    runs = df.with_columns(
+        (pl.col("in_port") != pl.col("in_port").shift(1).over("mmsi")).fill_null(True).cast(pl.Int32).cum_sum().over("mmsi").alias("run"))
+    visits = (runs.filter(pl.col("in_port"))
+              .group_by("mmsi", "run", maintain_order=True)
+              .agg(pl.col("ts").first().alias("start"), pl.col("ts").last().alias("end"),
+                   pl.col("port_id").drop_nulls().mode().first().alias("port_id"),
+                   pl.col("port").drop_nulls().mode().first().alias("port"),
+                   pl.col("port_country").drop_nulls().mode().first().alias("port_country"),
+                   pl.col("lat").mean(), pl.col("lon").mean(), pl.col("pos_id"), pl.col("batch").unique(),
+                   (_speed(df) < t["stop_start_kn"]).any().alias("stopped"), pl.col("port_km").min().alias("closest_km"))
+              .with_columns(((pl.col("end") - pl.col("start")).dt.total_microseconds() / 3.6e9).alias("hours"))
+              .filter(pl.col("hours") >= t["min_hours"]))
+    return [_event("port_call", r["mmsi"], r["start"], r["end"], r["lat"], r["lon"], {
+        "port_id": r["port_id"], "port": r["port"], "country": r["port_country"], "hours": round(r["hours"], 2),
+        "stopped": r["stopped"], "closest_km": round(r["closest_km"], 2) if r["closest_km"] is not None else None,
+        "dprk": r["port_country"] == t["dprk_country"], "key": r["port_id"] or ""},
+        t, r["pos_id"], r["batch"]) for r in visits.iter_rows(named=True)]
+
+
+# -- encounters ------------------------------------------------------------------------------
+def encounter_points(df: pl.DataFrame, preset: str | None = None) -> pl.DataFrame:
+    """Each vessel's mean position and median speed per time slot: the input of the pair search
+    (per vessel, so it can be computed in the partition that holds the vessel)."""
+    t = thresholds(preset)["encounter"]
+    return (df.with_columns(pl.col("ts").dt.truncate(f"{t['slot_minutes']}m").alias("slot"), _speed(df).alias("speed"))
+            .group_by("mmsi", "slot")
+            .agg(pl.col("lat").mean(), pl.col("lon").mean(), pl.col("speed").median(), pl.col("pos_id"),
+                 pl.col("batch").unique()))
+
+
+def encounter_pairs(points: pl.DataFrame, preset: str | None = None) -> pl.DataFrame:
+    """Vessel pairs within the distance threshold in the same slot, found with a space-time grid
+    join: positions are binned into cells of twice the threshold and only the same or neighbouring
+    cells are compared, never all pairs. Partitionable by slot (e.g. by day)."""
+    t = thresholds(preset)["encounter"]
+    cell = max(t["max_distance_m"] / 111_320 * 2, 0.002)
+    keyed = points.with_columns(
+        (pl.col("lat") / cell).floor().cast(pl.Int64).alias("cy"),
+        (pl.col("lon") * pl.col("lat").radians().cos().clip(0.2, 1) / cell).floor().cast(pl.Int64).alias("cx"))
+    offsets = pl.DataFrame({"dy": [dy for dy in (-1, 0, 1) for _ in (-1, 0, 1)], "dx": [dx for _ in (-1, 0, 1) for dx in (-1, 0, 1)]},
+                           schema={"dy": pl.Int64, "dx": pl.Int64})
+    other = (keyed.join(offsets, how="cross")
+             .with_columns((pl.col("cy") + pl.col("dy")).alias("cy"), (pl.col("cx") + pl.col("dx")).alias("cx"))
+             .drop("dy", "dx"))
+    return (keyed.join(other, on=["slot", "cy", "cx"], suffix="_b")
+            .filter(pl.col("mmsi") < pl.col("mmsi_b"))
+            .with_columns(geo.haversine_expr(pl.col("lat"), pl.col("lon"), pl.col("lat_b"), pl.col("lon_b")).alias("km"))
+            .filter(pl.col("km") * 1000 <= t["max_distance_m"])
+            .unique(["mmsi", "mmsi_b", "slot"])
+            .drop("cy", "cx", "cy_b", "cx_b", strict=False))
+
+
+def encounter_events(pairs: pl.DataFrame, preset: str | None = None) -> list[dict[str, Any]]:
+    """Runs of consecutive slots per pair, kept when long, slow and away from ports."""
+    t = thresholds(preset)["encounter"]
+    if pairs.is_empty():
+        return []
+    step = pl.duration(minutes=t["slot_minutes"])
+    pairs = pairs.sort("mmsi", "mmsi_b", "slot").with_columns(
+        ((pl.col("slot") - pl.col("slot").shift(1).over("mmsi", "mmsi_b")) != step).fill_null(True)
+        .cast(pl.Int32).cum_sum().over("mmsi", "mmsi_b").alias("run"))
+    explode = {"keep_nulls": False, "empty_as_null": False}
+    runs = (pairs.group_by("mmsi", "mmsi_b", "run", maintain_order=True)
+            .agg(pl.col("slot").first().alias("start"), pl.col("slot").last().alias("last"),
+                 pl.col("lat").mean(), pl.col("lon").mean(), pl.col("km").median().alias("median_km"),
+                 pl.col("speed").median().alias("speed_a"), pl.col("speed_b").median().alias("speed_b"),
+                 pl.col("pos_id").list.explode(**explode).alias("ev_a"), pl.col("pos_id_b").list.explode(**explode).alias("ev_b"),
+                 pl.col("batch").list.explode(**explode).alias("b_a"), pl.col("batch_b").list.explode(**explode).alias("b_b"))
+            .with_columns((pl.col("last") + step).alias("end"))
+            .with_columns(((pl.col("end") - pl.col("start")).dt.total_microseconds() / 3.6e9).alias("hours"))
+            .filter((pl.col("hours") >= t["min_hours"])
+                    & (pl.col("speed_a").fill_null(0) < t["max_median_speed_kn"])
+                    & (pl.col("speed_b").fill_null(0) < t["max_median_speed_kn"])))
+    if runs.is_empty():
+        return []
+    near = geo.nearest_port(runs.select(pl.int_range(pl.len(), dtype=pl.UInt32).alias("pid"), "lat", "lon"),
+                            within_km=t["min_port_distance_km"])
+    runs = runs.with_columns(near["port_km"]).filter(pl.col("port_km").is_null())
+    return [_event("encounter", r["mmsi"], r["start"], r["end"], r["lat"], r["lon"], {
+        "hours": round(r["hours"], 2), "median_distance_m": round(r["median_km"] * 1000, 1),
+        "median_speed_kn": round(max(r["speed_a"] or 0, r["speed_b"] or 0), 2)},
+        t, sorted(set(r["ev_a"]) | set(r["ev_b"])), [*r["b_a"], *r["b_b"]], other=r["mmsi_b"]) for r in runs.iter_rows(named=True)]
+
+
+def encounters(df: pl.DataFrame, preset: str | None = None) -> list[dict[str, Any]]:
+    return encounter_events(encounter_pairs(encounter_points(df, preset), preset), preset)
+
+
+# -- spoofing --------------------------------------------------------------------------------
+def spoofing(df: pl.DataFrame) -> list[dict[str, Any]]:
+    t = thresholds()["spoofing"]
+    events = []
+    if df.filter((pl.col("implied_kn") > t["max_speed_kn"]) & (pl.col("step_km") > t["min_jump_km"])).height:
+        prev = df.with_columns(pl.col("pos_id").shift(1).over("mmsi").alias("pos0"), pl.col("batch").shift(1).over("mmsi").alias("batch0"),
+                               pl.col("ts").shift(1).over("mmsi").alias("ts0")).filter(
+            (pl.col("implied_kn") > t["max_speed_kn"]) & (pl.col("step_km") > t["min_jump_km"]))
+        for r in prev.iter_rows(named=True):
+            events.append(_event("spoofing", r["mmsi"], r["ts0"], r["ts"], r["lat"], r["lon"], {
+                "kind": "jump", "distance_km": round(r["step_km"], 2),
+                "implied_speed_kn": None if r["implied_kn"] == float("inf") else round(r["implied_kn"], 1),
+                "new_segment": True, "key": r["pos_id"]}, t, [p for p in (r["pos0"], r["pos_id"]) if p], [b for b in (r["batch0"], r["batch"]) if b]))
+    on_land = df["inland"].to_numpy()
+    if on_land.any():
+        # A segment mostly "on land" is a vessel on inland waters the 1:50m land mask does not
+        # carve out (the Great Lakes, rivers): the mask is wrong there, not the vessel. Only
+        # on-land fixes in an otherwise seagoing segment are signs of spoofing.
+        marked = df.with_columns(pl.Series("on_land", on_land)).with_columns(
+            pl.col("on_land").mean().over("mmsi", "segment").alias("land_share"))
+        candidates = (marked.filter(pl.col("on_land") & (pl.col("land_share") <= t["max_land_share"]))
+                      .with_columns(pl.int_range(pl.len(), dtype=pl.UInt32).alias("pid")))
+        near = geo.nearest_port(candidates.select("pid", "lat", "lon"), within_km=t["port_exemption_km"])
+        inland = candidates.with_columns(near["port_km"]).filter(pl.col("port_km").is_null()).with_columns(pl.lit(True).alias("land"))
+        if inland.height:
+            inland = inland.with_columns(((pl.col("ts") - pl.col("ts").shift(1).over("mmsi")).dt.total_microseconds() > 3.6e9)
+                                         .fill_null(True).cast(pl.Int32).cum_sum().over("mmsi").alias("run"))
+            for r in (inland.group_by("mmsi", "run", maintain_order=True)
+                      .agg(pl.col("ts").first().alias("start"), pl.col("ts").last().alias("end"), pl.col("lat").mean(),
+                           pl.col("lon").mean(), pl.col("pos_id"), pl.col("batch").unique(), pl.len().alias("positions"))
+                      .iter_rows(named=True)):
+                events.append(_event("spoofing", r["mmsi"], r["start"], r["end"], r["lat"], r["lon"], {
+                    "kind": "on_land", "positions": r["positions"], "key": f"land:{r['start'].isoformat()}"},
+                    t, r["pos_id"], r["batch"]))
+    return events
+
+
+# -- EEZ transits ----------------------------------------------------------------------------
+def eez_transits(df: pl.DataFrame) -> list[dict[str, Any]]:
+    zones = geo.eezs()
+    zone = zones.zone_of(df["lon"].to_numpy(), df["lat"].to_numpy())
+    names = dict(zip(zones.ids, zones.names))
+    # a fix on land (a canal, a berth the coarse coastline covers) stays in the zone it came from
+    z = df.with_columns(pl.Series("zone", zone, dtype=pl.String)).with_columns(
+        pl.when(pl.col("on_land") & pl.col("zone").is_null()).then(pl.col("zone").forward_fill().over("mmsi"))
+        .otherwise(pl.col("zone")).alias("zone")).with_columns(
+        (pl.col("zone").fill_null("high seas") != pl.col("zone").fill_null("high seas").shift(1).over("mmsi"))
+        .fill_null(True).cast(pl.Int32).cum_sum().over("mmsi").alias("run"))
+    runs = (z.group_by("mmsi", "run", maintain_order=True)
+            .agg(pl.col("zone").first(), pl.col("ts").first().alias("start"), pl.col("ts").last().alias("end"),
+                 pl.col("lat").first(), pl.col("lon").first(), pl.col("pos_id").first().alias("entry"),
+                 pl.col("pos_id").last().alias("exit"), pl.col("batch").unique(), pl.len().alias("positions"))
+            .with_columns(pl.col("zone").shift(1).over("mmsi").alias("came_from"), pl.col("zone").shift(-1).over("mmsi").alias("went_to"),
+                          (pl.col("run") > pl.col("run").min().over("mmsi")).alias("entered"),
+                          (pl.col("run") < pl.col("run").max().over("mmsi")).alias("exited")))
+    # a stay is an event only where a crossing was seen: an entry, an exit, or both
+    stays = runs.filter(pl.col("zone").is_not_null() & (pl.col("entered") | pl.col("exited")))
+    return [_event("eez_transit", r["mmsi"], r["start"] if r["entered"] else None, r["end"] if r["exited"] else None,
+                   r["lat"], r["lon"], {
+        "zone": r["zone"], "name": names.get(r["zone"]), "entered": r["entered"], "exited": r["exited"],
+        "from": names.get(r["came_from"], "high seas") if r["entered"] else None,
+        "to": names.get(r["went_to"], "high seas") if r["exited"] else None,
+        "first_seen": r["start"].isoformat(), "last_seen": r["end"].isoformat(), "positions": r["positions"],
+        "key": f"{r['zone']}:{r['start'].isoformat()}"},
+        {}, [p for p in (r["entry"] if r["entered"] else None, r["exit"] if r["exited"] else None) if p], r["batch"])
+        for r in stays.iter_rows(named=True)]
+
+
+# -- identity --------------------------------------------------------------------------------
+IDENTITY_FIELDS = ("name", "callsign", "imo", "ship_type")
+
+
+def identity_changes(static: pl.DataFrame, positions: pl.DataFrame) -> list[dict[str, Any]]:
+    """Changes of name, call sign, IMO or ship type for one MMSI; one IMO on several MMSIs; MMSIs
+    whose MID is not allocated (quality flag 2)."""
+    events: list[dict[str, Any]] = []
+    if static.height:
+        s = static.sort("mmsi", "ts")
+        for field in IDENTITY_FIELDS:
+            col = s.select("mmsi", "ts", field, "batch", "source_row").drop_nulls(field)
+            if col.schema[field] == pl.String:
+                col = col.filter(pl.col(field).str.strip_chars() != "")
+            changed = col.with_columns(pl.col(field).shift(1).over("mmsi").alias("before"),
+                                       pl.col("ts").shift(1).over("mmsi").alias("ts0")).filter(
+                pl.col("before").is_not_null() & (pl.col(field) != pl.col("before")))
+            for r in changed.iter_rows(named=True):
+                events.append(_event("identity_change", r["mmsi"], r["ts"], r["ts"], None, None, {
+                    "field": field, "before": r["before"], "after": r[field], "previous_report": r["ts0"].isoformat(),
+                    "key": f"{field}:{r['before']}->{r[field]}"}, {}, [f"{r['batch'][:12]}:static:{r['source_row']}"], [r["batch"]]))
+        shared = (s.drop_nulls("imo").filter(pl.col("imo") > 0).group_by("imo")
+                  .agg(pl.col("mmsi").unique().sort(), pl.col("ts").min(), pl.col("batch").unique())
+                  .filter(pl.col("mmsi").list.len() > 1))
+        for r in shared.iter_rows(named=True):
+            for mmsi in r["mmsi"]:
+                events.append(_event("identity_change", mmsi, r["ts"], r["ts"], None, None, {
+                    "field": "shared_imo", "imo": r["imo"], "mmsis": r["mmsi"], "key": f"imo:{r['imo']}"}, {}, [], r["batch"]))
+    bad_mid = (positions.filter((pl.col("flags") & 2) > 0).group_by("mmsi")
+               .agg(pl.col("ts").min().alias("start"), pl.col("ts").max().alias("end"), pl.col("pos_id").first(),
+                    pl.col("batch").unique(), pl.len().alias("positions")))
+    for r in bad_mid.iter_rows(named=True):
+        events.append(_event("identity_change", r["mmsi"], r["start"], r["end"], None, None, {
+            "field": "unallocated_mid", "mid": str(r["mmsi"]).zfill(9)[:3], "positions": r["positions"], "key": "mid"},
+            {}, [r["pos_id"]], r["batch"]))
+    return events
+
+
+PER_VESSEL = ("gap", "loitering", "port_call", "spoofing", "eez_transit")
+
+
+def detect_vessels(positions: pl.DataFrame, *, data_end: pl.DataFrame | None = None,
+                   types: tuple[str, ...] = EVENT_TYPES) -> tuple[list[dict[str, Any]], pl.DataFrame]:
+    """The detectors that need only each vessel's own track, plus the vessels' encounter slot
+    points; all of a vessel's positions must be in `positions` (one partition per vessel group)."""
+    if positions.is_empty():
+        return [], pl.DataFrame()
+    df = prepare(positions)
+    if data_end is None:
+        data_end = batch_ends(positions)
+    events: list[dict[str, Any]] = []
+    if "gap" in types:
+        events += gaps(df, data_end=data_end)
+    if "loitering" in types:
+        events += loitering(df)
+    if "port_call" in types:
+        events += port_calls(df)
+    if "spoofing" in types:
+        events += spoofing(df)
+    if "eez_transit" in types:
+        events += eez_transits(df)
+    if "identity_change" in types:
+        events += identity_changes(pl.DataFrame(), df)  # unallocated MIDs; static reports are handled once, centrally
+    points = encounter_points(df) if "encounter" in types else pl.DataFrame()
+    return events, points
+
+
+def detect_all(positions: pl.DataFrame, static: pl.DataFrame, *, data_end: pl.DataFrame | None = None,
+               preset: str | None = None, types: tuple[str, ...] = EVENT_TYPES) -> list[dict[str, Any]]:
+    """Every detector over one table of positions, in one process (the local engine)."""
+    events, points = detect_vessels(positions, data_end=data_end, types=types)
+    if "encounter" in types and not points.is_empty():
+        if preset:
+            points = encounter_points(prepare(positions), preset)
+        events += encounter_events(encounter_pairs(points, preset), preset)
+    if "identity_change" in types:
+        events += identity_changes(static, pl.DataFrame(schema={"mmsi": pl.Int64, "flags": pl.UInt32, "ts": pl.Datetime("us", "UTC"),
+                                                               "pos_id": pl.String, "batch": pl.String}))
+    return sort_events(events)
+
+
+def sort_events(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    far = "9999"
+    return sorted(events, key=lambda e: (str(e["start"] or far), e["type"], e["mmsi"], e["other_mmsi"] or 0, e["id"]))

@@ -1,0 +1,170 @@
+"""Geography for the detectors: great-circle distances (as Polars expressions and numpy), the
+land mask and distance to shore (Natural Earth 1:50m), ports (World Port Index) and EEZs, all
+shipped in the package so nothing is fetched at run time."""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+import polars as pl
+import shapely
+from shapely import STRtree
+
+EARTH_KM = 6371.0088
+NM_KM = 1.852
+
+
+def haversine_expr(lat1: pl.Expr, lon1: pl.Expr, lat2: pl.Expr, lon2: pl.Expr) -> pl.Expr:
+    """Great-circle distance in km between two points (a Polars expression)."""
+    rad = math.pi / 180
+    dlat = (lat2 - lat1) * rad
+    dlon = (lon2 - lon1) * rad
+    a = (dlat / 2).sin() ** 2 + (lat1 * rad).cos() * (lat2 * rad).cos() * (dlon / 2).sin() ** 2
+    return 2 * EARTH_KM * a.sqrt().arcsin()
+
+
+def haversine_np(lat1, lon1, lat2, lon2):  # type: ignore[no-untyped-def]
+    lat1, lon1, lat2, lon2 = (np.radians(np.asarray(v, dtype=float)) for v in (lat1, lon1, lat2, lon2))
+    a = np.sin((lat2 - lat1) / 2) ** 2 + np.cos(lat1) * np.cos(lat2) * np.sin((lon2 - lon1) / 2) ** 2
+    return 2 * EARTH_KM * np.arcsin(np.sqrt(a))
+
+
+def _data(name: str):  # type: ignore[no-untyped-def]
+    from interdict.api import data_path
+
+    return data_path(f"behaviour/{name}")
+
+
+@dataclass(frozen=True)
+class Land:
+    """Land tiles (point in land) and coastline pieces (distance to the coast), each cut into
+    2-degree tiles so that no test walks a whole continent's outline."""
+
+    tiles: STRtree
+    coast: STRtree
+
+    def distance_to_coast_km(self, lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
+        points = shapely.points(np.asarray(lon, dtype=float), np.asarray(lat, dtype=float))
+        index, degrees = self.coast.query_nearest(points, return_distance=True, all_matches=False)
+        out = np.full(len(points), np.inf)
+        out[index[0]] = degrees
+        # degrees -> km with cos(latitude) (clipped): errs short by up to ~30 % east-west at high
+        # latitude, which only makes "far from shore" and "well inland" checks stricter.
+        return out * 111.32 * np.clip(np.cos(np.radians(np.asarray(lat, dtype=float))), 0.5, 1.0)
+
+    def on_land(self, lon: np.ndarray, lat: np.ndarray, *, inside_km: float = 0.0) -> np.ndarray:
+        """True where a point is on land and more than `inside_km` from the coastline: the 1:50m
+        coastline is coarse, so a ship moored close inshore can fall just inside it."""
+        points = shapely.points(np.asarray(lon, dtype=float), np.asarray(lat, dtype=float))
+        out = np.zeros(len(points), dtype=bool)
+        hits = self.tiles.query(points, predicate="intersects")[0]
+        out[np.unique(hits)] = True
+        if inside_km > 0 and out.any():
+            candidates = np.flatnonzero(out)
+            km = self.distance_to_coast_km(np.asarray(lon)[candidates], np.asarray(lat)[candidates])
+            out[candidates[km <= inside_km]] = False
+        return out
+
+    def distance_to_shore_km(self, lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
+        """Distance to the nearest coastline in km, 0 on land."""
+        km = self.distance_to_coast_km(lon, lat)
+        km[self.on_land(lon, lat)] = 0.0
+        return km
+
+
+def _read_tiles(path) -> dict[str, list]:  # type: ignore[no-untyped-def]
+    import gzip
+    import struct
+
+    groups: dict[str, list] = {}
+    with gzip.open(path, "rb") as fh:
+        while header := fh.read(12):
+            name, count = struct.unpack("<8sI", header)
+            blobs = []
+            for _ in range(count):
+                (size,) = struct.unpack("<I", fh.read(4))
+                blobs.append(fh.read(size))
+            groups[name.decode().strip()] = list(shapely.from_wkb(blobs))
+    return groups
+
+
+def _valid(geometry):  # type: ignore[no-untyped-def]
+    try:
+        return shapely.make_valid(geometry)
+    except shapely.errors.GEOSException:
+        return geometry.buffer(0)
+
+
+@lru_cache(maxsize=1)
+def land() -> Land:
+    groups = _read_tiles(_data("land_tiles_2deg.bin.gz"))
+    shapely.prepare(groups["land"])
+    return Land(STRtree(groups["land"]), STRtree(groups["coast"]))
+
+
+@lru_cache(maxsize=1)
+def ports() -> pl.DataFrame:
+    with _data("wpi_ports.csv").open(newline="") as fh:
+        rows = [r for r in csv.DictReader(fh) if r["lat"] and r["lon"]]
+    return pl.DataFrame({
+        "port_id": [f"wpi:{r['wpi']}" for r in rows],
+        "port": [r["name"] for r in rows],
+        "port_country": [r["country"] for r in rows],
+        "port_lat": [float(r["lat"]) for r in rows],
+        "port_lon": [float(r["lon"]) for r in rows],
+    })
+
+
+CELL = 0.1  # degrees: the grid that ports and positions are binned into for the nearest-port join
+
+
+def nearest_port(points: pl.DataFrame, *, within_km: float) -> pl.DataFrame:
+    """For each row of `points` (columns `pid`, `lat`, `lon`), the nearest port within `within_km`
+    (`port_id`, `port`, `port_country`, `port_km`), found through a 0.1-degree grid join rather than
+    against every port. Rows with no port in range get nulls."""
+    span = int(math.ceil(within_km / (CELL * 111.32 * 0.2))) if within_km > 0 else 1  # cells to search (lon cells shrink to 0.2 at 78 deg)
+    span = max(1, min(span, 3))
+    p = ports().with_columns((pl.col("port_lat") / CELL).floor().cast(pl.Int32).alias("cy"),
+                             (pl.col("port_lon") / CELL).floor().cast(pl.Int32).alias("cx"))
+    offsets = pl.DataFrame({"dy": [dy for dy in range(-span, span + 1) for _ in range(-span, span + 1)],
+                            "dx": [dx for _ in range(-span, span + 1) for dx in range(-span, span + 1)]},
+                           schema={"dy": pl.Int32, "dx": pl.Int32})
+    expanded = p.join(offsets, how="cross").with_columns((pl.col("cy") + pl.col("dy")).alias("cy"),
+                                                          (pl.col("cx") + pl.col("dx")).alias("cx")).drop("dy", "dx")
+    keyed = points.select("pid", "lat", "lon").with_columns(
+        (pl.col("lat") / CELL).floor().cast(pl.Int32).alias("cy"), (pl.col("lon") / CELL).floor().cast(pl.Int32).alias("cx"))
+    joined = (keyed.join(expanded, on=["cy", "cx"], how="inner")
+              .with_columns(haversine_expr(pl.col("lat"), pl.col("lon"), pl.col("port_lat"), pl.col("port_lon")).alias("port_km"))
+              .filter(pl.col("port_km") <= within_km)
+              .sort("port_km").group_by("pid").first()
+              .select("pid", "port_id", "port", "port_country", "port_km"))
+    return points.select("pid").join(joined, on="pid", how="left")
+
+
+@dataclass(frozen=True)
+class Zones:
+    ids: list[str]
+    names: list[str]
+    tree: STRtree
+
+    def zone_of(self, lon: np.ndarray, lat: np.ndarray) -> list[str | None]:
+        points = shapely.points(lon, lat)
+        hits = self.tree.query(points, predicate="intersects")
+        out: list[str | None] = [None] * len(points)
+        for point_index, zone_index in zip(hits[0], hits[1]):
+            if out[point_index] is None:  # overlapping claims: the first zone listed wins
+                out[point_index] = self.ids[zone_index]
+        return out
+
+
+@lru_cache(maxsize=1)
+def eezs() -> Zones:
+    features = json.loads(_data("eezs.json").read_text())
+    geoms = [_valid(shapely.geometry.shape(f["geometry"])) for f in features]
+    shapely.prepare(geoms)
+    return Zones([str(f["properties"]["area"]) for f in features], [f["properties"]["name"] for f in features], STRtree(geoms))
