@@ -17,6 +17,9 @@ The rule, for a viewer from agency V (country C) and a record originated by agen
    enforcement (for instance a UN monitoring body).
 6. For dissemination outside the node (exports, sync to another node), ORCON records and handling
    codes H2 (no dissemination without permission) and H3 (other restrictions) are withheld.
+
+Derived records (behaviour events computed by the node from AIS batches of several agencies) are
+visible to a viewer only if every record they rest on is: `can_see_derived`.
 """
 
 from __future__ import annotations
@@ -91,3 +94,10 @@ def visible_filter(table: FromClause, viewer: Viewer, purpose: Purpose = Purpose
         conditions.append(c.orcon == false())
         conditions.append(or_(c.handling.is_(None), c.handling.notin_([h.value for h in _NO_DISSEMINATION])))
     return or_(c.agency == viewer.agency, and_(*conditions))
+
+
+def can_see_derived(visible: set[str] | frozenset[str], rests_on: list[str] | tuple[str, ...] | set[str]) -> bool:
+    """A derived record (an event computed from several batches) may be shown only to a viewer who
+    may see every record it rests on; `visible` is the ids the viewer may see (found with
+    `visible_filter`). An event resting on nothing is not shown: it has no provenance."""
+    return bool(rests_on) and all(item in visible for item in rests_on)

@@ -62,6 +62,14 @@ class Interdict:
         return import_seizures(self.workspace.engine, path, agency=agency,
                                quarantine_dir=self.workspace.home / "quarantine" / "seizures", **options)
 
+    def detect(self, *, engine: str = "local", scheduler: str | None = None, since=None, until=None,  # type: ignore[no-untyped-def]
+               preset: str | None = None):
+        """Run the behaviour detectors over the whole track store and save the events (replacing
+        those of the same window). Returns the run (events, counts, timings)."""
+        from interdict.behaviour.engine import detect_store
+
+        return detect_store(self, engine=engine, scheduler=scheduler, since=since, until=until, preset=preset)
+
     def as_user(self, username: str) -> "UserSession":
         return UserSession(self, self.registry.user(username))
 
@@ -112,6 +120,23 @@ class UserSession:
     def track(self, mmsi: int, start=None, end=None):  # type: ignore[no-untyped-def]
         """The vessel's positions (a Polars DataFrame) in the time window, oldest first."""
         return self.node.tracks.positions(self.viewer, mmsi=mmsi, start=start, end=end).sort("ts").collect()
+
+    # -- behaviour -------------------------------------------------------------------------
+    def events(self, *, types: tuple[str, ...] = (), mmsi: int | None = None, since=None, until=None,  # type: ignore[no-untyped-def]
+               limit: int | None = None) -> list[dict[str, Any]]:
+        """Behaviour events this user may see (every batch they rest on must be visible)."""
+        from interdict.behaviour import store
+
+        return store.read(self.node.workspace.engine, self.viewer, set(self.node.tracks.visible_batches(self.viewer)),
+                          types=types, mmsi=mmsi, since=since, until=until, limit=limit)
+
+    def risk(self, *, top: int | None = None) -> list[dict[str, Any]]:
+        """Vessels ranked by risk from the events this user may see, each score with its reasons."""
+        from interdict.behaviour import risk
+
+        names = {v["mmsi"]: v["name"] for v in self.vessels("", limit=1_000_000) if v.get("name")}
+        ranked = risk.score(self.events(), names=names)
+        return ranked[:top] if top else ranked
 
     # -- monitoring ------------------------------------------------------------------------
     def seizure_records(self) -> list[dict[str, Any]]:

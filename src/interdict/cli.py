@@ -627,7 +627,8 @@ def ais_vessels(
     console.print(table)
 
 
-# The monitoring commands live in their own module; importing it registers them on `app`.
+# The behaviour and monitoring commands live in their own modules; importing them registers them on `app`.
+import interdict.cli_behaviour  # noqa: E402,F401
 import interdict.cli_monitoring  # noqa: E402,F401
 
 

@@ -261,3 +261,28 @@ seizures = Table(
     Index("ix_seizures_country_year", "country", "year"),
     Index("ix_seizures_dataset", "dataset"),
 )
+
+# -- Behaviour events derived from the track store (interdict.behaviour) ------------------------
+# Derived by the node from the batches listed in `batches`; a user sees an event only when they
+# may see every one of those batches (interdict.access.can_see_derived).
+ais_events = Table(
+    "ais_events",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("type", String(32), nullable=False),
+    Column("mmsi", BigInteger, nullable=False),
+    Column("other_mmsi", BigInteger, nullable=True),
+    Column("start_ts", DateTime(timezone=True), nullable=True),
+    Column("end_ts", DateTime(timezone=True), nullable=True),
+    Column("lat", Float, nullable=True),
+    Column("lon", Float, nullable=True),
+    Column("details", Text, nullable=False),  # JSON
+    Column("thresholds", Text, nullable=False),  # JSON: the thresholds the event was found with
+    Column("evidence", Text, nullable=False),  # JSON list of position ids <batch[:12]>:<source_row>
+    Column("batches", Text, nullable=False),  # ",b1,b2," the batches it rests on
+    Column("detected_at", DateTime(timezone=True), nullable=False),
+    Column("engine", String(16), nullable=False),
+    Index("ix_ais_events_mmsi", "mmsi"),
+    Index("ix_ais_events_type", "type"),
+    Index("ix_ais_events_start_ts", "start_ts"),
+)

@@ -46,7 +46,8 @@ def prepare(positions: pl.DataFrame) -> pl.DataFrame:
     t = thresholds()["segments"]
     # A time assumed for a whole log (`--assume-time`, flag 512) says nothing about when a fix was
     # made: such positions cannot show gaps, speeds or meetings, so they are left out.
-    df = (positions.filter((pl.col("flags") & TIME_ASSUMED) == 0).sort("mmsi", "ts")
+    # a total order (ties in time broken by batch and row) so every engine sees the same steps
+    df = (positions.filter((pl.col("flags") & TIME_ASSUMED) == 0).sort("mmsi", "ts", "batch", "source_row")
           .with_columns((pl.col("batch").str.slice(0, 12) + ":" + pl.col("source_row").cast(pl.String)).alias("pos_id")))
     prev_lat, prev_lon = pl.col("lat").shift(1).over("mmsi"), pl.col("lon").shift(1).over("mmsi")
     df = df.with_columns(
@@ -70,7 +71,8 @@ def _event(kind: str, mmsi: int, start: Any, end: Any, lat: float | None, lon: f
            used: dict[str, Any], evidence: list[str], batches: list[str], other: int | None = None) -> dict[str, Any]:
     start_s = start.isoformat() if start is not None else None
     return {
-        "id": stable_uuid("event", kind, str(mmsi), str(other or ""), start_s or "", details.get("key", "")),
+        "id": stable_uuid("event", kind, str(mmsi), str(other or ""), start_s or "", details.get("key", ""),
+                          evidence[0] if evidence else ""),
         "type": kind, "mmsi": int(mmsi), "other_mmsi": int(other) if other is not None else None,
         "start": start, "end": end, "lat": lat, "lon": lon,
         "details": {k: v for k, v in details.items() if k != "key"}, "thresholds": used,
@@ -179,9 +181,9 @@ def port_calls(df: pl.DataFrame) -> list[dict[str, Any]]:
     visits = (runs.filter(pl.col("in_port"))
               .group_by("mmsi", "run", maintain_order=True)
               .agg(pl.col("ts").first().alias("start"), pl.col("ts").last().alias("end"),
-                   pl.col("port_id").drop_nulls().mode().first().alias("port_id"),
-                   pl.col("port").drop_nulls().mode().first().alias("port"),
-                   pl.col("port_country").drop_nulls().mode().first().alias("port_country"),
+                   pl.col("port_id").drop_nulls().mode().sort().first().alias("port_id"),
+                   pl.col("port").drop_nulls().mode().sort().first().alias("port"),
+                   pl.col("port_country").drop_nulls().mode().sort().first().alias("port_country"),
                    pl.col("lat").mean(), pl.col("lon").mean(), pl.col("pos_id"), pl.col("batch").unique(),
                    (_speed(df) < t["stop_start_kn"]).any().alias("stopped"), pl.col("port_km").min().alias("closest_km"))
               .with_columns(((pl.col("end") - pl.col("start")).dt.total_microseconds() / 3.6e9).alias("hours"))
@@ -280,21 +282,30 @@ def spoofing(df: pl.DataFrame) -> list[dict[str, Any]]:
         # A segment mostly "on land" is a vessel on inland waters the 1:50m land mask does not
         # carve out (the Great Lakes, rivers): the mask is wrong there, not the vessel. Only
         # on-land fixes in an otherwise seagoing segment are signs of spoofing.
-        marked = df.with_columns(pl.Series("on_land", on_land)).with_columns(
-            pl.col("on_land").mean().over("mmsi", "segment").alias("land_share"))
-        candidates = (marked.filter(pl.col("on_land") & (pl.col("land_share") <= t["max_land_share"]))
-                      .with_columns(pl.int_range(pl.len(), dtype=pl.UInt32).alias("pid")))
-        near = geo.nearest_port(candidates.select("pid", "lat", "lon"), within_km=t["port_exemption_km"])
-        inland = candidates.with_columns(near["port_km"]).filter(pl.col("port_km").is_null()).with_columns(pl.lit(True).alias("land"))
-        if inland.height:
-            inland = inland.with_columns(((pl.col("ts") - pl.col("ts").shift(1).over("mmsi")).dt.total_microseconds() > 3.6e9)
-                                         .fill_null(True).cast(pl.Int32).cum_sum().over("mmsi").alias("run"))
-            for r in (inland.group_by("mmsi", "run", maintain_order=True)
-                      .agg(pl.col("ts").first().alias("start"), pl.col("ts").last().alias("end"), pl.col("lat").mean(),
-                           pl.col("lon").mean(), pl.col("pos_id"), pl.col("batch").unique(), pl.len().alias("positions"))
-                      .iter_rows(named=True)):
+        jump = (pl.col("implied_kn") > t["max_speed_kn"]) & (pl.col("step_km") > t["min_jump_km"])
+        marked = (df.with_columns(pl.Series("on_land", on_land), jump.fill_null(False).alias("jump"))
+                  .with_columns(pl.col("on_land").mean().over("mmsi", "segment").alias("land_share"),
+                                pl.col("jump").shift(-1).over("mmsi").fill_null(False).alias("jump_out"),
+                                (pl.col("on_land") != pl.col("on_land").shift(1).over("mmsi")).fill_null(True)
+                                .cast(pl.Int32).cum_sum().over("mmsi").alias("run")))
+        runs = (marked.filter(pl.col("on_land") & (pl.col("land_share") <= t["max_land_share"]))
+                .group_by("mmsi", "run", maintain_order=True)
+                .agg(pl.col("ts").first().alias("start"), pl.col("ts").last().alias("end"), pl.col("lat").mean(),
+                     pl.col("lon").mean(), pl.col("pos_id"), pl.col("batch").unique(), pl.len().alias("positions"),
+                     pl.col("jump").first().alias("jumped_in"), pl.col("jump_out").last().alias("jumped_out")))
+        if runs.height:
+            near = geo.nearest_port(runs.select(pl.int_range(pl.len(), dtype=pl.UInt32).alias("pid"), "lat", "lon"),
+                                    within_km=t["port_exemption_km"])
+            inland_km = geo.land().distance_to_coast_km(runs["lon"].to_numpy(), runs["lat"].to_numpy())
+            runs = runs.with_columns(near["port_km"], pl.Series("inland_km", inland_km)).filter(
+                pl.col("port_km").is_null()
+                # a canal or a river mouth lies inside the coarse coastline too: only a teleport onto
+                # land, or a fix deep inland, is a sign of spoofing
+                & (pl.col("jumped_in") | pl.col("jumped_out") | (pl.col("inland_km") > t["deep_inland_km"])))
+            for r in runs.iter_rows(named=True):
                 events.append(_event("spoofing", r["mmsi"], r["start"], r["end"], r["lat"], r["lon"], {
-                    "kind": "on_land", "positions": r["positions"], "key": f"land:{r['start'].isoformat()}"},
+                    "kind": "on_land", "positions": r["positions"], "inland_km": round(r["inland_km"], 1),
+                    "teleported": bool(r["jumped_in"] or r["jumped_out"]), "key": f"land:{r['start'].isoformat()}"},
                     t, r["pos_id"], r["batch"]))
     return events
 
@@ -339,7 +350,7 @@ def identity_changes(static: pl.DataFrame, positions: pl.DataFrame) -> list[dict
     whose MID is not allocated (quality flag 2)."""
     events: list[dict[str, Any]] = []
     if static.height:
-        s = static.sort("mmsi", "ts")
+        s = static.sort("mmsi", "ts", "batch", "source_row")
         for field in IDENTITY_FIELDS:
             col = s.select("mmsi", "ts", field, "batch", "source_row").drop_nulls(field)
             if col.schema[field] == pl.String:

@@ -1,0 +1,142 @@
+"""Running the detectors: `local` (Polars in this process, multi-threaded) or `dask` (Dask
+distributed: a scheduler address, or a local cluster). Both run the same detector functions:
+
+1. per-vessel detectors on partitions that each hold whole vessels (MMSI hash buckets), which also
+   return each vessel's encounter slot points;
+2. the encounter pair search on the slot points partitioned by day (a pair is within one slot);
+3. run building, identity changes from static reports (cross-vessel: one IMO on several MMSIs)
+   and sorting, centrally; these are small.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import polars as pl
+
+from interdict.behaviour import detectors
+
+
+@dataclass
+class DetectionRun:
+    engine: str
+    events: list[dict[str, Any]]
+    positions: int
+    vessels: int
+    seconds: float
+    timings: dict[str, float] = field(default_factory=dict)
+
+    def summary(self) -> dict[str, Any]:
+        counts: dict[str, int] = {}
+        for e in self.events:
+            counts[e["type"]] = counts.get(e["type"], 0) + 1
+        return {"engine": self.engine, "positions": self.positions, "vessels": self.vessels, "events": len(self.events),
+                "by_type": dict(sorted(counts.items())), "seconds": round(self.seconds, 2),
+                "timings": {k: round(v, 2) for k, v in self.timings.items()}}
+
+
+def _window(frame: pl.LazyFrame, since: datetime | None, until: datetime | None) -> pl.LazyFrame:
+    if since is not None:
+        frame = frame.filter(pl.col("ts") >= since)
+    if until is not None:
+        frame = frame.filter(pl.col("ts") <= until)
+    return frame
+
+
+def run_local(positions: pl.DataFrame, static: pl.DataFrame, *, preset: str | None = None) -> DetectionRun:
+    started = time.perf_counter()
+    events = detectors.detect_all(positions, static, preset=preset)
+    return DetectionRun("local", events, positions.height, positions["mmsi"].n_unique() if positions.height else 0,
+                        time.perf_counter() - started)
+
+
+def _vessel_part(part: pl.DataFrame, data_end: pl.DataFrame) -> tuple[list[dict[str, Any]], pl.DataFrame]:
+    return detectors.detect_vessels(part, data_end=data_end)
+
+
+def _pair_part(points: pl.DataFrame, preset: str | None) -> pl.DataFrame:
+    return detectors.encounter_pairs(points, preset)
+
+
+def run_dask(positions: pl.DataFrame, static: pl.DataFrame, *, scheduler: str | None = None, partitions: int | None = None,
+             preset: str | None = None, client: Any = None) -> DetectionRun:
+    """The same detectors on a Dask cluster: `scheduler` (tcp://host:port), an existing `client`,
+    or a local cluster of two worker processes started for this run."""
+    from distributed import Client, LocalCluster
+
+    started = time.perf_counter()
+    timings: dict[str, float] = {}
+    own_cluster = None
+    if client is None:
+        if scheduler:
+            client = Client(scheduler)
+        else:
+            own_cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None)
+            client = Client(own_cluster)
+    try:
+        workers = max(1, len(client.scheduler_info().get("workers", {})))
+        n = partitions or workers * 2
+        data_end = detectors.batch_ends(positions)
+        t0 = time.perf_counter()
+        bucketed = positions.with_columns((pl.col("mmsi").hash(seed=0) % n).alias("_part"))
+        parts = [p.drop("_part") for _, p in bucketed.group_by("_part", maintain_order=True)]
+        timings["partition"] = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        end_future = client.scatter(data_end, broadcast=True)
+        futures = [client.submit(_vessel_part, part, end_future, pure=False) for part in client.scatter(parts)]
+        results = client.gather(futures)
+        timings["vessels"] = time.perf_counter() - t0
+        events = [e for part_events, _ in results for e in part_events]
+        points = [p for _, p in results if p is not None and not p.is_empty()]
+        if preset and points:
+            points = [detectors.encounter_points(detectors.prepare(part), preset) for part in parts]
+        if points:
+            t0 = time.perf_counter()
+            all_points = pl.concat(points, how="vertical_relaxed")
+            by_day = [p.drop("_day") for _, p in all_points.with_columns(pl.col("slot").dt.date().alias("_day"))
+                      .group_by("_day", maintain_order=True)]
+            pair_futures = [client.submit(_pair_part, day, preset, pure=False) for day in client.scatter(by_day)]
+            pairs = [p for p in client.gather(pair_futures) if not p.is_empty()]
+            timings["encounter_pairs"] = time.perf_counter() - t0
+            if pairs:
+                events += detectors.encounter_events(pl.concat(pairs, how="vertical_relaxed"), preset)
+        t0 = time.perf_counter()
+        events += detectors.identity_changes(static, pl.DataFrame(schema={"mmsi": pl.Int64, "flags": pl.UInt32,
+                                                                          "ts": pl.Datetime("us", "UTC"), "pos_id": pl.String,
+                                                                          "batch": pl.String}))
+        timings["central"] = time.perf_counter() - t0
+    finally:
+        if own_cluster is not None:
+            client.close()
+            own_cluster.close()
+    return DetectionRun("dask", detectors.sort_events(events), positions.height,
+                        positions["mmsi"].n_unique() if positions.height else 0, time.perf_counter() - started, timings)
+
+
+def detect_store(node: Any, *, engine: str = "local", scheduler: str | None = None, since: datetime | None = None,
+                 until: datetime | None = None, preset: str | None = None, save: bool = True) -> DetectionRun:
+    """Run every detector over the node's track store (all live batches) in a time window and
+    save the events, replacing those of the same window."""
+    from interdict.behaviour import store
+
+    t0 = time.perf_counter()
+    positions = _window(node.tracks.node_positions(), since, until).collect()
+    static = _window(node.tracks.node_static(), since, until).collect()
+    read_s = time.perf_counter() - t0
+    if engine == "local":
+        run = run_local(positions, static, preset=preset)
+    elif engine == "dask":
+        run = run_dask(positions, static, scheduler=scheduler, preset=preset)
+    else:
+        from interdict.errors import ValidationError
+
+        raise ValidationError(f"engine must be local or dask, got {engine!r}", where="--engine")
+    run.timings["read"] = read_s
+    if save:
+        t0 = time.perf_counter()
+        store.save(node.workspace.engine, run.events, engine_name=run.engine, since=since, until=until)
+        run.timings["save"] = time.perf_counter() - t0
+    return run

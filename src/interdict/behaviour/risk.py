@@ -1,0 +1,100 @@
+"""Vessel risk, 0-100, from the events a user may see plus context, with every point explained.
+
+Weights live in `data/behaviour/risk.yaml` (points per finding, a cap per kind); the score is the
+sum, capped at 100. Each reason says what was found in plain words and cites its evidence: event
+ids, times and places. No black box: the same events and weights always give the same score.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from functools import lru_cache
+from typing import Any
+
+import yaml
+
+DPRK_MID = "445"
+
+
+@lru_cache(maxsize=1)
+def weights() -> dict[str, dict[str, Any]]:
+    from interdict.api import data_path
+
+    return yaml.safe_load(data_path("behaviour/risk.yaml").read_text())
+
+
+def _where(e: dict[str, Any]) -> str:
+    if e.get("lat") is None:
+        return ""
+    return f" at {abs(e['lat']):.3f}{'N' if e['lat'] >= 0 else 'S'} {abs(e['lon']):.3f}{'E' if e['lon'] >= 0 else 'W'}"
+
+
+def _when(e: dict[str, Any]) -> str:
+    start, end = (e.get("start") or "")[:16].replace("T", " "), (e.get("end") or "")[:16].replace("T", " ")
+    return f"{start}–{end}" if start and end and start != end else (start or end)
+
+
+def score(events: list[dict[str, Any]], *, names: dict[int, str] | None = None,
+          watchlist: dict[int, list[dict[str, Any]]] | None = None) -> list[dict[str, Any]]:
+    """Scores for every vessel in `events` (and in `watchlist`), highest first."""
+    w = weights()
+    by_vessel: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    for e in events:
+        by_vessel[e["mmsi"]].append(e)
+        if e.get("other_mmsi"):
+            by_vessel[e["other_mmsi"]].append(e)
+    for mmsi in (watchlist or {}):
+        by_vessel.setdefault(mmsi, [])
+    risky = {m for m in by_vessel if str(m).zfill(9).startswith(DPRK_MID)}
+    risky |= {e["mmsi"] for e in events if e["type"] == "port_call" and e["details"].get("dprk")}
+    out = []
+    for mmsi, items in by_vessel.items():
+        found: dict[str, list[tuple[str, list[str]]]] = defaultdict(list)
+        if str(mmsi).zfill(9).startswith(DPRK_MID):
+            found["dprk_flag"].append((f"MMSI {mmsi} has MID {DPRK_MID} (DPRK)", []))
+        for e in items:
+            kind, d = e["type"], e["details"]
+            cite = [e["id"]]
+            if kind == "port_call" and d.get("dprk"):
+                found["dprk_port_call"].append((f"{d.get('port')} ({d.get('country')}), {_when(e)}", cite))
+            elif kind == "encounter":
+                other = e["other_mmsi"] if e["mmsi"] == mmsi else e["mmsi"]
+                text = f"with MMSI {other} for {d.get('hours')} h, {_when(e)}{_where(e)}"
+                found["encounter_risky" if other in risky else "encounter"].append((text, cite))
+            elif kind == "gap" and not d.get("open"):
+                found["gap_disabling" if d.get("disabling") else "gap"].append(
+                    (f"{d.get('hours')} h dark, {_when(e)}{_where(e)}", cite))
+            elif kind == "loitering":
+                found["loitering"].append((f"{d.get('hours')} h at {d.get('mean_speed_kn')} kn, {d.get('shore_nm')} nm offshore, "
+                                           f"{_when(e)}{_where(e)}", cite))
+            elif kind == "identity_change":
+                field = d.get("field")
+                if field == "shared_imo":
+                    found["shared_imo"].append((f"IMO {d.get('imo')} also used by MMSI "
+                                                f"{', '.join(str(m) for m in d.get('mmsis', []) if m != mmsi)}", cite))
+                elif field == "unallocated_mid":
+                    found["unallocated_mid"].append((f"MID {d.get('mid')}", cite))
+                else:
+                    found["identity_change"].append((f"{field} {d.get('before')!r} -> {d.get('after')!r}, {_when(e)}", cite))
+            elif kind == "spoofing":
+                what = "position on land" if d.get("kind") == "on_land" else f"jump of {d.get('distance_km')} km"
+                found["spoofing"].append((f"{what}, {_when(e)}{_where(e)}", cite))
+        for hit in (watchlist or {}).get(mmsi, []):
+            found["watchlist"].append((f"{hit.get('matched_name')} ({hit.get('source')}, score {hit.get('score')})",
+                                       [hit.get("id", "")]))
+        reasons = []
+        total = 0.0
+        for kind, hits in found.items():
+            rule = w[kind]
+            points = min(rule["points"] * len(hits), rule.get("cap", rule["points"] * len(hits)))
+            total += points
+            evidence = [c for _, cites in hits for c in cites]
+            details = "; ".join(text for text, _ in hits[:5]) + (f"; and {len(hits) - 5} more" if len(hits) > 5 else "")
+            reasons.append({"kind": kind, "weight": points, "count": len(hits),
+                            "text": f"{rule['text'][0].upper()}{rule['text'][1:]}: {details}.", "evidence": evidence})
+        if not reasons:
+            continue
+        reasons.sort(key=lambda r: (-r["weight"], r["kind"]))
+        out.append({"mmsi": mmsi, "name": (names or {}).get(mmsi), "score": min(100.0, total), "reasons": reasons})
+    out.sort(key=lambda r: (-r["score"], r["mmsi"]))
+    return out

@@ -1,0 +1,86 @@
+"""`interdict detect`, `risk` and `events`: the behaviour analytics commands, a thin layer over
+`interdict.api` (registered on the main app by `interdict.cli`)."""
+
+from __future__ import annotations
+
+from typing import Optional
+
+import typer
+from rich.table import Table
+
+from interdict.cli import _emit_json, _node, _null, _parse_time, app, console
+
+
+@app.command()
+def detect(
+    engine: str = typer.Option("local", help="local (Polars in this process) or dask (Dask distributed)."),
+    scheduler: Optional[str] = typer.Option(None, help="Dask scheduler tcp://HOST:PORT (default: a local cluster of 2 workers)."),
+    since: Optional[str] = typer.Option(None, help="Only positions at or after this time (ISO 8601)."),
+    until: Optional[str] = typer.Option(None, help="Only positions at or before this time (ISO 8601)."),
+    preset: Optional[str] = typer.Option(None, help="Threshold preset, e.g. skylight (encounters at 250 m for 30 min)."),
+    user: Optional[str] = typer.Option(None, "--user", "-u", envvar="INTERDICT_USER", help="Print the events this user may see."),
+    as_json: bool = typer.Option(False, "--json", help="Print the events as JSON (needs --user)."),
+) -> None:
+    """Run every behaviour detector over the track store and save the events; re-running replaces
+    the events of the same window, so runs never double them."""
+    from interdict.errors import ValidationError
+
+    if as_json and not user:
+        raise ValidationError("--json prints events, which depend on who reads them: give --user", where="--user")
+    node = _node(create=False)
+    window = {"since": _parse_time(since, "--since"), "until": _parse_time(until, "--until")}
+    with console.status(f"Detecting ({engine})…", spinner="dots") if not as_json else _null():
+        run = node.detect(engine=engine, scheduler=scheduler, preset=preset, **window)
+    if as_json:
+        _emit_json(node.as_user(user).events(**window))  # type: ignore[arg-type]
+        return
+    summary = run.summary()
+    table = Table("event type", "events", title=f"{summary['events']:,} events from {summary['positions']:,} positions of "
+                                                f"{summary['vessels']:,} vessels ({summary['engine']}, {summary['seconds']} s)")
+    for kind, count in summary["by_type"].items():
+        table.add_row(kind, f"{count:,}")
+    console.print(table)
+    if user:
+        console.print(f"{len(node.as_user(user).events(**window)):,} of them visible to {user}.")
+
+
+@app.command()
+def risk(
+    user: str = typer.Option(..., "--user", "-u", envvar="INTERDICT_USER", help="Rank from the events this user may see."),
+    top: int = typer.Option(20, help="How many vessels."),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    """Vessels ranked by risk (0-100), each score with its reasons and their evidence."""
+    ranked = _node(create=False).as_user(user).risk(top=top)
+    if as_json:
+        _emit_json(ranked)
+        return
+    table = Table("score", "MMSI", "name", "reasons")
+    for r in ranked:
+        table.add_row(f"{r['score']:.0f}", str(r["mmsi"]), r["name"] or "",
+                      "\n".join(f"+{x['weight']:.0f} {x['text']}" for x in r["reasons"]))
+    console.print(table)
+
+
+@app.command()
+def events(
+    user: str = typer.Option(..., "--user", "-u", envvar="INTERDICT_USER"),
+    kind: Optional[list[str]] = typer.Option(None, "--type", help="gap, encounter, loitering, port_call, identity_change, spoofing, eez_transit."),
+    mmsi: Optional[int] = typer.Option(None),
+    since: Optional[str] = typer.Option(None),
+    until: Optional[str] = typer.Option(None),
+    limit: int = typer.Option(100),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    """Saved behaviour events you may see."""
+    rows = _node(create=False).as_user(user).events(types=tuple(kind or ()), mmsi=mmsi, since=_parse_time(since, "--since"),
+                                                     until=_parse_time(until, "--until"), limit=limit)
+    if as_json:
+        _emit_json(rows)
+        return
+    table = Table("type", "MMSI", "other", "start", "end", "position", "details")
+    for e in rows:
+        where = f"{e['lat']:.3f}, {e['lon']:.3f}" if e["lat"] is not None else ""
+        table.add_row(e["type"], str(e["mmsi"]), str(e["other_mmsi"] or ""), (e["start"] or "")[:16], (e["end"] or "")[:16], where,
+                      ", ".join(f"{k}={v}" for k, v in e["details"].items() if not isinstance(v, (list, dict)))[:90])
+    console.print(table)
