@@ -87,7 +87,8 @@ def demo(
     from interdict.demo import run_demo
 
     node = _node()
-    with console.status("Loading the case file, sanctions lists, AIS samples and seizure tables; rendering the DPRK brief…",
+    with console.status("Loading the case file, sanctions lists, AIS samples and seizure tables; detecting behaviour; "
+                        "rendering the DPRK brief…",
                         spinner="dots") if not as_json else _null():
         summary = run_demo(node)
     if as_json:
@@ -135,6 +136,16 @@ def _print_demo_summary(summary: dict[str, Any]) -> None:
         store = ais["store"]
         console.print(f"Store: {store['positions']:,} positions of {store['vessels']:,} vessels, "
                       f"{store['time_span'][0][:10]} to {store['time_span'][1][:10]}.")
+    behaviour = summary.get("behaviour")
+    if behaviour:
+        console.print(f"Behaviour detection ({behaviour['engine']}, {behaviour['seconds']} s): " +
+                      ", ".join(f"{k} {v:,}" for k, v in behaviour["by_type"].items()))
+        table = Table(title=f"Highest-risk vessels for {behaviour['user']}")
+        for column in ("score", "MMSI", "name", "why"):
+            table.add_column(column)
+        for r in behaviour["top"]:
+            table.add_row(f"{r['score']:.0f}", str(r["mmsi"]), r["name"] or "", "\n".join(r["reasons"]))
+        console.print(table)
     if summary.get("seizures"):
         table = Table(title="Seizure tables (real data)")
         for column in ("file", "format", "rows", "accepted", "rejected", "added"):

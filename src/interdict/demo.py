@@ -117,6 +117,15 @@ def render_demo_brief(node: Interdict, username: str = "incb.monitor") -> dict[s
             "user": username, "seconds": round(time.perf_counter() - started, 1)}
 
 
+def detect_demo(node: Interdict, username: str = "jcg.watch", top: int = 5) -> dict[str, Any]:
+    """Behaviour detection over the demo track store, and the top vessels by risk for a watch officer."""
+    run = node.detect()
+    ranked = node.as_user(username).risk(top=top)
+    return {**run.summary(), "user": username,
+            "top": [{"mmsi": r["mmsi"], "name": r["name"], "score": r["score"],
+                     "reasons": [x["text"] for x in r["reasons"]]} for r in ranked]}
+
+
 def run_demo(node: Interdict, *, lists: bool = True, ais: bool = True, seizures: bool = True,
              brief: bool = True) -> dict[str, Any]:
     """Register the demo agencies and users, load the case file and demo records, import the real
@@ -127,6 +136,7 @@ def run_demo(node: Interdict, *, lists: bool = True, ais: bool = True, seizures:
     loaded = [node.load(data_path(f)) for f in DEMO_RECORD_FILES]
     sanctions = import_demo_lists(node) if lists else []
     ais_results = ingest_demo_ais(node) if ais else []
+    behaviour = detect_demo(node) if ais else None
     seizure_results = import_demo_seizures(node) if seizures else []
     brief_result = render_demo_brief(node) if seizures and brief else None
     stats = node.tracks.stats(node.as_user("incb.monitor").viewer)
@@ -145,6 +155,7 @@ def run_demo(node: Interdict, *, lists: bool = True, ais: bool = True, seizures:
         "datasets": [r.to_dict() for r in loaded],
         "sanctions_lists": sanctions,
         "ais": {"ingested": ais_results, "store": stats},
+        "behaviour": behaviour,
         "seizures": seizure_results,
         "dprk_brief": brief_result,
         "agencies": [a.code for a in node.registry.agencies()],

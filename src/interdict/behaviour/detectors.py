@@ -151,15 +151,24 @@ def _speed(df: pl.DataFrame) -> pl.Expr:
 
 # -- loitering -------------------------------------------------------------------------------
 def loitering(df: pl.DataFrame) -> list[dict[str, Any]]:
+    """Runs of slow movement (mean speed under the threshold) lasting long enough. Far enough from
+    shore it is loitering; closer in, outside any port, it is reported as anchoring (ships queueing
+    off a port or a canal), with `details.kind` saying which."""
     t = thresholds()["loitering"]
     slow = df.with_columns((_speed(df) < t["max_speed_kn"]).fill_null(False).alias("slow"))
     runs = _summarise_runs(slow, "slow").filter(pl.col("hours") >= t["min_hours"])
     if runs.is_empty():
         return []
     shore = geo.land().distance_to_shore_km(runs["lon"].to_numpy(), runs["lat"].to_numpy()) / geo.NM_KM
-    runs = runs.with_columns(pl.Series("shore_nm", shore)).filter(pl.col("shore_nm") >= t["min_shore_nm"])
+    near = geo.nearest_port(runs.select(pl.int_range(pl.len(), dtype=pl.UInt32).alias("pid"), "lat", "lon"),
+                            within_km=thresholds()["port_call"]["exit_km"])
+    runs = runs.with_columns(pl.Series("shore_nm", shore), near["port_km"]).with_columns(
+        pl.when(pl.col("shore_nm") >= t["min_shore_nm"]).then(pl.lit("loitering"))
+        .when(pl.col("port_km").is_null() & pl.lit(bool(t.get("report_anchoring", True)))).then(pl.lit("anchoring"))
+        .otherwise(None).alias("kind")).filter(pl.col("kind").is_not_null())
     return [_event("loitering", r["mmsi"], r["start"], r["end"], r["lat"], r["lon"], {
-        "hours": round(r["hours"], 2), "mean_speed_kn": round(r["mean_sog"] if r["mean_sog"] is not None else r["mean_implied"] or 0, 2),
+        "kind": r["kind"], "hours": round(r["hours"], 2),
+        "mean_speed_kn": round(r["mean_sog"] if r["mean_sog"] is not None else r["mean_implied"] or 0, 2),
         "shore_nm": round(r["shore_nm"], 1), "positions": r["positions"]}, t, r["pos_id"], r["batch"]) for r in runs.iter_rows(named=True)]
 
 

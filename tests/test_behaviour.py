@@ -1,0 +1,174 @@
+"""Behaviour analytics: detectors against a SYNTHETIC scenario with ground truth (and near misses
+that must not fire), the real Ever Given sample, Dask equal to local on real data, saved events
+(idempotent, access-controlled) and risk with reasons."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from datetime import datetime, timezone
+
+import polars as pl
+import pytest
+
+from interdict.api import Interdict, data_path
+from interdict.behaviour import detectors, engine, scenario
+from interdict.demo import DEMO_AIS, setup_node
+
+SEEDS = range(10)
+
+
+@pytest.fixture(scope="module")
+def scenarios():
+    return [(s, detectors.detect_all(s.positions, s.static)) for s in (scenario.generate(seed) for seed in SEEDS)]
+
+
+def test_scenario_is_labelled_synthetic():
+    sc = scenario.generate(0)
+    assert set(sc.positions["station"].unique()) == {"SYNTHETIC"}
+    assert sc.positions["batch"].unique().to_list() == ["synthetic-scenario-0000"]
+
+
+@pytest.mark.parametrize("kind", detectors.EVENT_TYPES)
+def test_precision_and_recall_per_type_over_many_seeds(scenarios, kind):
+    found = truth = hits = 0
+    for sc, events in scenarios:
+        result = scenario.score(events, sc.truth, types=(kind,))[kind]
+        found, truth, hits = found + result["found"], truth + result["truth"], hits + result["tp"]
+    assert truth >= 3 * len(SEEDS)
+    assert hits / found >= 0.95, (kind, found, truth, hits)
+    assert hits / truth >= 0.95, (kind, found, truth, hits)
+
+
+def test_near_misses_do_not_fire(scenarios):
+    for sc, events in scenarios:
+        # the passing pairs: consecutive MMSIs planted 400 m apart at 12 kn
+        planted_pairs = {(t["mmsi"], t["other_mmsi"]) for t in sc.truth if t["type"] == "encounter"}
+        assert {(e["mmsi"], e["other_mmsi"]) for e in events if e["type"] == "encounter"} <= planted_pairs
+        busan = {t["mmsi"] for t in sc.truth if t["type"] == "port_call" and t["port"] == "Busan"}
+        assert busan and not [e for e in events if e["mmsi"] in busan and e["type"] in ("loitering", "encounter", "gap")]
+
+
+def test_events_carry_thresholds_and_evidence_from_the_input(scenarios):
+    sc, events = scenarios[0]
+    ids = set((sc.positions["batch"].str.slice(0, 12) + ":" + sc.positions["source_row"].cast(pl.String)).to_list())
+    for e in events:
+        assert e["type"] in detectors.EVENT_TYPES and e["batches"] == ["synthetic-scenario-0000"]
+        if e["type"] in ("gap", "encounter", "loitering", "port_call", "spoofing"):
+            assert e["thresholds"] and e["evidence"] and set(e["evidence"]) <= ids
+    encounter = next(e for e in events if e["type"] == "encounter")
+    assert encounter["thresholds"]["max_distance_m"] == 500 and encounter["details"]["median_distance_m"] <= 500
+    dprk = [e for e in events if e["type"] == "port_call" and e["details"]["dprk"]]
+    assert {e["details"]["port"] for e in dprk} == {"Nampo", "Ch'ongjin"}
+
+
+def test_skylight_preset_is_stricter():
+    sc = scenario.generate(3)
+    default = [e for e in detectors.detect_all(sc.positions, sc.static) if e["type"] == "encounter"]
+    skylight = [e for e in detectors.detect_all(sc.positions, sc.static, preset="skylight") if e["type"] == "encounter"]
+    assert skylight and all(e["thresholds"]["max_distance_m"] == 250 for e in skylight)
+    assert all(e["details"]["median_distance_m"] <= 250 for e in skylight) and len(skylight) <= len(default) + 3
+
+
+def test_spoofed_jump_splits_the_track_into_segments():
+    sc = scenario.generate(1)
+    jumper = next(t["mmsi"] for t in sc.truth if t["type"] == "spoofing")
+    prepared = detectors.prepare(sc.positions.filter(pl.col("mmsi") == jumper))
+    assert prepared["segment"].n_unique() == 2
+
+
+# -- real data ------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def real_node(tmp_path_factory):
+    """The Ever Given (Suez, March 2021) and exactEarth samples shipped with the demo, ingested by
+    the INCB (TLP:CLEAR)."""
+    from interdict.ais.store import IngestOptions
+    from interdict.markings import TLP, Grade, Marking
+
+    node = Interdict.open(tmp_path_factory.mktemp("behaviour") / "ws")
+    setup_node(node)
+    for relative, extra in DEMO_AIS:
+        if "evergiven" in relative or "exactearth" in relative:
+            node.tracks.ingest(data_path(relative), IngestOptions(
+                agency="INCB", marking=Marking(TLP.CLEAR), grade=Grade("B", "2"), mapping=extra.get("mapping", {}),
+                dayfirst=extra.get("dayfirst", False)))
+    yield node
+    node.close()
+
+
+def test_ever_given_queue_and_port_calls(real_node):
+    events = real_node.detect().events
+    gulf = [e for e in events if e["type"] == "loitering" and 29.4 < e["lat"] < 30.1 and 32.3 < e["lon"] < 32.8]
+    assert len({e["mmsi"] for e in gulf}) >= 50, "the March 2021 queue in the Gulf of Suez"
+    assert all(e["details"]["kind"] == "anchoring" for e in gulf)  # the gulf is narrow: within 20 nm of shore
+    ports = Counter(e["details"]["port"] for e in events if e["type"] == "port_call")
+    assert ports["As Suways"] >= 1 and ports["Bur Sa'id"] >= 1  # Suez and Port Said (WPI names)
+
+
+@pytest.fixture(scope="module")
+def cluster():
+    from distributed import Client, LocalCluster
+
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as local:
+        with Client(local) as client:
+            assert len(client.scheduler_info()["workers"]) == 2
+            yield client
+
+
+def test_dask_events_equal_local_events_on_real_data(real_node, cluster):
+    positions = real_node.tracks.node_positions().collect()
+    static = real_node.tracks.node_static().collect()
+    local = engine.run_local(positions, static)
+    distributed = engine.run_dask(positions, static, client=cluster)
+    assert len(local.events) > 300
+    dump = lambda events: [json.dumps(e, sort_keys=True, default=str) for e in events]  # noqa: E731
+    assert dump(distributed.events) == dump(local.events)
+    assert set(distributed.timings) >= {"vessels", "encounter_pairs", "central"}
+
+
+def test_detect_is_idempotent_and_replaces_its_window(real_node):
+    from sqlalchemy import func, select
+
+    from interdict.tables import ais_events
+
+    first = real_node.detect().events
+    second = real_node.detect().events
+    with real_node.workspace.engine.connect() as conn:
+        stored = conn.execute(select(func.count()).select_from(ais_events)).scalar()
+    assert len(first) == len(second) == stored
+    since = datetime(2021, 3, 23, 12, tzinfo=timezone.utc)
+    partial = real_node.detect(since=since).events
+    with real_node.workspace.engine.connect() as conn:
+        after_window = conn.execute(select(func.count()).select_from(ais_events)).scalar()
+    assert partial and all((e["start"] or e["end"]) >= since for e in partial)
+    again = real_node.detect(since=since).events
+    with real_node.workspace.engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(ais_events)).scalar() == after_window
+    assert [e["id"] for e in again] == [e["id"] for e in partial]
+
+
+def test_events_follow_the_access_rule_for_derived_records(real_node, tmp_path):
+    from interdict.ais.store import IngestOptions
+    from interdict.markings import TLP, Grade, Marking
+
+    sc = scenario.generate(2)
+    path = tmp_path / "synthetic.csv"
+    sc.positions.select("mmsi", pl.col("ts").dt.strftime("%Y-%m-%dT%H:%M:%SZ").alias("ts"), "lat", "lon", "sog").write_csv(path)
+    real_node.tracks.ingest(path, IngestOptions(agency="AFP", marking=Marking(TLP.AMBER, frozenset({"JCG"})), grade=Grade("C", "3"),
+                                                 format="table", mapping={"mmsi": "mmsi", "ts": "ts", "lat": "lat", "lon": "lon",
+                                                                          "sog": "sog"}))
+    real_node.detect()
+    afp_batch = {e["batches"][0] for e in real_node.as_user("afp.analyst").events() if e["mmsi"] > 300_000_000
+                 and e["type"] == "encounter"}
+    assert afp_batch, "the synthetic meetings are found in AFP's batch"
+    for user, sees in (("afp.analyst", True), ("jcg.watch", True), ("kcg.analyst", False), ("incb.monitor", False)):
+        mine = real_node.as_user(user).events(types=("encounter",))
+        assert bool([e for e in mine if e["mmsi"] > 300_000_000]) is sees, user
+    ranked = real_node.as_user("incb.monitor").risk()
+    visible_ids = {e["id"] for e in real_node.as_user("incb.monitor").events()}
+    assert all(c in visible_ids for r in ranked for reason in r["reasons"] for c in reason["evidence"])
+    dprk = [r for r in real_node.as_user("jcg.watch").risk() if str(r["mmsi"]).startswith("445")]
+    assert dprk and dprk[0]["score"] >= 70
+    kinds = {reason["kind"] for reason in dprk[0]["reasons"]}
+    assert {"dprk_flag", "dprk_port_call"} <= kinds
+    assert all(set(reason) >= {"kind", "text", "weight", "evidence"} for reason in dprk[0]["reasons"])
