@@ -172,3 +172,34 @@ def test_events_follow_the_access_rule_for_derived_records(real_node, tmp_path):
     kinds = {reason["kind"] for reason in dprk[0]["reasons"]}
     assert {"dprk_flag", "dprk_port_call"} <= kinds
     assert all(set(reason) >= {"kind", "text", "weight", "evidence"} for reason in dprk[0]["reasons"])
+
+
+def test_web_events_risk_map_and_vessel_pages(real_node):
+    from fastapi.testclient import TestClient
+
+    from interdict.web.app import create_app
+
+    real_node.detect()
+    client = TestClient(create_app(real_node))
+    assert client.get("/api/events").status_code == 401
+    assert client.get("/map", follow_redirects=False).status_code == 303
+    client.post("/login", data={"username": "jcg.watch", "password": "interdict-demo"})
+    events = client.get("/api/events", params={"type": "port_call"}).json()
+    assert events and {e["type"] for e in events} == {"port_call"}
+    assert all(set(e) >= {"id", "type", "mmsi", "other_mmsi", "start", "end", "lat", "lon", "details"} for e in events)
+    ranked = client.get("/api/risk", params={"top": 5}).json()
+    assert ranked and ranked[0]["score"] >= ranked[-1]["score"] and ranked[0]["reasons"][0]["evidence"]
+    data = client.get("/api/map/data", params={"type": ["port_call", "loitering"]}).json()
+    assert data["events"] and data["tracks"]
+    track = next(iter(data["tracks"].values()))
+    assert len(track["lat"]) == len(track["lon"]) == len(track["t"]) == len(track["segment"]) >= 2
+    assert client.get("/api/map/land.geojson").json()["type"] == "FeatureCollection"
+    page = client.get("/map").text
+    assert "/static/vendor/leaflet/leaflet.js" in page and "/static/map.js" in page and "unpkg" not in page
+    assert client.get("/static/vendor/leaflet/leaflet.js").status_code == 200
+    listing = client.get("/events", params={"type": "loitering"})
+    assert listing.status_code == 200 and "anchoring" in listing.text
+    mmsi = ranked[0]["mmsi"]
+    vessel = client.get(f"/vessels/{mmsi}")
+    assert vessel.status_code == 200 and 'data-testid="risk"' in vessel.text and "/ 100" in vessel.text
+    assert "Vessels by risk" in client.get("/risk").text

@@ -140,3 +140,37 @@ def test_monitoring_dashboard_and_report_download(monitoring_server, page, tmp_p
     finally:
         instance.should_exit = True
         thread.join(timeout=10)
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_map_draws_events_and_tracks_without_fetching_anything_outside(demo_node, page, tmp_path):
+    demo_node.detect()
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    instance = uvicorn.Server(uvicorn.Config(create_app(demo_node), host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=instance.run, daemon=True)
+    thread.start()
+    while not instance.started:
+        time.sleep(0.05)
+    server = f"http://127.0.0.1:{port}"
+    outside = []
+    page.on("request", lambda request: outside.append(request.url) if not request.url.startswith(server) else None)
+    try:
+        page.goto(f"{server}/map")
+        page.fill("input[name=username]", "incb.monitor")
+        page.fill("input[name=password]", DEMO_PASSWORD)
+        page.click("button[type=submit]")
+        page.wait_for_url(f"{server}/map")
+        page.wait_for_function("document.getElementById('map-status').textContent.includes('items')", timeout=60_000)
+        shown = int(page.inner_text("#map-status").split(" of ")[0])
+        assert shown > 10
+        page.wait_for_function("Object.keys(window.interdictMap._layers).length > 100", timeout=30_000)  # land, tracks, markers
+        page.fill("[data-testid=time-slider]", "0")
+        page.dispatch_event("[data-testid=time-slider]", "input")
+        assert int(page.inner_text("#map-status").split(" of ")[0]) < shown
+        page.screenshot(path=str(tmp_path / "map.png"))
+        assert outside == [], outside
+    finally:
+        instance.should_exit = True
+        thread.join(timeout=10)

@@ -153,11 +153,16 @@ def create_app(node: Interdict) -> FastAPI:
         except NotFound:
             return render(request, "not_found.html", me, [], what=f"MMSI {mmsi}")
         track = me.track(mmsi)
+        events = me.events(mmsi=mmsi, limit=500)
+        scored = [r for r in me.risk() if r["mmsi"] == mmsi]
         return render(request, "vessel.html", me, node.tracks.markings(me.viewer, mmsi), vessel=vessel,
-                      track=track.tail(200).reverse().to_dicts(), track_svg=track_svg(track))
+                      track=track.tail(200).reverse().to_dicts(), track_svg=track_svg(track), events=events,
+                      risk=scored[0] if scored else None)
 
+    from interdict.web.behaviour import register as register_behaviour
     from interdict.web.monitoring import register as register_monitoring
 
+    register_behaviour(app, page_session, api_session, render)
     register_monitoring(app, page_session, api_session, render)
 
     # -- API -----------------------------------------------------------------------------

@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Refresh the front-end packages shipped in src/interdict/web/static/vendor from the npm registry
+# (versions in src/interdict/web/package.json). Run by a developer, never at run time.
+set -euo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+work="$(mktemp -d)"
+trap 'rm -rf "$work"' EXIT
+version="$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["dependencies"]["leaflet"])' "$root/src/interdict/web/package.json")"
+(cd "$work" && npm pack "leaflet@$version" >/dev/null && tar xzf "leaflet-$version.tgz")
+target="$root/src/interdict/web/static/vendor/leaflet"
+mkdir -p "$target/images"
+cp "$work/package/dist/leaflet.js" "$work/package/dist/leaflet.css" "$target/"
+cp "$work/package/dist/images/"* "$target/images/"
+cp "$work/package/LICENSE" "$target/LICENSE"
+echo "leaflet $version -> $target"

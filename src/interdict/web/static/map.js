@@ -1,0 +1,89 @@
+// The behaviour map: Leaflet (shipped in /static/vendor), the Natural Earth base map from the
+// node itself, tracks coloured by segment, events as markers, a time slider. Nothing external.
+(function () {
+  "use strict";
+  const colours = ["#0b4f8a", "#c55a11", "#548235", "#7030a0", "#bf9000", "#a9333a", "#00807f"];
+  const eventColour = {gap: "#7f7f7f", encounter: "#c00000", loitering: "#bf9000", port_call: "#1f4e79",
+                       identity_change: "#7030a0", spoofing: "#ff0066", eez_transit: "#00807f"};
+  const map = L.map("map", {worldCopyJump: true, preferCanvas: true}).setView([30, 130], 3);
+  const status = document.getElementById("map-status");
+  fetch("/api/map/land.geojson").then(r => r.json()).then(land => {
+    L.geoJSON(land, {style: {color: "#8a8a8a", weight: 0.6, fillColor: "#f2efe9", fillOpacity: 1}, interactive: false}).addTo(map);
+  });
+  let layer = L.layerGroup().addTo(map);
+  let items = [];
+  let range = [0, 0];
+  const slider = document.getElementById("time-slider");
+  const label = document.getElementById("time-label");
+
+  function text(value) { const span = document.createElement("span"); span.textContent = value; return span.innerHTML; }
+
+  function popup(e) {
+    const rows = Object.entries(e.details).filter(([, v]) => v !== null && typeof v !== "object")
+      .map(([k, v]) => `<tr><th>${text(k)}</th><td>${text(String(v))}</td></tr>`).join("");
+    const other = e.other_mmsi ? ` with <a href="/vessels/${e.other_mmsi}">${e.other_mmsi}</a>` : "";
+    return `<strong>${text(e.type)}</strong> · <a href="/vessels/${e.mmsi}">${e.mmsi}</a>${other}<br>` +
+           `${text((e.start || "").slice(0, 16))} – ${text((e.end || "").slice(0, 16))}<table>${rows}</table>`;
+  }
+
+  function draw() {
+    const limit = range[0] + (range[1] - range[0]) * slider.value / 1000;
+    label.textContent = range[1] ? new Date(limit * 1000).toISOString().slice(0, 16).replace("T", " ") + " UTC" : "";
+    layer.clearLayers();
+    let shown = 0;
+    for (const item of items) {
+      if (item.t > limit) continue;
+      item.draw(layer, limit);
+      shown += 1;
+    }
+    status.textContent = `${shown} of ${items.length} items up to the chosen time.`;
+  }
+
+  function load(params) {
+    status.textContent = "Loading…";
+    fetch("/api/map/data?" + params.toString()).then(r => r.json()).then(data => {
+      items = [];
+      const times = [];
+      const bounds = [];
+      for (const [mmsi, track] of Object.entries(data.tracks)) {
+        const t0 = track.t[0];
+        times.push(t0, track.t[track.t.length - 1]);
+        items.push({t: t0, draw: (group, limit) => {
+          let current = [], segment = track.segment[0];
+          const flush = () => { if (current.length > 1) L.polyline(current, {color: colours[segment % colours.length], weight: 2, opacity: 0.8}).bindTooltip(`MMSI ${mmsi}, segment ${segment}`).addTo(group); };
+          for (let i = 0; i < track.t.length && track.t[i] <= limit; i++) {
+            if (track.segment[i] !== segment) { flush(); current = []; segment = track.segment[i]; }
+            current.push([track.lat[i], track.lon[i]]);
+            bounds.push([track.lat[i], track.lon[i]]);
+          }
+          flush();
+        }});
+      }
+      for (const e of data.events) {
+        const t = Date.parse(e.start || e.end) / 1000;
+        times.push(t);
+        bounds.push([e.lat, e.lon]);
+        items.push({t: t, draw: group => L.circleMarker([e.lat, e.lon], {radius: 6, color: eventColour[e.type] || "#000", weight: 2,
+                                                                         fillOpacity: 0.6}).bindPopup(popup(e)).addTo(group)});
+      }
+      range = times.length ? [Math.min(...times), Math.max(...times)] : [0, 0];
+      slider.value = 1000;
+      draw();
+      if (bounds.length) map.fitBounds(bounds, {maxZoom: 9, padding: [20, 20]});
+    }).catch(err => { status.textContent = "Could not load: " + err; });
+  }
+
+  slider.addEventListener("input", draw);
+  const form = document.getElementById("map-filters");
+  const initial = new URLSearchParams(location.search);
+  if (initial.get("mmsi")) form.mmsi.value = initial.get("mmsi");
+  function params() {
+    const p = new URLSearchParams();
+    for (const box of form.querySelectorAll("input[name=type]:checked")) p.append("type", box.value);
+    if (form.mmsi.value) p.set("mmsi", form.mmsi.value);
+    return p;
+  }
+  form.addEventListener("submit", ev => { ev.preventDefault(); load(params()); });
+  load(params());
+  window.interdictMap = map;
+})();
