@@ -9,21 +9,16 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from importlib import resources
 from pathlib import Path
 from typing import Any, Iterator
 
 from interdict.entities import ClaimView, EntityReader, EntityView, SourceRef
 from interdict.recordfile import LoadResult, load_records_file
 from interdict.registry import Registry, User
+from interdict.util import data_path  # noqa: F401  (re-exported: interdict.api.data_path)
 from interdict.workspace import Workspace
 
 CASE_FILE = "case/dprk_narcotics.yaml"
-
-
-def data_path(relative: str) -> Path:
-    """A file shipped in the package's data folder."""
-    return Path(str(resources.files("interdict") / "data" / relative))
 
 
 class Interdict:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime, timezone
+from importlib import resources
+from pathlib import Path
 
 # Fixed namespace: the same record content yields the same UUID on every node.
 RECORD_NAMESPACE = uuid.UUID("6f1c2a64-2d3e-5b7a-9c41-0e8d2b7f5a10")
@@ -15,3 +17,8 @@ def utcnow() -> datetime:
 
 def stable_uuid(*parts: str) -> str:
     return str(uuid.uuid5(RECORD_NAMESPACE, "\x1f".join(parts)))
+
+
+def data_path(relative: str) -> Path:
+    """A file shipped in the package's data folder."""
+    return Path(str(resources.files("interdict") / "data" / relative))

@@ -26,7 +26,7 @@ from functools import lru_cache
 import numpy as np
 import polars as pl
 
-from interdict.api import data_path
+from interdict.util import data_path
 
 FLAGS = {
     "invalid_mmsi": 1,

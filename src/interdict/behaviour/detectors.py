@@ -25,7 +25,7 @@ EVENT_TYPES = ("gap", "encounter", "loitering", "port_call", "identity_change", 
 
 @lru_cache(maxsize=1)
 def default_thresholds() -> dict[str, Any]:
-    from interdict.api import data_path
+    from interdict.util import data_path
 
     return yaml.safe_load(data_path("behaviour/thresholds.yaml").read_text())
 
@@ -61,10 +61,9 @@ def prepare(positions: pl.DataFrame) -> pl.DataFrame:
     silence = pl.col("step_h") > t["max_gap_hours"]
     df = df.with_columns((jump | silence).fill_null(False).alias("new_segment")).with_columns(
         pl.col("new_segment").cast(pl.Int32).cum_sum().over("mmsi").alias("segment"))
-    inland_km = thresholds()["spoofing"]["land_erosion_km"]
-    return df.with_columns(
-        pl.Series("on_land", geo.land().on_land(df["lon"].to_numpy(), df["lat"].to_numpy()), dtype=pl.Boolean),
-        pl.Series("inland", geo.land().on_land(df["lon"].to_numpy(), df["lat"].to_numpy(), inside_km=inland_km), dtype=pl.Boolean))
+    on_land, inland = geo.land().classify(df["lon"].to_numpy(), df["lat"].to_numpy(),
+                                          inside_km=thresholds()["spoofing"]["land_erosion_km"])
+    return df.with_columns(pl.Series("on_land", on_land, dtype=pl.Boolean), pl.Series("inland", inland, dtype=pl.Boolean))
 
 
 def _event(kind: str, mmsi: int, start: Any, end: Any, lat: float | None, lon: float | None, details: dict[str, Any],
@@ -211,8 +210,9 @@ def encounter_points(df: pl.DataFrame, preset: str | None = None) -> pl.DataFram
     t = thresholds(preset)["encounter"]
     return (df.with_columns(pl.col("ts").dt.truncate(f"{t['slot_minutes']}m").alias("slot"), _speed(df).alias("speed"))
             .group_by("mmsi", "slot")
-            .agg(pl.col("lat").mean(), pl.col("lon").mean(), pl.col("speed").median(), pl.col("pos_id"),
-                 pl.col("batch").unique()))
+            .agg(pl.col("lat").mean(), pl.col("lon").mean(), pl.col("speed").median(),
+                 # evidence: the slot's first fix (its batch and row); access: every batch in the slot
+                 pl.col("pos_id").first(), pl.col("batch").unique()))
 
 
 def encounter_pairs(points: pl.DataFrame, preset: str | None = None) -> pl.DataFrame:
@@ -251,7 +251,7 @@ def encounter_events(pairs: pl.DataFrame, preset: str | None = None) -> list[dic
             .agg(pl.col("slot").first().alias("start"), pl.col("slot").last().alias("last"),
                  pl.col("lat").mean(), pl.col("lon").mean(), pl.col("km").median().alias("median_km"),
                  pl.col("speed").median().alias("speed_a"), pl.col("speed_b").median().alias("speed_b"),
-                 pl.col("pos_id").list.explode(**explode).alias("ev_a"), pl.col("pos_id_b").list.explode(**explode).alias("ev_b"),
+                 pl.col("pos_id").alias("ev_a"), pl.col("pos_id_b").alias("ev_b"),
                  pl.col("batch").list.explode(**explode).alias("b_a"), pl.col("batch_b").list.explode(**explode).alias("b_b"))
             .with_columns((pl.col("last") + step).alias("end"))
             .with_columns(((pl.col("end") - pl.col("start")).dt.total_microseconds() / 3.6e9).alias("hours"))
@@ -322,10 +322,12 @@ def spoofing(df: pl.DataFrame) -> list[dict[str, Any]]:
 # -- EEZ transits ----------------------------------------------------------------------------
 def eez_transits(df: pl.DataFrame) -> list[dict[str, Any]]:
     zones = geo.eezs()
-    zone = zones.zone_of(df["lon"].to_numpy(), df["lat"].to_numpy())
+    index = zones.zone_index(df["lon"].to_numpy(), df["lat"].to_numpy())
+    zone = pl.Series("zone", index, dtype=pl.Int64).replace_strict(
+        dict(enumerate(zones.ids)), default=None, return_dtype=pl.String)
     names = dict(zip(zones.ids, zones.names))
     # a fix on land (a canal, a berth the coarse coastline covers) stays in the zone it came from
-    z = df.with_columns(pl.Series("zone", zone, dtype=pl.String)).with_columns(
+    z = df.with_columns(zone).with_columns(
         pl.when(pl.col("on_land") & pl.col("zone").is_null()).then(pl.col("zone").forward_fill().over("mmsi"))
         .otherwise(pl.col("zone")).alias("zone")).with_columns(
         (pl.col("zone").fill_null("high seas") != pl.col("zone").fill_null("high seas").shift(1).over("mmsi"))

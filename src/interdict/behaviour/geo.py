@@ -35,7 +35,7 @@ def haversine_np(lat1, lon1, lat2, lon2):  # type: ignore[no-untyped-def]
 
 
 def _data(name: str):  # type: ignore[no-untyped-def]
-    from interdict.api import data_path
+    from interdict.util import data_path
 
     return data_path(f"behaviour/{name}")
 
@@ -60,21 +60,61 @@ class Land:
     def on_land(self, lon: np.ndarray, lat: np.ndarray, *, inside_km: float = 0.0) -> np.ndarray:
         """True where a point is on land and more than `inside_km` from the coastline: the 1:50m
         coastline is coarse, so a ship moored close inshore can fall just inside it."""
-        points = shapely.points(np.asarray(lon, dtype=float), np.asarray(lat, dtype=float))
-        out = np.zeros(len(points), dtype=bool)
-        hits = self.tiles.query(points, predicate="intersects")[0]
-        out[np.unique(hits)] = True
-        if inside_km > 0 and out.any():
-            candidates = np.flatnonzero(out)
-            km = self.distance_to_coast_km(np.asarray(lon)[candidates], np.asarray(lat)[candidates])
-            out[candidates[km <= inside_km]] = False
-        return out
+        return self.classify(lon, lat, inside_km=inside_km)[1 if inside_km > 0 else 0]
+
+    def classify(self, lon: np.ndarray, lat: np.ndarray, *, inside_km: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
+        """(on land, more than `inside_km` inland) for every point. Points are first sorted by
+        0.1-degree cell: a cell clear of land is sea, a cell lying (with the margin) inside one land
+        tile is inland; only points in the remaining coastal cells get exact tests."""
+        lon = np.asarray(lon, dtype=float)
+        lat = np.asarray(lat, dtype=float)
+        on_land = np.zeros(len(lon), dtype=bool)
+        inland = np.zeros(len(lon), dtype=bool)
+        if len(lon) == 0:
+            return on_land, inland
+        boxes, inverse = grid_cells(lon, lat)
+        touching = np.zeros(len(boxes), dtype=bool)
+        touching[np.unique(self.tiles.query(boxes, predicate="intersects")[0])] = True
+        margin = inside_km / 111.32 / 0.2 if inside_km > 0 else 0.0  # degrees, generous in longitude
+        deep = np.zeros(len(boxes), dtype=bool)
+        candidates = np.flatnonzero(touching)
+        if len(candidates):
+            grown = shapely.buffer(boxes[candidates], margin) if margin else boxes[candidates]
+            deep[candidates[np.unique(self.tiles.query(grown, predicate="within")[0])]] = True
+        state = np.where(deep, 1, np.where(touching, 2, 0))[inverse]
+        on_land[state == 1] = True
+        inland[state == 1] = True
+        coastal = np.flatnonzero(state == 2)
+        if len(coastal):
+            points = shapely.points(lon[coastal], lat[coastal])
+            hits = np.unique(self.tiles.query(points, predicate="intersects")[0])
+            on_land[coastal[hits]] = True
+            if inside_km > 0 and len(hits):
+                km = self.distance_to_coast_km(lon[coastal[hits]], lat[coastal[hits]])
+                inland[coastal[hits[km > inside_km]]] = True
+            else:
+                inland[coastal[hits]] = True
+        return on_land, inland
 
     def distance_to_shore_km(self, lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
         """Distance to the nearest coastline in km, 0 on land."""
         km = self.distance_to_coast_km(lon, lat)
         km[self.on_land(lon, lat)] = 0.0
         return km
+
+
+GRID = 0.1  # degrees
+
+
+def grid_cells(lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct 0.1-degree cells the points fall in (as boxes) and each point's cell index."""
+    cy = np.floor(lat / GRID).astype(np.int64)
+    cx = np.floor(lon / GRID).astype(np.int64)
+    keys = (cy + 1000) * 10_000 + (cx + 4000)
+    unique, inverse = np.unique(keys, return_inverse=True)
+    uy = unique // 10_000 - 1000
+    ux = unique % 10_000 - 4000
+    return shapely.box(ux * GRID, uy * GRID, (ux + 1) * GRID, (uy + 1) * GRID), inverse
 
 
 def _read_tiles(path) -> dict[str, list]:  # type: ignore[no-untyped-def]
@@ -153,12 +193,38 @@ class Zones:
     tree: STRtree
 
     def zone_of(self, lon: np.ndarray, lat: np.ndarray) -> list[str | None]:
-        points = shapely.points(lon, lat)
-        hits = self.tree.query(points, predicate="intersects")
-        out: list[str | None] = [None] * len(points)
-        for point_index, zone_index in zip(hits[0], hits[1]):
-            if out[point_index] is None:  # overlapping claims: the first zone listed wins
-                out[point_index] = self.ids[zone_index]
+        """The zone id of each point (None on the high seas)."""
+        return [self.ids[z] if z >= 0 else None for z in self.zone_index(lon, lat)]
+
+    def zone_index(self, lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
+        """Index into `ids` of each point's zone, -1 on the high seas. Cells of 0.1 degree lying
+        inside one zone, or touching none, are decided at once; only points in border cells are
+        tested one by one. Where claims overlap, the first zone listed wins."""
+        lon = np.asarray(lon, dtype=float)
+        lat = np.asarray(lat, dtype=float)
+        out = np.full(len(lon), -1, dtype=np.int64)
+        if len(lon) == 0:
+            return []
+        boxes, inverse = grid_cells(lon, lat)
+        cell_zone = np.full(len(boxes), -1, dtype=np.int64)
+        touching = np.zeros(len(boxes), dtype=bool)
+        hit_cells, hit_zones = self.tree.query(boxes, predicate="intersects")
+        touching[hit_cells] = True
+        touch_count = np.bincount(hit_cells, minlength=len(boxes))
+        within_cells, within_zones = self.tree.query(boxes[touch_count == 1], predicate="within")
+        within_cells = np.flatnonzero(touch_count == 1)[within_cells]
+        for cell, zone in sorted(zip(within_cells, within_zones)):
+            if cell_zone[cell] == -1 and touch_count[cell] == 1:
+                cell_zone[cell] = zone
+        decided = (cell_zone >= 0) | ~touching
+        out = cell_zone[inverse]
+        border = np.flatnonzero(~decided[inverse])
+        if len(border):
+            points = shapely.points(lon[border], lat[border])
+            point_index, zone_index = self.tree.query(points, predicate="intersects")
+            order = np.lexsort((zone_index, point_index))
+            first = np.unique(point_index[order], return_index=True)[1]
+            out[border[point_index[order][first]]] = zone_index[order][first]
         return out
 
 

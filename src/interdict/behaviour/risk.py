@@ -18,7 +18,7 @@ DPRK_MID = "445"
 
 @lru_cache(maxsize=1)
 def weights() -> dict[str, dict[str, Any]]:
-    from interdict.api import data_path
+    from interdict.util import data_path
 
     return yaml.safe_load(data_path("behaviour/risk.yaml").read_text())
 

@@ -109,7 +109,7 @@ def histogram(draws: Any, *, title: str, unit: str, best: float | None = None) -
 
 @lru_cache(maxsize=1)
 def _country_shapes() -> dict[str, list[list[tuple[float, float]]]]:
-    from interdict.api import data_path
+    from interdict.util import data_path
 
     data = json.loads(data_path("reference/ne_110m_admin_0_countries.json").read_text())
     shapes: dict[str, list[list[tuple[float, float]]]] = {}

@@ -39,7 +39,7 @@ class CodeList:
 
 @lru_cache(maxsize=1)
 def code_lists() -> dict[str, CodeList]:
-    from interdict.api import data_path
+    from interdict.util import data_path
 
     spec = yaml.safe_load(data_path("monitoring/codelists.yaml").read_text())
     lists = {}
@@ -89,7 +89,7 @@ class Countries:
 
 @lru_cache(maxsize=1)
 def countries() -> Countries:
-    from interdict.api import data_path
+    from interdict.util import data_path
 
     by_code: dict[str, Country] = {}
     by_name: dict[str, str] = {}
@@ -103,6 +103,6 @@ def countries() -> Countries:
 
 @lru_cache(maxsize=1)
 def regions() -> dict[str, dict]:
-    from interdict.api import data_path
+    from interdict.util import data_path
 
     return yaml.safe_load(data_path("monitoring/regions.yaml").read_text())

@@ -135,14 +135,14 @@ def evaluate(formula: str, values: dict[str, Any]) -> Any:
 
 @lru_cache(maxsize=1)
 def models() -> dict[str, Any]:
-    from interdict.api import data_path
+    from interdict.util import data_path
 
     return yaml.safe_load(data_path("monitoring/estimates.yaml").read_text())
 
 
 @lru_cache(maxsize=1)
 def price_rows() -> list[dict[str, str]]:
-    from interdict.api import data_path
+    from interdict.util import data_path
 
     with gzip.open(data_path(PRICES_FILE), "rt", newline="") as fh:
         return list(csv.DictReader(fh))

@@ -47,7 +47,7 @@ class UnitTable:
     @classmethod
     def load(cls, path: Path | None = None) -> "UnitTable":
         if path is None:
-            from interdict.api import data_path
+            from interdict.util import data_path
 
             path = data_path(UNITS_FILE)
         spec = yaml.safe_load(Path(path).read_text())
