@@ -3,7 +3,7 @@ distributed: a scheduler address, or a local cluster). Both run the same detecto
 
 1. per-vessel detectors on partitions that each hold whole vessels (MMSI hash buckets), which also
    return each vessel's encounter slot points;
-2. the encounter pair search on the slot points partitioned by day (a pair is within one slot);
+2. the encounter pair search on the slot points partitioned by hour (a pair is within one slot);
 3. run building, identity changes from static reports (cross-vessel: one IMO on several MMSIs)
    and sorting, centrally; these are small.
 """
@@ -78,7 +78,8 @@ def run_dask(positions: pl.DataFrame, static: pl.DataFrame, *, scheduler: str | 
             client = Client(own_cluster)
     try:
         workers = max(1, len(client.scheduler_info().get("workers", {})))
-        n = partitions or workers * 2
+        # whole vessels per partition; about a million positions each keeps workers' memory bounded
+        n = partitions or max(workers * 2, -(-positions.height // 1_000_000))
         data_end = detectors.batch_ends(positions)
         t0 = time.perf_counter()
         bucketed = positions.with_columns((pl.col("mmsi").hash(seed=0) % n).alias("_part"))
@@ -96,7 +97,8 @@ def run_dask(positions: pl.DataFrame, static: pl.DataFrame, *, scheduler: str | 
         if points:
             t0 = time.perf_counter()
             all_points = pl.concat(points, how="vertical_relaxed")
-            by_day = [p.drop("_day") for _, p in all_points.with_columns(pl.col("slot").dt.date().alias("_day"))
+            # a pair lies within one slot: partition the slot points by hour
+            by_day = [p.drop("_day") for _, p in all_points.with_columns(pl.col("slot").dt.truncate("1h").alias("_day"))
                       .group_by("_day", maintain_order=True)]
             pair_futures = [client.submit(_pair_part, day, preset, pure=False) for day in client.scatter(by_day)]
             pairs = [p for p in client.gather(pair_futures) if not p.is_empty()]

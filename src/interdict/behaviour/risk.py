@@ -51,7 +51,7 @@ def score(events: list[dict[str, Any]], *, names: dict[int, str] | None = None,
     for mmsi, items in by_vessel.items():
         found: dict[str, list[tuple[str, list[str]]]] = defaultdict(list)
         if str(mmsi).zfill(9).startswith(DPRK_MID):
-            found["dprk_flag"].append((f"MMSI {mmsi} has MID {DPRK_MID} (DPRK)", []))
+            found["dprk_flag"].append((f"MMSI {mmsi} has MID {DPRK_MID} (DPRK)", [f"mmsi:{mmsi}"]))
         for e in items:
             kind, d = e["type"], e["details"]
             cite = [e["id"]]
