@@ -16,7 +16,7 @@ BIN = Path(sys.executable).parent / "interdict"
 def run(*args: str, home: Path, env: dict | None = None, check: bool = True) -> subprocess.CompletedProcess:
     full_env = {k: v for k, v in os.environ.items() if k != "INTERDICT_DATABASE_URL"}
     full_env.update({"INTERDICT_HOME": str(home), "COLUMNS": "200", **(env or {})})
-    result = subprocess.run([str(BIN), *args], capture_output=True, text=True, env=full_env, timeout=120)
+    result = subprocess.run([str(BIN), *args], capture_output=True, text=True, env=full_env, timeout=300)
     if check and result.returncode != 0:
         raise AssertionError(f"{args} exited {result.returncode}: {result.stderr}")
     return result
