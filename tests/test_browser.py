@@ -7,6 +7,7 @@ import shutil
 import socket
 import threading
 import time
+from contextlib import contextmanager
 
 import pytest
 import uvicorn
@@ -30,12 +31,13 @@ def chromium_path() -> str:
     return path
 
 
-@pytest.fixture
-def server(demo_node):
+@contextmanager
+def serving(node):
+    """The web app over `node` on a free loopback port, in a thread; yields its base URL."""
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-    config = uvicorn.Config(create_app(demo_node), host="127.0.0.1", port=port, log_level="warning")
+    config = uvicorn.Config(create_app(node), host="127.0.0.1", port=port, log_level="warning")
     instance = uvicorn.Server(config)
     thread = threading.Thread(target=instance.run, daemon=True)
     thread.start()
@@ -44,9 +46,17 @@ def server(demo_node):
         if time.monotonic() > deadline:
             raise RuntimeError("web server did not start")
         time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    instance.should_exit = True
-    thread.join(timeout=10)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        instance.should_exit = True
+        thread.join(timeout=10)
+
+
+@pytest.fixture
+def server(demo_node):
+    with serving(demo_node) as url:
+        yield url
 
 
 @pytest.fixture
@@ -105,16 +115,7 @@ def monitoring_server(demo_node):
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 def test_monitoring_dashboard_and_report_download(monitoring_server, page, tmp_path):
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    instance = uvicorn.Server(uvicorn.Config(create_app(monitoring_server), host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=instance.run, daemon=True)
-    thread.start()
-    while not instance.started:
-        time.sleep(0.05)
-    server = f"http://127.0.0.1:{port}"
-    try:
+    with serving(monitoring_server) as server:
         page.goto(f"{server}/monitoring")
         page.fill("input[name=username]", "jcg.watch")
         page.fill("input[name=password]", DEMO_PASSWORD)
@@ -137,26 +138,14 @@ def test_monitoring_dashboard_and_report_download(monitoring_server, page, tmp_p
         target = tmp_path / "japan.pdf"
         download.value.save_as(target)
         assert target.read_bytes().startswith(b"%PDF") and download.value.suggested_filename == "interdict-country-jpn.pdf"
-    finally:
-        instance.should_exit = True
-        thread.join(timeout=10)
 
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 def test_map_draws_events_and_tracks_without_fetching_anything_outside(demo_node, page, tmp_path):
     demo_node.detect()
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    instance = uvicorn.Server(uvicorn.Config(create_app(demo_node), host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=instance.run, daemon=True)
-    thread.start()
-    while not instance.started:
-        time.sleep(0.05)
-    server = f"http://127.0.0.1:{port}"
     outside = []
-    page.on("request", lambda request: outside.append(request.url) if not request.url.startswith(server) else None)
-    try:
+    with serving(demo_node) as server:
+        page.on("request", lambda request: outside.append(request.url) if not request.url.startswith(server) else None)
         page.goto(f"{server}/map")
         page.fill("input[name=username]", "incb.monitor")
         page.fill("input[name=password]", DEMO_PASSWORD)
@@ -171,6 +160,3 @@ def test_map_draws_events_and_tracks_without_fetching_anything_outside(demo_node
         assert int(page.inner_text("#map-status").split(" of ")[0]) < shown
         page.screenshot(path=str(tmp_path / "map.png"))
         assert outside == [], outside
-    finally:
-        instance.should_exit = True
-        thread.join(timeout=10)

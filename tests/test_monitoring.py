@@ -8,7 +8,6 @@ import json
 import os
 import shutil
 import subprocess
-from datetime import date
 from pathlib import Path
 
 import pytest

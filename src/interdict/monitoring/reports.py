@@ -147,26 +147,24 @@ def environment() -> jinja2.Environment:
 
 
 def _dataset_sources(session: "UserSession", content: Content, records: list[dict[str, Any]], used_for: str) -> None:
-    known = {s.id: s for s in session.sources()}
-    grades: dict[str, set[str]] = {}
-    for r in records:
-        grades.setdefault(r["source_id"], set()).add(r["reliability"] + r["credibility"])
-    for source_id, codes in grades.items():
-        ref = known.get(source_id)
-        for code in codes:
-            content.add_source(source_id, title=ref.title if ref else source_id, publisher=ref.publisher if ref else None,
-                               grade=code, marking=Marking.from_row(_Row(_source_marking(session, source_id))), used_for=used_for)
-
-
-def _source_marking(session: "UserSession", source_id: str) -> dict[str, Any]:
+    """List the sources of `records` that the user may see, with the grades the records carry."""
     from sqlalchemy import select
 
+    from interdict.access import visible_filter
     from interdict.tables import sources
 
+    grades: dict[str, set[str]] = {}
+    for r in records:
+        if r["source_id"]:
+            grades.setdefault(r["source_id"], set()).add(r["reliability"] + r["credibility"])
+    if not grades:
+        return
     with session.node.workspace.engine.connect() as conn:
-        row = conn.execute(select(sources.c.tlp, sources.c.releasable_to, sources.c.orcon, sources.c.handling)
-                           .where(sources.c.id == source_id)).first()
-    return dict(row._mapping) if row else {"tlp": "CLEAR", "releasable_to": "", "orcon": False, "handling": None}
+        rows = conn.execute(select(sources).where(sources.c.id.in_(grades), visible_filter(sources, session.viewer))).all()
+    for row in rows:
+        for code in grades[row.id]:
+            content.add_source(row.id, title=row.title, publisher=row.publisher, grade=code,
+                               marking=Marking.from_row(row), used_for=used_for)
 
 
 def _base_context(session: "UserSession", title: str, subtitle: str) -> dict[str, Any]:
