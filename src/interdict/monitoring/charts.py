@@ -52,19 +52,6 @@ def trend_chart(series: dict[str, list[tuple[int, float]]], *, title: str, ylabe
     return _png(fig)
 
 
-def bar_chart(values: list[tuple[str, float]], *, title: str, xlabel: str = "kg") -> bytes:
-    values = [(k, v) for k, v in values if v is not None][:20]
-    fig, ax = plt.subplots(figsize=(6.4, 0.25 * max(len(values), 4) + 0.8))
-    labels = [k for k, _ in values][::-1]
-    ax.barh(labels, [v for _, v in values][::-1], color=PALETTE[0])
-    if values and max(v for _, v in values) > 0:
-        ax.set_xscale("log") if max(v for _, v in values) / max(min(v for _, v in values if v > 0), 1e-9) > 1000 else None
-    ax.set_title(title, loc="left")
-    ax.set_xlabel(xlabel)
-    ax.grid(axis="x", color="#ddd", linewidth=0.5)
-    return _png(fig)
-
-
 def interval_chart(rows: list[dict[str, Any]], *, title: str, unit: str) -> bytes:
     """Estimates side by side: the 5th-95th percentile bar, the median and the best value."""
     fig, ax = plt.subplots(figsize=(6.4, 0.45 * max(len(rows), 2) + 0.9))

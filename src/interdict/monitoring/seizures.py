@@ -379,8 +379,8 @@ def _fingerprint(conn: Any) -> tuple[Any, ...]:
 
 def read(engine: Engine, viewer: Viewer, query: SeizureQuery = SeizureQuery()) -> list[dict[str, Any]]:
     """Live seizure/arrest records the viewer may see (the one access decision, in SQL), without
-    the bulky original-row `details` (see `record_details`). Results are cached per viewer and
-    query until the table changes; callers must not modify them."""
+    the bulky original-row `details`. Results are cached per viewer and query until the table
+    changes; callers must not modify them."""
     c = seizures.c
     columns = [col for col in seizures.c if col.name != "details"]
     stmt = select(*columns).where(visible_filter(seizures, viewer), c.retracted_at.is_(None))
@@ -408,17 +408,6 @@ def read(engine: Engine, viewer: Viewer, query: SeizureQuery = SeizureQuery()) -
         _READ_CACHE.pop(next(iter(_READ_CACHE)))
     _READ_CACHE[key] = rows
     return rows
-
-
-def record_details(engine: Engine, viewer: Viewer, record_id: str) -> dict[str, Any] | None:
-    """One record with its original row, if the viewer may see it."""
-    with engine.connect() as conn:
-        row = conn.execute(select(seizures).where(seizures.c.id == record_id, visible_filter(seizures, viewer))).first()
-    if row is None:
-        return None
-    data = dict(row._mapping)
-    data["details"] = json.loads(data["details"]) if data.get("details") else None
-    return data
 
 
 def datasets(engine: Engine, viewer: Viewer) -> list[dict[str, Any]]:
