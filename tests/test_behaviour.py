@@ -203,3 +203,29 @@ def test_web_events_risk_map_and_vessel_pages(real_node):
     vessel = client.get(f"/vessels/{mmsi}")
     assert vessel.status_code == 200 and 'data-testid="risk"' in vessel.text and "/ 100" in vessel.text
     assert "Vessels by risk" in client.get("/risk").text
+
+
+def test_risk_reasons_from_events_and_context():
+    from interdict.behaviour import risk
+
+    base = {"other_mmsi": None, "lat": 38.7, "lon": 125.4, "start": "2024-03-01T00:00:00Z", "end": "2024-03-01T08:00:00Z",
+            "thresholds": {}, "evidence": [], "batches": ["b"]}
+    events = [
+        {**base, "id": "e1", "type": "port_call", "mmsi": 351000001, "details": {"port": "Nampo", "country": "North Korea", "dprk": True}},
+        {**base, "id": "e2", "type": "identity_change", "mmsi": 351000001,
+         "details": {"field": "shared_imo", "imo": 9100001, "mmsis": [351000001, 445000001]}},
+        {**base, "id": "e2b", "type": "identity_change", "mmsi": 445000001,  # the detector makes one per MMSI
+         "details": {"field": "shared_imo", "imo": 9100001, "mmsis": [351000001, 445000001]}},
+        {**base, "id": "e3", "type": "encounter", "mmsi": 351000001, "other_mmsi": 412000001, "details": {"hours": 3}},
+        {**base, "id": "e4", "type": "gap", "mmsi": 412000001, "details": {"hours": 20, "disabling": True, "open": False}},
+    ]
+    ranked = {r["mmsi"]: r for r in risk.score(events)}
+    kinds = {x["kind"]: x for x in ranked[351000001]["reasons"]}
+    assert {"dprk_port_call", "past_dprk_flag", "shared_imo", "encounter"} <= set(kinds)
+    assert kinds["dprk_port_call"]["evidence"] == ["e1"] and "Nampo" in kinds["dprk_port_call"]["text"]
+    assert ranked[351000001]["score"] == min(100, sum(x["weight"] for x in kinds.values()))
+    # the other party met a vessel with a DPRK port call: that encounter counts as risky for it
+    assert "encounter_risky" in {x["kind"] for x in ranked[412000001]["reasons"]}
+    assert ranked[445000001]["reasons"][0]["kind"] == "dprk_flag"
+    assert "past_dprk_flag" not in {x["kind"] for x in ranked[445000001]["reasons"]}
+    assert list(ranked) == sorted(ranked, key=lambda m: (-ranked[m]["score"], m))

@@ -70,8 +70,12 @@ def score(events: list[dict[str, Any]], *, names: dict[int, str] | None = None,
             elif kind == "identity_change":
                 field = d.get("field")
                 if field == "shared_imo":
-                    found["shared_imo"].append((f"IMO {d.get('imo')} also used by MMSI "
-                                                f"{', '.join(str(m) for m in d.get('mmsis', []) if m != mmsi)}", cite))
+                    others = [m for m in d.get("mmsis", []) if m != mmsi]
+                    found["shared_imo"].append((f"IMO {d.get('imo')} also used by MMSI {', '.join(map(str, others))}", cite))
+                    dprk = [m for m in others if str(m).zfill(9).startswith(DPRK_MID)]
+                    if dprk and not str(mmsi).zfill(9).startswith(DPRK_MID):
+                        found["past_dprk_flag"].append((f"IMO {d.get('imo')} was also transmitted under DPRK MMSI "
+                                                        f"{', '.join(map(str, dprk))}", cite))
                 elif field == "unallocated_mid":
                     found["unallocated_mid"].append((f"MID {d.get('mid')}", cite))
                 else:
