@@ -79,3 +79,23 @@ def test_synthetic_restricted_person_exists_only_for_its_agency(demo_node):
         with pytest.raises(NotFound, match="no entity 'synthetic-afp-person-of-interest'"):
             demo_node.as_user(username).entity("synthetic-afp-person-of-interest")
         assert not demo_node.as_user(username).search("Person of interest")
+
+
+def test_link_analysis_paths_and_neighbours_use_only_visible_statements(demo_node):
+    from interdict.errors import NotFound
+
+    kcg = demo_node.as_user("kcg.analyst").graph()
+    path = kcg.path("case-man-jin-ri", "case-pong-su")
+    assert path["found"] and path["length"] == 2
+    assert path["steps"][0]["to"]["id"] == "case-event-pong-su-boarding"
+    assert all(s["grade"] and s["source"] and s["marking"]["tlp"] for step in path["steps"] for s in step["statements"])
+    assert not kcg.path("case-pong-su", "case-office-39")["found"]  # no public source links them
+    near = kcg.neighbours("case-office-39", depth=2)
+    ids = {n["id"] for n in near["nodes"]}
+    assert {"case-wpk", "case-aesung-chongguk", "case-link-yakuza", "case-yakuza"} <= ids
+    assert all(0 <= n["degree_centrality"] <= 1 for n in near["nodes"])
+    # the AFP's RED person of interest exists only for AFP users: for others it is not in the graph
+    with pytest.raises(NotFound):
+        demo_node.as_user("jcg.watch").graph().neighbours("synthetic-afp-person-of-interest")
+    with pytest.raises(NotFound):
+        kcg.path("case-pong-su", "no-such-entity")

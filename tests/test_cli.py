@@ -129,3 +129,15 @@ def test_ais_commands(cli_home, shared_data, tmp_path):
     totals = json.loads(decoded.stderr.strip().splitlines()[-1])
     assert totals["messages"] == len(decoded.stdout.splitlines())
     assert totals["sentences"] == totals["rejected"] + sum(1 for _ in decoded.stdout.splitlines()) + (totals["sentences"] - totals["rejected"] - totals["messages"])
+
+
+def test_graph_commands(cli_home):
+    home, env, _ = cli_home
+    path = json.loads(run("graph", "path", "case-man-jin-ri", "case-pong-su", "--user", "kcg.analyst", "--json",
+                          home=home, env=env).stdout)
+    assert path["found"] and [s["to"]["id"] for s in path["steps"]] == ["case-event-pong-su-boarding", "case-pong-su"]
+    near = json.loads(run("graph", "neighbours", "case-office-39", "--depth", "2", "--user", "jcg.watch", "--json",
+                          home=home, env=env).stdout)
+    assert "case-yakuza" in {n["id"] for n in near["nodes"]}
+    hidden = run("graph", "neighbours", "synthetic-afp-person-of-interest", "--user", "jcg.watch", home=home, env=env, check=False)
+    assert hidden.returncode == 2 and "no entity" in hidden.stderr

@@ -116,6 +116,15 @@ class UserSession:
         """The vessel's positions (a Polars DataFrame) in the time window, oldest first."""
         return self.node.tracks.positions(self.viewer, mmsi=mmsi, start=start, end=end).sort("ts").collect()
 
+    # -- link analysis ---------------------------------------------------------------------
+    def graph(self):  # type: ignore[no-untyped-def]
+        """The entity graph built from the statements this user may see (interdict.graph)."""
+        from interdict import graph
+
+        if "graph" not in self._cache:
+            self._cache["graph"] = graph.build(self.node.workspace.engine, self.viewer)
+        return self._cache["graph"]
+
     # -- behaviour -------------------------------------------------------------------------
     def events(self, *, types: tuple[str, ...] = (), mmsi: int | None = None, since=None, until=None,  # type: ignore[no-untyped-def]
                limit: int | None = None) -> list[dict[str, Any]]:

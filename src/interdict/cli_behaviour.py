@@ -8,7 +8,10 @@ from typing import Optional
 import typer
 from rich.table import Table
 
-from interdict.cli import _emit_json, _node, _null, _parse_time, app, console
+from interdict.cli import UserOption, _emit_json, _node, _null, _parse_time, app, console
+
+graph_app = typer.Typer(help="Link analysis over the entities you may see: paths and neighbourhoods.", no_args_is_help=True)
+app.add_typer(graph_app, name="graph")
 
 
 @app.command()
@@ -83,4 +86,48 @@ def events(
         where = f"{e['lat']:.3f}, {e['lon']:.3f}" if e["lat"] is not None else ""
         table.add_row(e["type"], str(e["mmsi"]), str(e["other_mmsi"] or ""), (e["start"] or "")[:16], (e["end"] or "")[:16], where,
                       ", ".join(f"{k}={v}" for k, v in e["details"].items() if not isinstance(v, (list, dict)))[:90])
+    console.print(table)
+
+
+@graph_app.command("path")
+def graph_path(
+    source: str = typer.Argument(..., help="Entity id to start from."),
+    target: str = typer.Argument(..., help="Entity id to reach."),
+    user: str = UserOption,
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    """The shortest chain of links between two entities, each link with its source and grade."""
+    result = _node(create=False).as_user(user).graph().path(source, target)
+    if as_json:
+        _emit_json(result)
+        return
+    console.print(result["text"], highlight=False)
+    for step in result["steps"]:
+        for s in step["statements"]:
+            console.print(f"  {step['from']['caption']} -[{s['prop']}]- {step['to']['caption']}: grade {s['grade']}, "
+                          f"{s['source'] or 'no source'}, {_marking_label(s['marking'])}", highlight=False)
+
+
+def _marking_label(marking: dict) -> str:
+    from interdict.markings import Marking
+
+    return Marking.parse(marking).label
+
+
+@graph_app.command("neighbours")
+def graph_neighbours(
+    entity: str = typer.Argument(..., help="Entity id at the centre."),
+    depth: int = typer.Option(1, help="Links to follow (1-4)."),
+    user: str = UserOption,
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    """Entities within DEPTH links, with degree centrality and community."""
+    result = _node(create=False).as_user(user).graph().neighbours(entity, depth)
+    if as_json:
+        _emit_json(result)
+        return
+    table = Table("distance", "entity", "schema", "centrality", "community")
+    for n in result["nodes"]:
+        table.add_row(str(n["distance"]), f"{n['caption']} ({n['id']})", n["schema"] or "", f"{n['degree_centrality']:.3f}",
+                      str(n["community"]))
     console.print(table)
