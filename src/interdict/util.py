@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from datetime import datetime, timezone
 from importlib import resources
@@ -22,3 +23,12 @@ def stable_uuid(*parts: str) -> str:
 def data_path(relative: str) -> Path:
     """A file shipped in the package's data folder."""
     return Path(str(resources.files("interdict") / "data" / relative))
+
+
+def file_digest(path: Path) -> str:
+    """SHA-256 of a file's bytes, read in 1 MiB blocks."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()

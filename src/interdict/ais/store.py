@@ -35,7 +35,7 @@ from interdict.ais.quality import DEFAULT_MAX_SPEED_KN, FLAG_NAMES, check_positi
 from interdict.errors import NotFound, ValidationError
 from interdict.markings import Grade, Marking
 from interdict.tables import ais_batches, ais_identities, ais_tracks, sources
-from interdict.util import utcnow
+from interdict.util import file_digest, utcnow
 
 # The same report heard by several receivers (or in several files): same MMSI, position, motion
 # and AIS time-stamp second, received within DUPLICATE_WINDOW of each other.
@@ -86,14 +86,6 @@ class IngestResult:
 
     def to_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)
-
-
-def file_digest(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 class TrackStore:

@@ -14,8 +14,9 @@ from pathlib import Path
 from sqlalchemy import Engine
 
 from interdict.markings import TLP, Grade, Marking
-from interdict.monitoring.importers import FORMATS, default_dataset, file_sha256, sniff
+from interdict.monitoring.importers import FORMATS, default_dataset, sniff
 from interdict.monitoring.seizures import ImportResult, import_rows
+from interdict.util import file_digest
 from interdict.writer import SourceRecord
 
 
@@ -48,6 +49,6 @@ def import_seizures(
     dataset = dataset or default_dataset(path)
     source = SourceRecord(id=f"seizures:{dataset}", title=f"{format_.title}: {path.name}", kind="dataset",
                           reliability=grade.reliability, marking=marking, publisher=format_.publisher, published=published)
-    return import_rows(engine, format_.read(path), dataset=dataset, fmt=format_.name, path=path, sha256=file_sha256(path),
+    return import_rows(engine, format_.read(path), dataset=dataset, fmt=format_.name, path=path, sha256=file_digest(path),
                        agency=agency, source=source, grade=grade, marking=marking, quarantine_dir=quarantine_dir,
                        accept_valid=accept_valid)

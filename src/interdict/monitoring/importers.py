@@ -14,7 +14,6 @@ Formats (`--format auto` sniffs the header):
 
 from __future__ import annotations
 
-import hashlib
 import re
 from collections import Counter
 from dataclasses import dataclass
@@ -231,14 +230,6 @@ def sniff(path: Path) -> Format:
             return fmt
     raise ValidationError(f"unrecognised seizure table (columns: {', '.join(sorted(header)[:12])}); "
                           f"give --format ({', '.join(FORMATS)})", where=str(path))
-
-
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def default_dataset(path: Path) -> str:
