@@ -560,3 +560,10 @@ def test_failure_midway_leaves_the_store_as_it_was(registered, tmp_path, monkeyp
         assert conn.execute(sa.select(sa.func.count()).select_from(imports)).scalar() == 0
     assert _count(registered) == 0
     assert registered.import_seizures(path, agency="JCG").changes["added"] == len(GOOD)
+
+
+def test_a_file_with_no_valid_row_says_how_many_were_read_and_where_they_are_kept(registered, tmp_path):
+    path = _template(tmp_path / "bad.csv", [row for row, _ in BROKEN[:3]])
+    with pytest.raises(ValidationError, match=r"no valid rows to import \(3 read; 3 rejected, kept with reasons in .*rejected\.csv\)"):
+        registered.import_seizures(path, agency="JCG", accept_valid=True)
+    assert _count(registered) == 0

@@ -355,11 +355,12 @@ def eez_transits(df: pl.DataFrame) -> list[dict[str, Any]]:
 IDENTITY_FIELDS = ("name", "callsign", "imo", "ship_type")
 
 
-def identity_changes(static: pl.DataFrame, positions: pl.DataFrame) -> list[dict[str, Any]]:
-    """Changes of name, call sign, IMO or ship type for one MMSI; one IMO on several MMSIs; MMSIs
-    whose MID is not allocated (quality flag 2)."""
+def identity_changes(static: pl.DataFrame | None = None, positions: pl.DataFrame | None = None) -> list[dict[str, Any]]:
+    """Changes of name, call sign, IMO or ship type for one MMSI and one IMO on several MMSIs (from
+    static reports, across vessels); MMSIs whose MID is not allocated (quality flag 2, from
+    prepared positions, per vessel). Either input may be left out."""
     events: list[dict[str, Any]] = []
-    if static.height:
+    if static is not None and static.height:
         s = static.sort("mmsi", "ts", "batch", "source_row")
         for field in IDENTITY_FIELDS:
             col = s.select("mmsi", "ts", field, "batch", "source_row").drop_nulls(field)
@@ -379,6 +380,8 @@ def identity_changes(static: pl.DataFrame, positions: pl.DataFrame) -> list[dict
             for mmsi in r["mmsi"]:
                 events.append(_event("identity_change", mmsi, r["ts"], r["ts"], None, None, {
                     "field": "shared_imo", "imo": r["imo"], "mmsis": r["mmsi"], "key": f"imo:{r['imo']}"}, {}, [], r["batch"]))
+    if positions is None:
+        return events
     bad_mid = (positions.filter((pl.col("flags") & 2) > 0).group_by("mmsi")
                .agg(pl.col("ts").min().alias("start"), pl.col("ts").max().alias("end"), pl.col("pos_id").first(),
                     pl.col("batch").unique(), pl.len().alias("positions")))
@@ -413,7 +416,7 @@ def detect_vessels(positions: pl.DataFrame, *, data_end: pl.DataFrame | None = N
     if "eez_transit" in types:
         events += eez_transits(df)
     if "identity_change" in types:
-        events += identity_changes(pl.DataFrame(), df)  # unallocated MIDs; static reports are handled once, centrally
+        events += identity_changes(positions=df)  # unallocated MIDs; static reports are handled once, centrally
     points = encounter_points(df) if "encounter" in types else pl.DataFrame()
     return events, points
 
@@ -427,8 +430,7 @@ def detect_all(positions: pl.DataFrame, static: pl.DataFrame, *, data_end: pl.Da
             points = encounter_points(prepare(positions), preset)
         events += encounter_events(encounter_pairs(points, preset), preset)
     if "identity_change" in types:
-        events += identity_changes(static, pl.DataFrame(schema={"mmsi": pl.Int64, "flags": pl.UInt32, "ts": pl.Datetime("us", "UTC"),
-                                                               "pos_id": pl.String, "batch": pl.String}))
+        events += identity_changes(static)
     return sort_events(events)
 
 

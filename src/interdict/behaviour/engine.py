@@ -106,9 +106,7 @@ def run_dask(positions: pl.DataFrame, static: pl.DataFrame, *, scheduler: str | 
             if pairs:
                 events += detectors.encounter_events(pl.concat(pairs, how="vertical_relaxed"), preset)
         t0 = time.perf_counter()
-        events += detectors.identity_changes(static, pl.DataFrame(schema={"mmsi": pl.Int64, "flags": pl.UInt32,
-                                                                          "ts": pl.Datetime("us", "UTC"), "pos_id": pl.String,
-                                                                          "batch": pl.String}))
+        events += detectors.identity_changes(static)
         timings["central"] = time.perf_counter() - t0
     finally:
         if own_cluster is not None:

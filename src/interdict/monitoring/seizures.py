@@ -297,7 +297,8 @@ def import_rows(
     if rejected and not accept_valid:
         return result
     if not wanted:
-        raise ValidationError("no valid rows to import", where=str(path))
+        kept = f"; {len(rejected):,} rejected, kept with reasons in {result.quarantine}" if rejected else ""
+        raise ValidationError(f"no valid rows to import ({total:,} read{kept})", where=str(path))
     from interdict.tables import imports
 
     with engine.begin() as conn:
