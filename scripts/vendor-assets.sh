@@ -5,11 +5,22 @@ set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
-version="$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["dependencies"]["leaflet"])' "$root/src/interdict/web/package.json")"
-(cd "$work" && npm pack "leaflet@$version" >/dev/null && tar xzf "leaflet-$version.tgz")
+version() { python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["dependencies"][sys.argv[2]])' "$root/src/interdict/web/package.json" "$1"; }
+fetch() { (cd "$work" && rm -rf package && npm pack --silent "$1@$2" >/dev/null && tar xzf "$1-$2.tgz"); }
+
+leaflet="$(version leaflet)"
+fetch leaflet "$leaflet"
 target="$root/src/interdict/web/static/vendor/leaflet"
 mkdir -p "$target/images"
 cp "$work/package/dist/leaflet.js" "$work/package/dist/leaflet.css" "$target/"
 cp "$work/package/dist/images/"* "$target/images/"
 cp "$work/package/LICENSE" "$target/LICENSE"
-echo "leaflet $version -> $target"
+echo "leaflet $leaflet -> $target"
+
+cytoscape="$(version cytoscape)"
+fetch cytoscape "$cytoscape"
+target="$root/src/interdict/web/static/vendor/cytoscape"
+mkdir -p "$target"
+cp "$work/package/dist/cytoscape.min.js" "$target/"
+cp "$work/package/LICENSE" "$target/LICENSE"
+echo "cytoscape $cytoscape -> $target"

@@ -160,3 +160,28 @@ def test_map_draws_events_and_tracks_without_fetching_anything_outside(demo_node
         assert int(page.inner_text("#map-status").split(" of ")[0]) < shown
         page.screenshot(path=str(tmp_path / "map.png"))
         assert outside == [], outside
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_entity_graph_view_path_finder_and_judgement_buttons(server, page, tmp_path):
+    outside = []
+    page.on("request", lambda request: outside.append(request.url) if not request.url.startswith(server) else None)
+    page.goto(f"{server}/entities/case-pong-su")
+    page.fill("input[name=username]", "kcg.analyst")
+    page.fill("input[name=password]", DEMO_PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{server}/entities/case-pong-su")
+    page.wait_for_function("document.querySelector('[data-testid=graph-info]') && "
+                           "document.querySelector('[data-testid=graph-info]').textContent.includes('entities')", timeout=30_000)
+    assert int(page.inner_text("[data-testid=graph-info]").split(" ")[0]) > 5  # the depth-2 neighbourhood
+    assert page.locator("[data-testid=graph] canvas").count() > 0  # drawn by Cytoscape.js
+    page.fill("#path-to", "Man Jin Ri")
+    page.click("#path-form button")
+    page.wait_for_selector("[data-testid=path-result] ol li", timeout=15_000)
+    result = page.inner_text("[data-testid=path-result]")
+    assert "2 steps" in result and "grade" in result and "Man Jin Ri" in result
+    page.screenshot(path=str(tmp_path / "graph.png"), full_page=True)
+    # other spellings on the entity search page, with their reason
+    page.goto(f"{server}/search?q=Taesong")
+    assert "romanisation" in page.inner_text("[data-testid=similar-results]")
+    assert outside == [], outside

@@ -125,3 +125,46 @@ def test_ais_batches_follow_markings(client, demo_node, shared_data, tmp_path):
         assert any(v["mmsi"] == 503999001 for v in client.get("/api/vessels", params={"q": "503999001"}, headers=headers).json()) is visible
     login(client, "afp.analyst")
     assert "TLP:RED" in client.get("/vessels/503999001").text
+
+
+def test_screening_search_and_watchlist_pages(client):
+    login(client, "kcg.analyst")
+    search = client.get("/search", params={"q": "Taesong"}).text
+    assert 'data-testid="similar-results"' in search and "/entities/case-daesung-sangsa" in search
+    assert "romanisation" in search  # the reason is shown
+    screen = client.get("/screen", params={"q": "Daesong Trading"}).text
+    assert "/entities/case-daesung-sangsa" in screen and "romanisation" in screen
+    api = client.get("/api/screen", params={"q": "Daesong Trading"}).json()
+    assert api[0]["id"] == "case-daesung-sangsa" and api[0]["match"] is True
+    assert client.get("/watchlist").status_code == 200
+    # a RED AFP entity is never a screening result for another agency
+    assert all(h["id"] != "synthetic-afp-person-of-interest"
+               for h in client.get("/api/screen", params={"q": "Person of interest 001"}).json())
+
+
+def test_judgement_buttons_merge_and_undo(client):
+    login(client, "kcg.analyst")
+    response = client.post("/resolve/judge", data={"left": "case-daesung-sangsa", "right": "case-daesung-chongguk",
+                                                    "judgement": "same", "note": "test", "next": "/entities/case-daesung-sangsa"})
+    assert response.status_code == 200 and "case-daesung-chongguk" in response.text  # followed back to the entity page
+    assert 'data-testid="canonical-id">ic-' in response.text and 'data-testid="same-as"' in response.text
+    path = client.get("/api/graph/path", params={"from": "case-daesung-sangsa", "to": "case-daesung-chongguk"}).json()
+    assert path["found"] and path["steps"][0]["statements"][0]["prop"] == "sameAs"
+    assert "kcg.analyst" in path["steps"][0]["statements"][0]["source"]
+    # a conflicting judgement comes back as a message, not an error page
+    page = client.post("/resolve/judge", data={"left": "case-daesung-sangsa", "right": "case-daesung-chongguk",
+                                               "judgement": "different", "next": "/resolve"}).text
+    assert 'data-testid="error"' in page and "are merged by" in page
+    judgement = client.get("/api/resolve/judgements", params={"entity": "case-daesung-sangsa"}).json()
+    live = [j for j in judgement if j["judgement"] == "same"]
+    assert len(live) == 1
+    client.post("/resolve/undo", data={"judgement_id": live[0]["id"], "next": "/entities/case-daesung-sangsa"})
+    page = client.get("/entities/case-daesung-sangsa").text
+    assert 'data-testid="canonical-id"' not in page and "undone by kcg.analyst" in page
+    # watch officers may not judge; hidden entities are not there
+    login(client, "jcg.watch")
+    response = client.post("/api/resolve/judgements", json={"left": "case-daesung-sangsa", "right": "case-daesung-chongguk",
+                                                             "judgement": "same"})
+    assert response.status_code == 403
+    assert client.get("/api/graph/neighbours/synthetic-afp-person-of-interest").status_code == 404
+    assert client.get("/api/entities/synthetic-afp-person-of-interest/merged").status_code == 404

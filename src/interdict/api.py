@@ -41,9 +41,52 @@ class Interdict:
 
         return TrackStore(self.workspace.engine, self.workspace.parquet_dir)
 
-    def load(self, path: str | Path) -> LoadResult:
-        """Load a records file (validated whole, written in one transaction)."""
-        return load_records_file(self.workspace.engine, path)
+    def load(self, path: str | Path, *, screen: bool = True) -> LoadResult:
+        """Load a records file (validated whole, written in one transaction), then screen the
+        node's entities and vessels against what changed."""
+        result = load_records_file(self.workspace.engine, path)
+        if screen:
+            self.screen()
+        return result
+
+    def import_list(self, kind: str, paths: list[Path], *, agency: str, screen: bool = True, **options: Any):  # type: ignore[no-untyped-def]
+        """Import a sanctions list (OFAC, UN, FtM JSON lines; see interdict.lists.import_list),
+        then screen the node's vessels and entities against it."""
+        from interdict.lists import import_list
+
+        self.registry.agency(agency)
+        result = import_list(self.workspace.engine, kind, [Path(p) for p in paths], agency=agency, **options)
+        if screen:
+            self.screen()
+        return result
+
+    def ingest_ais(self, path: str | Path, options, *, progress=None, screen: bool = True):  # type: ignore[no-untyped-def]
+        """Ingest one AIS file into the track store, then screen its vessels (MMSI, IMO, call
+        sign, name) against the node's entities."""
+        result = self.tracks.ingest(Path(path), options, progress=progress)
+        if screen and result.status == "ingested":
+            self.screen(batches=[result.batch], entities=False)
+        return result
+
+    def screening_index(self):  # type: ignore[no-untyped-def]
+        """The node-level screening index (every statement), rebuilt when statements change. Only
+        for derived matches, which are filtered by the access rule when read."""
+        from interdict.screening import ScreeningIndex
+        from interdict.watchlist import index_fingerprint
+
+        fingerprint = index_fingerprint(self.workspace.engine)
+        cached = getattr(self, "_screening_index", None)
+        if cached is None or cached[0] != fingerprint:
+            cached = self._screening_index = (fingerprint, ScreeningIndex.build(self.workspace.engine, None))
+        return cached[1]
+
+    def screen(self, *, vessels: bool = True, entities: bool = True, batches: list[str] | None = None):  # type: ignore[no-untyped-def]
+        """Screen AIS vessels (all, or those of `batches`) and entities against the node's
+        entities, replacing the stored matches (interdict.watchlist)."""
+        from interdict import watchlist
+
+        return watchlist.refresh(self.workspace.engine, self.screening_index(), vessels=vessels, entities=entities,
+                                 batches=batches)
 
     def load_case_file(self) -> LoadResult:
         return self.load(data_path(CASE_FILE))
@@ -125,6 +168,135 @@ class UserSession:
             self._cache["graph"] = graph.build(self.node.workspace.engine, self.viewer)
         return self._cache["graph"]
 
+    # -- screening matches and entity resolution ---------------------------------------------
+    def watchlist(self, *, subject_kind: str | None = None, subject: str | None = None, entity_id: str | None = None,
+                  listed: bool | None = None) -> list[dict[str, Any]]:
+        """Screening matches (AIS vessels and entities against the node's entities) this user may
+        see, each with the matched entity's caption and programmes as this user sees them."""
+        from interdict import watchlist
+
+        matches = watchlist.read(self.node.workspace.engine, self.viewer, set(self.node.tracks.visible_batches(self.viewer)),
+                                 subject_kind=subject_kind, subject=subject, entity_id=entity_id, listed=listed)
+        ids = {m["entity_id"] for m in matches} | {m["subject"] for m in matches if m["subject_kind"] == "entity"}
+        views = self.node.reader.entities(self.viewer, ids)
+        out = []
+        for m in matches:
+            view = views.get(m["entity_id"])
+            if view is None:
+                continue
+            props = view.properties
+            m["caption"] = view.caption
+            m["schema"] = view.schema
+            m["programs"] = sorted({s.value for s in props.get("program", [])})
+            m["sources"] = sorted({s.source.title for s in view.statements if s.source})
+            if m["subject_kind"] == "entity":
+                subject_view = views.get(m["subject"])
+                if subject_view is None:
+                    continue
+                m["subject_caption"] = subject_view.caption
+            out.append(m)
+        return out
+
+    def screening_index(self):  # type: ignore[no-untyped-def]
+        """The screening index of what this user may see (rebuilt when statements change)."""
+        from interdict.screening import ScreeningIndex
+        from interdict.watchlist import index_fingerprint
+
+        v = self.viewer
+        key = (v.agency, v.country, v.law_enforcement, index_fingerprint(self.node.workspace.engine))
+        cache = self.node.__dict__.setdefault("_user_indexes", {})
+        if key not in cache:
+            cache.clear()  # one index per kind of viewer at a time: they are large
+            cache[key] = ScreeningIndex.build(self.node.workspace.engine, v)
+        return cache[key]
+
+    def screen(self, name: str, **options: Any) -> list[Any]:
+        """Screen a name or identifier against everything this user may see (interdict.screening)."""
+        return self.screening_index().screen(name, **options)
+
+    def duplicate_candidates(self, *, entity_id: str | None = None, limit: int = 100) -> list[dict[str, Any]]:
+        """Candidate duplicates across sources, best first, not yet judged and not already merged:
+        the stored screening matches between entities, and for `entity_id` a live screening of its
+        names against everything this user may see."""
+        from interdict import resolution
+        from interdict.matching import THRESHOLD
+
+        engine = self.node.workspace.engine
+        judged = {frozenset((j["left"], j["right"])) for j in resolution.list_judgements(engine, self.viewer)}
+        groups = resolution.clusters(engine, self.viewer)
+        out: dict[frozenset[str], dict[str, Any]] = {}
+
+        def offer(left: str, right: str, score: float, basis: str, query: str, matched: str, explanation: str) -> None:
+            pair = frozenset((left, right))
+            if left == right or pair in judged or right in groups.get(left, ()):
+                return
+            if pair not in out or out[pair]["score"] < score:
+                out[pair] = {"left": left, "right": right, "score": round(score, 4), "basis": basis, "query": query,
+                             "matched": matched, "explanation": explanation}
+
+        matches = self.watchlist(subject_kind="entity", subject=entity_id) if entity_id else self.watchlist(subject_kind="entity")
+        if entity_id:
+            matches += self.watchlist(subject_kind="entity", entity_id=entity_id)
+        for m in matches:
+            offer(m["subject"], m["entity_id"], m["score"], m["basis"], m["query"], m["matched"], m["explanation"])
+        if entity_id:
+            view = self.entity(entity_id)
+            index = self.screening_index()
+            own = index.candidates.get(entity_id)
+            for name in [s.value for s in view.statements if s.prop in ("name", "alias", "previousName")][:6]:
+                for hit in index.screen(name, schema=view.schema, threshold=THRESHOLD, limit=10):
+                    target = index.candidates.get(hit.id)
+                    if own is not None and target is not None and own.sources & target.sources:
+                        continue
+                    offer(entity_id, hit.id, hit.score, "name", name, hit.matched_name, hit.explanation)
+        ids = {x for pair in out for x in pair}
+        views = self.node.reader.entities(self.viewer, ids)
+        ranked = []
+        for c in sorted(out.values(), key=lambda c: (-c["score"], c["left"], c["right"])):
+            if c["left"] in views and c["right"] in views:
+                for side in ("left", "right"):
+                    v = views[c[side]]
+                    c[f"{side}_caption"], c[f"{side}_schema"] = v.caption, v.schema
+                    c[f"{side}_sources"] = sorted({s.source.title for s in v.statements if s.source})
+                ranked.append(c)
+        return ranked[:limit]
+
+    def judge(self, left: str, right: str, judgement: str, *, note: str | None = None, score: float | None = None,
+              marking=None) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+        """Record this user's judgement that two entities are the same, different, or unsure."""
+        from interdict import resolution
+
+        return resolution.judge(self.node.workspace.engine, self.viewer, left, right, judgement, note=note,
+                                score=score, marking=marking)
+
+    def undo_judgement(self, judgement_id: str) -> dict[str, Any]:
+        from interdict import resolution
+
+        return resolution.undo(self.node.workspace.engine, self.viewer, judgement_id)
+
+    def judgements(self, *, entity_id: str | None = None, include_retracted: bool = False) -> list[dict[str, Any]]:
+        from interdict import resolution
+
+        ids = self.cluster(entity_id)["members"] if entity_id else None
+        return resolution.list_judgements(self.node.workspace.engine, self.viewer, entity_ids=ids,
+                                          include_retracted=include_retracted)
+
+    def cluster(self, entity_id: str) -> dict[str, Any]:
+        """The entity's cluster as this user sees it: canonical id and members."""
+        from interdict import resolution
+
+        self.entity(entity_id)  # NotFound when hidden
+        members = resolution.cluster_of(self.node.workspace.engine, self.viewer, entity_id)
+        return {"canonical_id": resolution.canonical_id(members) if len(members) > 1 else entity_id,
+                "members": sorted(members)}
+
+    def merged_entity(self, entity_id: str) -> EntityView:
+        """The entity merged with every entity judged the same (only statements this user may see)."""
+        from interdict import resolution
+
+        members = frozenset(self.cluster(entity_id)["members"])
+        return resolution.merged(self.node.reader, self.viewer, entity_id, members)
+
     # -- behaviour -------------------------------------------------------------------------
     def events(self, *, types: tuple[str, ...] = (), mmsi: int | None = None, since=None, until=None,  # type: ignore[no-untyped-def]
                limit: int | None = None) -> list[dict[str, Any]]:
@@ -138,8 +310,10 @@ class UserSession:
         """Vessels ranked by risk from the events this user may see, each score with its reasons."""
         from interdict.behaviour import risk
 
+        from interdict.watchlist import by_vessel
+
         names = {v["mmsi"]: v["name"] for v in self.vessels("", limit=1_000_000) if v.get("name")}
-        ranked = risk.score(self.events(), names=names)
+        ranked = risk.score(self.events(), names=names, watchlist=by_vessel(self.watchlist(subject_kind="vessel")))
         return ranked[:top] if top else ranked
 
     # -- monitoring ------------------------------------------------------------------------

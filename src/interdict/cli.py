@@ -384,7 +384,6 @@ def screen(
 
     from interdict.errors import ValidationError
     from interdict.matching import THRESHOLD
-    from interdict.screening import ScreeningIndex
 
     if (name is None) == (file is None):
         raise ValidationError("give a NAME or --file names.csv", where="screen")
@@ -393,7 +392,7 @@ def screen(
     node = _node(create=False)
     me = node.as_user(user)
     with console.status("Building the screening index…", spinner="dots") if not as_json else _null():
-        index = ScreeningIndex.build(node.workspace.engine, me.viewer)
+        index = me.screening_index()
     queries: list[dict[str, Any]] = []
     if file is not None:
         with open(file, newline="", encoding="utf-8-sig") as handle:
@@ -432,14 +431,12 @@ def lists_import(
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
     """Import a sanctions list (A1, TLP:CLEAR). A newer version is recorded as a diff, never duplicated."""
-    from interdict.lists import import_list
     from interdict.markings import parse_agency_code
 
     node = _node()
     code = parse_agency_code(agency, where="--agency")
-    node.registry.agency(code)
-    with console.status(f"Importing {kind} list…", spinner="dots") if not as_json else _null():
-        result = import_list(node.workspace.engine, kind, files, agency=code, list_date=list_date, dataset=dataset)
+    with console.status(f"Importing {kind} list and screening vessels and entities against it…", spinner="dots") if not as_json else _null():
+        result = node.import_list(kind, files, agency=code, list_date=list_date, dataset=dataset)
     if as_json:
         _emit_json(result.to_dict())
         return
@@ -543,7 +540,7 @@ def ais_ingest(
                   TimeElapsedColumn(), console=err, disable=as_json or not err.is_terminal) as progress:
         for path in paths:
             task = progress.add_task(path.name, total=None)
-            results.append(node.tracks.ingest(path, options, progress=lambda n, t=task: progress.advance(t, n)).to_dict())
+            results.append(node.ingest_ais(path, options, progress=lambda n, t=task: progress.advance(t, n)).to_dict())
     if as_json:
         _emit_json(results if len(results) > 1 else results[0])
         return
@@ -591,6 +588,8 @@ def ais_listen(
         signal.signal(sig, lambda *_: stop.set())
 
     def report(result) -> None:  # type: ignore[no-untyped-def]
+        if result.status == "ingested":
+            node.screen(batches=[result.batch], entities=False)
         err.print(f"batch {result.batch[:12]}: {result.positions:,} positions, {result.static_reports:,} static, "
                   f"{result.rejected:,} rejected", highlight=False)
 
@@ -640,6 +639,7 @@ def ais_vessels(
 
 # The behaviour and monitoring commands live in their own modules; importing them registers them on `app`.
 import interdict.cli_behaviour  # noqa: E402,F401
+import interdict.cli_intel  # noqa: E402,F401
 import interdict.cli_monitoring  # noqa: E402,F401
 
 

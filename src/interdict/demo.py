@@ -6,7 +6,7 @@ from typing import Any
 
 import yaml
 
-from interdict.api import Interdict, data_path
+from interdict.api import CASE_FILE, Interdict, data_path
 
 DEMO_PASSWORD = "interdict-demo"  # synthetic accounts only; printed on start
 NODE_FILE = "demo/node.yaml"
@@ -46,7 +46,7 @@ def ingest_demo_ais(node: Interdict) -> list[dict[str, Any]]:
         options = IngestOptions(agency="INCB", marking=Marking(TLP.CLEAR), grade=Grade("B", "2"),
                                 assume_time=datetime.fromisoformat(extra["assume_time"]) if "assume_time" in extra else None,
                                 mapping=extra.get("mapping", {}), dayfirst=extra.get("dayfirst", False))
-        result = node.tracks.ingest(data_path(relative), options).to_dict()
+        result = node.ingest_ais(data_path(relative), options, screen=False).to_dict()
         result["path"] = relative
         results.append(result)
     return results
@@ -59,11 +59,9 @@ DEMO_LISTS = [
 
 
 def import_demo_lists(node: Interdict) -> list[dict[str, Any]]:
-    from interdict.lists import import_list
-
     results = []
     for kind, files, date in DEMO_LISTS:
-        result = import_list(node.workspace.engine, kind, [data_path(f) for f in files], agency="INCB", list_date=date)
+        result = node.import_list(kind, [data_path(f) for f in files], agency="INCB", list_date=date, screen=False)
         results.append({"dataset": result.dataset, "entities": result.entities, "statements": result.statements,
                         "diff": result.diff, "unclean": len(result.unclean)})
     return results
@@ -132,10 +130,11 @@ def run_demo(node: Interdict, *, lists: bool = True, ais: bool = True, seizures:
     sanctions lists, AIS samples and seizure tables, and render the DPRK brief (tests may leave
     the slow parts out)."""
     users = setup_node(node)
-    case = node.load_case_file()
-    loaded = [node.load(data_path(f)) for f in DEMO_RECORD_FILES]
+    case = node.load(data_path(CASE_FILE), screen=False)
+    loaded = [node.load(data_path(f), screen=False) for f in DEMO_RECORD_FILES]
     sanctions = import_demo_lists(node) if lists else []
     ais_results = ingest_demo_ais(node) if ais else []
+    screened = node.screen()  # once, over everything loaded
     behaviour = detect_demo(node) if ais else None
     seizure_results = import_demo_seizures(node) if seizures else []
     brief_result = render_demo_brief(node) if seizures and brief else None
@@ -154,6 +153,7 @@ def run_demo(node: Interdict, *, lists: bool = True, ais: bool = True, seizures:
         },
         "datasets": [r.to_dict() for r in loaded],
         "sanctions_lists": sanctions,
+        "screening": screened.to_dict(),
         "ais": {"ingested": ais_results, "store": stats},
         "behaviour": behaviour,
         "seizures": seizure_results,

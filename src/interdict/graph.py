@@ -2,6 +2,9 @@
 parent organisation, a person involved in an event, ...) is an edge, built only from statements
 that pass the one access decision, so a hidden entity or link is not in the graph at all.
 
+Analysts' "same" judgements (interdict.resolution) the viewer may see are edges too (`sameAs`), so
+a path can cross from a case-file record to the sanctions entry it was judged to be.
+
 Relation entities (Ownership, Directorship, UnknownLink, Event, ...) are nodes of their own: a path
 from a person to an organisation shows the event or link it runs through, and each edge carries
 its statement's property, source, grade and marking.
@@ -103,4 +106,12 @@ def build(engine: Engine, viewer: Viewer) -> EntityGraph:
         graph.add_edge(r.entity_id, r.value, key=r.id, statement=r.id, prop=r.prop, subject=r.entity_id, object=r.value,
                        agency=r.agency, grade=Grade(r.reliability, r.credibility).code, marking=Marking.from_row(r).to_dict(),
                        source=source_titles.get(r.source_id))
+    # analysts' "same" judgements join the records of one real-world entity across sources
+    from interdict.resolution import list_judgements
+
+    for j in list_judgements(engine, viewer):
+        if j["judgement"] == "same":
+            graph.add_edge(j["left"], j["right"], key=j["id"], statement=j["id"], prop="sameAs", subject=j["left"],
+                           object=j["right"], agency=j["agency"], grade="judgement", marking=j["marking"],
+                           source=f"judgement by {j['user']} ({j['agency']}), {j['at'][:10]}" + (f": {j['note']}" if j["note"] else ""))
     return EntityGraph(graph, engine, viewer)

@@ -39,6 +39,8 @@ class Candidate:
     programs: set[str] = field(default_factory=set)
     countries: set[str] = field(default_factory=set)
     sources: set[str] = field(default_factory=set)
+    listed: bool = False  # on a sanctions list (topic 'sanction')
+    evidence: dict[str, list[str]] = field(default_factory=dict)  # value -> ids of the statements saying it
 
 
 @dataclass(frozen=True)
@@ -51,6 +53,9 @@ class Hit:
     source: str
     programs: list[str]
     explanation: str
+    basis: str = "name"  # name | imo | mmsi | callsign | ... (what matched)
+    statements: tuple[str, ...] = ()  # ids of the statements of the matched value
+    listed: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         return {"id": self.id, "name": self.name, "schema": self.schema, "score": round(self.score, 4),
@@ -80,17 +85,20 @@ class ScreeningIndex:
                     self.postings[key].add(candidate.entity_id)
 
     @classmethod
-    def build(cls, engine: Engine, viewer: Viewer) -> "ScreeningIndex":
+    def build(cls, engine: Engine, viewer: Viewer | None) -> "ScreeningIndex":
+        """The index of what `viewer` may see. `viewer=None` indexes the whole node: only for
+        derived matches (interdict.watchlist), which are filtered by the access rule when read."""
         candidates: dict[str, Candidate] = {}
         identifiers: dict[str, set[str]] = defaultdict(set)
-        wanted = NAME_PROPS + IDENTIFIER_PROPS + ("program", "country", "nationality", "flag", "jurisdiction")
+        wanted = NAME_PROPS + IDENTIFIER_PROPS + ("program", "country", "nationality", "flag", "jurisdiction", "topics")
+        visible = [visible_filter(statements, viewer)] if viewer is not None else []
         with engine.connect() as conn:
             rows = conn.execute(
                 select(statements.c.entity_id, statements.c.schema, statements.c.prop, statements.c.value,
-                       statements.c.source_id)
-                .where(statements.c.prop.in_(wanted), visible_filter(statements, viewer), statements.c.retracted_at.is_(None))
+                       statements.c.source_id, statements.c.id)
+                .where(statements.c.prop.in_(wanted), *visible, statements.c.retracted_at.is_(None))
             )
-            for entity_id, schema, prop, value, source_id in rows:
+            for entity_id, schema, prop, value, source_id, statement_id in rows:
                 candidate = candidates.get(entity_id)
                 if candidate is None:
                     candidate = candidates[entity_id] = Candidate(entity_id, schema)
@@ -100,16 +108,23 @@ class ScreeningIndex:
                     except Exception:  # noqa: BLE001 - incompatible schemata: keep the first
                         pass
                 if prop in NAME_PROPS:
-                    candidate.names.append((prop, value))
+                    if value not in candidate.evidence:
+                        candidate.names.append((prop, value))
+                    candidate.evidence.setdefault(value, []).append(statement_id)
                 elif prop in IDENTIFIER_PROPS:
-                    identifiers[_identifier_key(value)].add(entity_id)
+                    key = _identifier_key(value)
+                    identifiers[key].add(entity_id)
+                    candidate.evidence.setdefault(f"{prop}:{key}", []).append(statement_id)
+                elif prop == "topics":
+                    candidate.listed = candidate.listed or value == "sanction"
                 elif prop == "program":
                     candidate.programs.add(value)
                 else:
                     candidate.countries.add(value)
                 if source_id:
                     candidate.sources.add(source_id)
-            titles = dict(conn.execute(select(sources.c.id, sources.c.title).where(visible_filter(sources, viewer))).all())
+            titles = dict(conn.execute(select(sources.c.id, sources.c.title)
+                                       .where(*([visible_filter(sources, viewer)] if viewer is not None else []))).all())
         # entities without a name (links, sanctions) are not screening targets
         identified = set().union(*identifiers.values()) if identifiers else set()
         named = {k: v for k, v in candidates.items() if v.names or k in identified}
@@ -125,7 +140,10 @@ class ScreeningIndex:
         for entity_id in self.identifiers.get(identifier, ()):
             candidate = self.candidates.get(entity_id)
             if candidate and self._admissible(candidate, schema, country):
-                hits[entity_id] = self._hit(candidate, 1.0, query, f"identifier {identifier} matches exactly")
+                prop, said = next(((k.split(":", 1)[0], v) for k, v in candidate.evidence.items()
+                                   if k.endswith(f":{identifier}")), ("identifier", []))
+                hits[entity_id] = self._hit(candidate, 1.0, query, f"identifier {identifier} ({prop}) matches exactly",
+                                            basis=prop, statements=tuple(said))
         query_schema = schema or "LegalEntity"
         # candidates: entities sharing keys with the query, rare keys weighing more (IDF); only
         # the best CANDIDATES of them are compared in full
@@ -166,6 +184,24 @@ class ScreeningIndex:
                     hits[entity_id] = self._hit(candidate, best.score, best.matched[1], best.explanation)
         return sorted(hits.values(), key=lambda h: (-h.score, h.name))[:limit]
 
+    def identifier_hits(self, value: str, *, props: tuple[str, ...] = IDENTIFIER_PROPS,
+                        schema: str | None = None) -> list[Hit]:
+        """Entities with this identifier (IMO, MMSI, call sign, ...) under one of `props`."""
+        key = _identifier_key(value)
+        hits = []
+        for entity_id in sorted(self.identifiers.get(key, ())):
+            candidate = self.candidates.get(entity_id)
+            if candidate is None or not self._admissible(candidate, schema, None):
+                continue
+            for prop in props:
+                said = candidate.evidence.get(f"{prop}:{key}")
+                if said:
+                    hits.append(self._hit(candidate, 1.0, value, f"identifier {key} ({prop}) matches exactly", basis=prop,
+                                          statements=tuple(said)))
+                    break
+        return hits
+        return sorted(hits.values(), key=lambda h: (-h.score, h.name))[:limit]
+
     def _admissible(self, candidate: Candidate, schema: str | None, country: str | None) -> bool:
         if schema and not model.get(candidate.schema).is_a(schema) and not model.get(schema).is_a(candidate.schema):
             return False
@@ -173,12 +209,18 @@ class ScreeningIndex:
             return False
         return True
 
-    def _hit(self, candidate: Candidate, score: float, matched: str, explanation: str) -> Hit:
+    def _hit(self, candidate: Candidate, score: float, matched: str, explanation: str, *, basis: str = "name",
+             statements: tuple[str, ...] = ()) -> Hit:
         primary = next((v for p, v in candidate.names if p == "name"), candidate.names[0][1] if candidate.names else candidate.entity_id)
-        matched_value = next((v for _, v in candidate.names if normalise(v, candidate.schema) == matched), matched)
+        if basis == "name":
+            matched_value = next((v for _, v in candidate.names if v == matched or normalise(v, candidate.schema) == matched), matched)
+            statements = tuple(candidate.evidence.get(matched_value, ()))
+        else:
+            matched_value = matched
         return Hit(id=candidate.entity_id, name=primary, schema=candidate.schema, score=score, matched_name=matched_value,
                    source=", ".join(sorted(self.source_titles.get(s, s) for s in candidate.sources)),
-                   programs=sorted(candidate.programs), explanation=explanation)
+                   programs=sorted(candidate.programs), explanation=explanation, basis=basis, statements=statements,
+                   listed=candidate.listed)
 
 
 def _identifier_key(value: str) -> str:

@@ -286,3 +286,48 @@ ais_events = Table(
     Index("ix_ais_events_type", "type"),
     Index("ix_ais_events_start_ts", "start_ts"),
 )
+
+# -- Screening on ingest and entity resolution (interdict.watchlist, interdict.resolution) ------
+# A match is derived by the node: an AIS vessel or an entity screened against the entities of the
+# node. It rests on the statements on both sides (`statements`) and, for a vessel, on the AIS
+# batches its identity came from (`batches`); a user sees it only when they may see all of them.
+entity_matches = Table(
+    "entity_matches",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column("subject_kind", String(8), nullable=False),  # vessel | entity
+    Column("subject", String(128), nullable=False),  # MMSI or entity id
+    Column("entity_id", String(128), nullable=False),  # the entity it matched
+    Column("listed", Boolean, nullable=False),  # the matched entity is on a sanctions list
+    Column("score", Float, nullable=False),
+    Column("basis", String(16), nullable=False),  # imo | mmsi | callsign | name
+    Column("query", Text, nullable=False),  # the subject's value that was screened
+    Column("matched", Text, nullable=False),  # the entity's value it matched
+    Column("explanation", Text, nullable=False),
+    Column("statements", Text, nullable=False),  # ",s1,s2," statements it rests on
+    Column("batches", Text, nullable=False),  # ",b1,b2," AIS batches it rests on (vessels)
+    Column("screened_at", DateTime(timezone=True), nullable=False),
+    Index("ix_entity_matches_subject", "subject"),
+    Index("ix_entity_matches_entity_id", "entity_id"),
+)
+
+# An analyst's judgement that two entities are the same, different, or unsure: kept as data (who,
+# when, why), undone by retraction, never deleted. Marked like any record: it is shown only to
+# users who may see the judgement and both entities.
+judgements = Table(
+    "judgements",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    *marking_columns(),
+    Column("left_id", String(128), nullable=False),
+    Column("right_id", String(128), nullable=False),
+    Column("judgement", String(12), nullable=False),  # same | different | unsure
+    Column("username", String(64), nullable=False),
+    Column("note", Text, nullable=True),
+    Column("score", Float, nullable=True),  # the match score shown when judging
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("retracted_at", DateTime(timezone=True), nullable=True),
+    Column("retracted_by", String(64), nullable=True),
+    Index("ix_judgements_left_id", "left_id"),
+    Index("ix_judgements_right_id", "right_id"),
+)

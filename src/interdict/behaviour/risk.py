@@ -83,9 +83,19 @@ def score(events: list[dict[str, Any]], *, names: dict[int, str] | None = None,
             elif kind == "spoofing":
                 what = "position on land" if d.get("kind") == "on_land" else f"jump of {d.get('distance_km')} km"
                 found["spoofing"].append((f"{what}, {_when(e)}{_where(e)}", cite))
-        for hit in (watchlist or {}).get(mmsi, []):
-            found["watchlist"].append((f"{hit.get('matched_name')} ({hit.get('source')}, score {hit.get('score')})",
-                                       [hit.get("id", "")]))
+        hits = (watchlist or {}).get(mmsi, [])
+        by_identifier = {h["entity_id"] for h in hits if h["basis"] != "name"}
+        for hit in hits:
+            if hit["basis"] == "name" and hit["entity_id"] in by_identifier:
+                continue  # the same entry already matched on an identifier: its name adds nothing
+            listed = "listed " if hit.get("listed") else ""
+            programs = f" [{', '.join(hit['programs'])}]" if hit.get("programs") else ""
+            text = (f"{hit['basis']} {hit['query']!r} ~ {listed}{hit.get('schema', 'entity')} {hit.get('caption')!r}"
+                    f"{programs} ({'; '.join(hit.get('sources', [])) or 'no source'}; score {hit['score']:.2f})")
+            kind = "watchlist" if hit["basis"] != "name" else "watchlist_name"
+            if not hit.get("listed"):
+                kind = "intel_vessel"
+            found[kind].append((text, [f"match:{hit['id']}", f"entity:{hit['entity_id']}"]))
         reasons = []
         total = 0.0
         for kind, hits in found.items():

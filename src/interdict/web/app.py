@@ -24,7 +24,7 @@ from interdict import __version__
 from interdict.api import Interdict, UserSession
 from interdict.errors import AuthError, NotFound
 from interdict.ais.quality import flag_names
-from interdict.markings import TLP, highest
+from interdict.markings import TLP, Marking, highest
 
 HERE = Path(__file__).parent
 
@@ -121,19 +121,31 @@ def create_app(node: Interdict) -> FastAPI:
     @app.get("/search", response_class=HTMLResponse, include_in_schema=False)
     def search_page(request: Request, q: str = "", schema: str = "", me: UserSession = Depends(page_session)):
         results = me.search(q, schema=schema or None, limit=100) if q or schema else []
+        # names spelled another way (romanisations, word order, legal forms), each with its reason
+        shown = {v.id for v in results}
+        similar = [h for h in me.screen(q, schema=schema or None, limit=15, threshold=0.7) if h.id not in shown] if q.strip() else []
         markings = [s.marking for v in results for s in v.statements if s.prop_type in ("name", "identifier")]
-        return render(request, "search.html", me, markings, q=q, schema=schema, results=results)
+        markings += [s.marking for v in me.node.reader.entities(me.viewer, [h.id for h in similar]).values()
+                     for s in v.statements if s.prop_type in ("name", "identifier")]
+        return render(request, "search.html", me, markings, q=q, schema=schema, results=results, similar=similar)
 
     @app.get("/entities/{entity_id}", response_class=HTMLResponse, include_in_schema=False)
-    def entity_page(request: Request, entity_id: str, me: UserSession = Depends(page_session)):
+    def entity_page(request: Request, entity_id: str, error: str = "", me: UserSession = Depends(page_session)):
         try:
             view = me.entity(entity_id)
         except NotFound:
             return render(request, "not_found.html", me, [], what=entity_id)
         claim_rows = me.claims(entity_id=entity_id)
+        cluster = me.cluster(entity_id)
+        merged = me.merged_entity(entity_id) if len(cluster["members"]) > 1 else None
         markings = [s.marking for s in view.statements] + [s.marking for r in view.relations for s in r.statements]
-        markings += [c.marking for c in claim_rows]
-        return render(request, "entity.html", me, markings, entity=view, claims=claim_rows)
+        markings += [c.marking for c in claim_rows] + [s.marking for s in (merged.statements if merged else [])]
+        judgement_rows = me.judgements(entity_id=entity_id, include_retracted=True)
+        markings += [Marking.parse(j["marking"]) for j in judgement_rows]
+        captions = {k: v.caption for k, v in me.node.reader.entities(me.viewer, cluster["members"]).items()}
+        return render(request, "entity.html", me, markings, entity=view, claims=claim_rows, cluster=cluster, merged=merged,
+                      captions=captions, judgements=judgement_rows, candidates=me.duplicate_candidates(entity_id=entity_id, limit=10),
+                      matches=me.watchlist(subject_kind="entity", subject=entity_id), error=error)
 
     @app.get("/claims", response_class=HTMLResponse, include_in_schema=False)
     def claims_page(request: Request, me: UserSession = Depends(page_session)):
@@ -160,10 +172,12 @@ def create_app(node: Interdict) -> FastAPI:
                       risk=scored[0] if scored else None)
 
     from interdict.web.behaviour import register as register_behaviour
+    from interdict.web.intel import register as register_intel
     from interdict.web.monitoring import register as register_monitoring
 
     register_behaviour(app, page_session, api_session, render)
     register_monitoring(app, page_session, api_session, render)
+    register_intel(app, page_session, api_session, render)
 
     # -- API -----------------------------------------------------------------------------
     @app.get("/api/health", tags=["node"])

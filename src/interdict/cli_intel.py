@@ -1,0 +1,147 @@
+"""`interdict watchlist` and `interdict resolve ...`: screening matches and entity resolution, a
+thin layer over `interdict.api` (registered on the main app by `interdict.cli`)."""
+
+from __future__ import annotations
+
+from typing import Optional
+
+import typer
+from rich.table import Table
+
+from interdict.cli import UserOption, _emit_json, _node, app, console
+
+resolve_app = typer.Typer(help="Entity resolution: candidate duplicates across agencies, judgements, merges.",
+                          no_args_is_help=True)
+app.add_typer(resolve_app, name="resolve")
+
+
+@app.command()
+def watchlist(
+    user: str = UserOption,
+    vessel: Optional[int] = typer.Option(None, "--vessel", help="Only this MMSI's matches."),
+    entity: Optional[str] = typer.Option(None, "--entity", help="Only matches of or against this entity."),
+    kind: Optional[str] = typer.Option(None, "--kind", help="vessel (AIS vessels) or entity (intelligence records)."),
+    listed: bool = typer.Option(False, "--listed", help="Only matches with sanctions-listed entities."),
+    rescreen: bool = typer.Option(False, "--rescreen", help="Screen every vessel and entity again first."),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    """Screening matches made on ingest (AIS vessels and entities against the node's entities) that
+    you may see, best first, each with what matched."""
+    from interdict.errors import ValidationError
+
+    if kind not in (None, "vessel", "entity"):
+        raise ValidationError(f"--kind must be vessel or entity, not {kind!r}", where="--kind")
+    node = _node(create=False)
+    if rescreen:
+        with console.status("Screening vessels and entities…", spinner="dots"):
+            result = node.screen()
+        console.print(f"screened {result.vessels:,} vessels and {result.entities:,} entities: {result.matches:,} matches",
+                      highlight=False)
+    me = node.as_user(user)
+    subject_kind = "vessel" if vessel is not None else kind
+    matches = me.watchlist(subject_kind=subject_kind, subject=str(vessel) if vessel is not None else None,
+                           listed=True if listed else None)
+    if entity:
+        matches = [m for m in matches if entity in (m["subject"], m["entity_id"])]
+    if as_json:
+        _emit_json(matches)
+        return
+    table = Table("score", "subject", "basis", "value", "matched", "entity", "listed", "sources", title="Watchlist matches")
+    for m in matches:
+        subject = m.get("subject_caption", "") + f" ({m['subject']})" if m["subject_kind"] == "entity" else f"MMSI {m['subject']}"
+        table.add_row(f"{m['score']:.2f}", subject, m["basis"], m["query"], m["matched"], f"{m['caption']} ({m['entity_id']})",
+                      "yes" if m["listed"] else "", "; ".join(m["sources"]))
+    console.print(table)
+
+
+@resolve_app.command("candidates")
+def resolve_candidates(
+    user: str = UserOption,
+    entity: Optional[str] = typer.Option(None, "--entity", help="Candidates for this entity (also screens its names live)."),
+    limit: int = typer.Option(50),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    """Candidate duplicates across sources, best first, not yet judged."""
+    me = _node(create=False).as_user(user)
+    candidates = me.duplicate_candidates(entity_id=entity, limit=limit)
+    if as_json:
+        _emit_json(candidates)
+        return
+    table = Table("score", "left", "right", "why", title="Candidate duplicates")
+    for c in candidates:
+        table.add_row(f"{c['score']:.2f}", f"{c['left_caption']} ({c['left']})\n{'; '.join(c['left_sources'])}",
+                      f"{c['right_caption']} ({c['right']})\n{'; '.join(c['right_sources'])}", c["explanation"])
+    console.print(table)
+
+
+@resolve_app.command("judge")
+def resolve_judge(
+    left: str = typer.Argument(..., help="Entity id."),
+    right: str = typer.Argument(..., help="Entity id."),
+    judgement: str = typer.Argument(..., help="same, different or unsure."),
+    user: str = UserOption,
+    note: Optional[str] = typer.Option(None, help="Why (kept with the judgement)."),
+    tlp: str = typer.Option("GREEN", help="Marking of the judgement itself."),
+    releasable_to: Optional[list[str]] = typer.Option(None, "--releasable-to", help="Agency or country codes (repeatable)."),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    """Record your judgement of a pair; 'same' merges them (reversibly: see `resolve undo`)."""
+    from interdict.markings import Marking
+
+    me = _node(create=False).as_user(user)
+    record = me.judge(left, right, judgement, note=note,
+                      marking=Marking.parse({"tlp": tlp, "releasable_to": releasable_to or []}))
+    if as_json:
+        _emit_json({**record, "cluster": me.cluster(left)})
+        return
+    cluster = me.cluster(left)
+    console.print(f"judgement {record['id']}: {left} {judgement} {right}; {left} is now in {cluster['canonical_id']} "
+                  f"({len(cluster['members'])} members)", highlight=False)
+
+
+@resolve_app.command("undo")
+def resolve_undo(judgement_id: str = typer.Argument(...), user: str = UserOption,
+                 as_json: bool = typer.Option(False, "--json")) -> None:
+    """Undo (retract) one of your agency's judgements; the merge it made is split again."""
+    record = _node(create=False).as_user(user).undo_judgement(judgement_id)
+    if as_json:
+        _emit_json(record)
+        return
+    console.print(f"judgement {judgement_id} undone by {record['retracted_by']}", highlight=False)
+
+
+@resolve_app.command("judgements")
+def resolve_judgements(
+    user: str = UserOption,
+    entity: Optional[str] = typer.Option(None, "--entity", help="Only judgements about this entity's cluster."),
+    include_retracted: bool = typer.Option(False, "--all", help="Include undone and superseded judgements."),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    """Judgements you may see (on entities you may see), newest first."""
+    items = _node(create=False).as_user(user).judgements(entity_id=entity, include_retracted=include_retracted)
+    if as_json:
+        _emit_json(items)
+        return
+    table = Table("id", "left", "judgement", "right", "who", "when", "note", "undone", title="Judgements")
+    for j in items:
+        table.add_row(j["id"], j["left"], j["judgement"], j["right"], f"{j['user']} ({j['agency']})", j["at"][:19],
+                      j["note"] or "", j["retracted_at"][:19] if j["retracted_at"] else "")
+    console.print(table)
+
+
+@resolve_app.command("show")
+def resolve_show(entity_id: str = typer.Argument(...), user: str = UserOption,
+                 as_json: bool = typer.Option(False, "--json")) -> None:
+    """The entity merged with everything judged the same as it (only statements you may see)."""
+    me = _node(create=False).as_user(user)
+    cluster = me.cluster(entity_id)
+    view = me.merged_entity(entity_id)
+    if as_json:
+        _emit_json({**view.to_dict(), "canonical_id": cluster["canonical_id"], "members": cluster["members"]})
+        return
+    console.print(f"[bold]{view.caption}[/] {view.schema} {cluster['canonical_id']} — members: {', '.join(cluster['members'])}")
+    table = Table("property", "value", "entity", "source", "grade")
+    for prop, stmts in view.properties.items():
+        for s in stmts:
+            table.add_row(view.prop_label(prop), s.display, s.entity_id, s.source.title if s.source else "", str(s.grade))
+    console.print(table)

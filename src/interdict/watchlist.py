@@ -1,0 +1,193 @@
+"""Screening on ingest: every AIS vessel (MMSI, IMO, call sign, name) and every entity that is not
+itself on a sanctions list is screened against the entities of the node. Hits are kept as matches
+(table `entity_matches`): the risk score uses a vessel's matches, entity resolution offers an
+entity's matches as candidate duplicates.
+
+A match is derived by the node from everything it holds, so it records what it rests on: the
+statements on both sides and, for a vessel, the AIS batch its identity came from. A user sees a
+match only when they may see all of those (`interdict.access.can_see_derived`), so a match never
+tells a user about a statement or a batch hidden from them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import defaultdict
+from dataclasses import dataclass
+from typing import Any, Iterable
+
+from sqlalchemy import Engine, delete, func, select
+
+from interdict.access import Viewer, can_see_derived, visible_filter
+from interdict.matching import THRESHOLD
+from interdict.screening import NAME_PROPS, Hit, ScreeningIndex
+from interdict.tables import ais_batches, ais_identities, entity_matches, statements
+from interdict.util import utcnow
+
+VESSEL_NAME_THRESHOLD = 0.92  # ship names are short and common: only near-identical names count
+CALLSIGN_SCORE = 0.85  # call signs are reassigned: strong, not conclusive
+MAX_NAMES_PER_ENTITY = 6
+HITS_PER_QUERY = 5
+
+
+@dataclass(frozen=True)
+class Screened:
+    vessels: int
+    entities: int
+    matches: int
+
+    def to_dict(self) -> dict[str, int]:
+        return {"vessels_screened": self.vessels, "entities_screened": self.entities, "matches": self.matches}
+
+
+def index_fingerprint(engine: Engine) -> tuple[Any, ...]:
+    """Changes whenever a statement is written or retracted: the node-level index is rebuilt then."""
+    with engine.connect() as conn:
+        return tuple(conn.execute(select(func.count(), func.max(statements.c.updated_at),
+                                         func.max(statements.c.retracted_at))).one())
+
+
+def _row(kind: str, subject: str, hit: Hit, *, query: str, basis: str, score: float, rests_on: Iterable[str],
+         batch: str = "", now=None) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+    key = "|".join((kind, subject, hit.id, basis, query, batch))
+    return {"id": hashlib.sha1(key.encode()).hexdigest(), "subject_kind": kind, "subject": subject,
+            "entity_id": hit.id, "listed": hit.listed, "score": round(score, 4), "basis": basis, "query": query,
+            "matched": hit.matched_name, "explanation": hit.explanation,
+            "statements": "," + ",".join(sorted(set(rests_on))) + ",", "batches": f",{batch}," if batch else "",
+            "screened_at": now or utcnow()}
+
+
+def screen_vessels(engine: Engine, index: ScreeningIndex, *, batches: Iterable[str] | None = None) -> tuple[int, list[dict[str, Any]]]:
+    """Matches of the AIS vessels (of the given batches, or all) against the Vessel entities."""
+    c = ais_identities.c
+    stmt = (select(c.batch_id, c.mmsi, c.name, c.imo, c.callsign).join(ais_batches, ais_batches.c.id == c.batch_id)
+            .where(ais_batches.c.retracted_at.is_(None)).distinct())
+    if batches is not None:
+        stmt = stmt.where(c.batch_id.in_(list(batches)))
+    with engine.connect() as conn:
+        identities = conn.execute(stmt).all()
+    by_name: dict[str, list[Hit]] = {}
+    rows: dict[str, dict[str, Any]] = {}
+    now = utcnow()
+    vessels = set()
+    for batch, mmsi, name, imo, callsign in identities:
+        vessels.add(mmsi)
+        subject = str(mmsi)
+        found: list[tuple[Hit, str, str, float]] = [(h, subject, "mmsi", 1.0) for h in
+                                                   index.identifier_hits(subject, props=("mmsi",), schema="Vessel")]
+        if imo and 1_000_000 <= int(imo) <= 9_999_999:
+            found += [(h, f"IMO{int(imo)}", "imo", 1.0) for h in index.identifier_hits(f"IMO{int(imo)}", props=("imoNumber",))]
+        sign = (callsign or "").strip().upper()
+        if len(sign) >= 4 and sign.isalnum() and not sign.isdigit():
+            found += [(h, sign, "callsign", CALLSIGN_SCORE) for h in
+                      index.identifier_hits(sign, props=("callSign",), schema="Vessel")]
+        clean = " ".join((name or "").split())
+        if len(clean) >= 3 and not clean.replace(" ", "").isdigit():
+            if clean not in by_name:
+                by_name[clean] = index.screen(clean, schema="Vessel", threshold=VESSEL_NAME_THRESHOLD, limit=HITS_PER_QUERY)
+            found += [(h, clean, "name", h.score) for h in by_name[clean]]
+        for hit, query, basis, score in found:
+            row = _row("vessel", subject, hit, query=query, basis=basis, score=score, rests_on=hit.statements,
+                       batch=batch, now=now)
+            rows[row["id"]] = row
+    return len(vessels), list(rows.values())
+
+
+def screen_entities(index: ScreeningIndex) -> tuple[int, list[dict[str, Any]]]:
+    """Matches of every entity not on a sanctions list against the entities of other sources
+    (names and identifiers)."""
+    rows: dict[str, dict[str, Any]] = {}
+    now = utcnow()
+    subjects = [c for c in index.candidates.values() if not c.listed and c.names]
+    for subject in subjects:
+        found: list[tuple[Hit, str, str, list[str]]] = []
+        for prop_key, said in subject.evidence.items():
+            if ":" in prop_key and prop_key.split(":", 1)[0] not in NAME_PROPS:
+                prop, key = prop_key.split(":", 1)
+                found += [(h, key, prop, said) for h in index.identifier_hits(key, props=(prop,))]
+        for _, name in subject.names[:MAX_NAMES_PER_ENTITY]:
+            found += [(h, name, "name", subject.evidence.get(name, [])) for h in
+                      index.screen(name, schema=subject.schema, threshold=THRESHOLD, limit=HITS_PER_QUERY)]
+        for hit, query, basis, said in found:
+            target = index.candidates[hit.id]
+            if hit.id == subject.entity_id or (target.sources & subject.sources):
+                continue  # one source's own records: that source already tells them apart
+            row = _row("entity", subject.entity_id, hit, query=query, basis=basis, score=hit.score,
+                       rests_on=[*said, *hit.statements], now=now)
+            previous = rows.get(row["id"])
+            if previous is None or previous["score"] < row["score"]:
+                rows[row["id"]] = row
+    return len(subjects), list(rows.values())
+
+
+def refresh(engine: Engine, index: ScreeningIndex, *, vessels: bool = True, entities: bool = True,
+            batches: Iterable[str] | None = None) -> Screened:
+    """Screen and replace the stored matches, in one transaction: all vessel matches (or those of
+    `batches`), all entity matches."""
+    batch_list = list(batches) if batches is not None else None
+    vessel_count, vessel_rows = screen_vessels(engine, index, batches=batch_list) if vessels else (0, [])
+    entity_count, entity_rows = screen_entities(index) if entities else (0, [])
+    c = entity_matches.c
+    with engine.begin() as conn:
+        if vessels:
+            if batch_list is None:
+                conn.execute(delete(entity_matches).where(c.subject_kind == "vessel"))
+            else:
+                for batch in batch_list:
+                    conn.execute(delete(entity_matches).where(c.subject_kind == "vessel", c.batches == f",{batch},"))
+        if entities:
+            conn.execute(delete(entity_matches).where(c.subject_kind == "entity"))
+        rows = vessel_rows + entity_rows
+        for start in range(0, len(rows), 1000):
+            conn.execute(entity_matches.insert(), rows[start:start + 1000])
+    return Screened(vessel_count, entity_count, len(vessel_rows) + len(entity_rows))
+
+
+def _visible_statements(engine: Engine, viewer: Viewer, ids: set[str]) -> set[str]:
+    out: set[str] = set()
+    wanted = sorted(ids)
+    with engine.connect() as conn:
+        for start in range(0, len(wanted), 500):
+            out.update(conn.execute(select(statements.c.id).where(
+                statements.c.id.in_(wanted[start:start + 500]), statements.c.retracted_at.is_(None),
+                visible_filter(statements, viewer))).scalars())
+    return out
+
+
+def read(engine: Engine, viewer: Viewer, visible_batches: set[str], *, subject_kind: str | None = None,
+         subject: str | None = None, entity_id: str | None = None, listed: bool | None = None) -> list[dict[str, Any]]:
+    """The matches the viewer may see, best first; a vessel's matches from several batches are
+    shown once (the best of them)."""
+    c = entity_matches.c
+    stmt = select(entity_matches)
+    for column, value in ((c.subject_kind, subject_kind), (c.subject, subject), (c.entity_id, entity_id), (c.listed, listed)):
+        if value is not None:
+            stmt = stmt.where(column == value)
+    with engine.connect() as conn:
+        rows = [dict(r._mapping) for r in conn.execute(stmt)]
+    rests = {s for r in rows for s in r["statements"].strip(",").split(",") if s}
+    visible = _visible_statements(engine, viewer, rests) | set(visible_batches)
+    best: dict[tuple[str, str, str], dict[str, Any]] = {}
+    for r in rows:
+        on = [s for s in r["statements"].strip(",").split(",") if s] + [b for b in r["batches"].strip(",").split(",") if b]
+        if not can_see_derived(visible, on):
+            continue
+        key = (r["subject"], r["entity_id"], r["basis"])
+        if key not in best or best[key]["score"] < r["score"]:
+            best[key] = r
+    out = []
+    for r in best.values():
+        out.append({"id": r["id"], "subject_kind": r["subject_kind"], "subject": r["subject"], "entity_id": r["entity_id"],
+                    "listed": bool(r["listed"]), "score": r["score"], "basis": r["basis"], "query": r["query"],
+                    "matched": r["matched"], "explanation": r["explanation"],
+                    "screened_at": r["screened_at"].isoformat() if r["screened_at"] else None})
+    out.sort(key=lambda m: (-m["score"], m["subject"], m["entity_id"]))
+    return out
+
+
+def by_vessel(matches: list[dict[str, Any]]) -> dict[int, list[dict[str, Any]]]:
+    out: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    for m in matches:
+        if m["subject_kind"] == "vessel":
+            out[int(m["subject"])].append(m)
+    return out
