@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 from normality import ascii_text
-from rapidfuzz import fuzz
+from rapidfuzz import fuzz, process
 from rigour.names import remove_person_prefixes, replace_org_types_compare
 
 THRESHOLD = 0.80
@@ -55,9 +55,26 @@ class Match:
         return {"score": round(self.score, 4), "match": self.match, "explanation": self.explanation}
 
 
+NAME_SUFFIXES = {"jr", "sr", "ii", "iii", "iv"}
+
+
+def _uninvert(name: str) -> str:
+    """'KHALIMOV, Gulmurod' -> 'Gulmurod KHALIMOV' and 'LAVILLA, Ruben Pestano, Jr.' -> 'Ruben
+    Pestano LAVILLA Jr.': lists write persons as 'Surname, Given names', people the other way."""
+    parts = [p.strip() for p in name.split(",")]
+    suffix = []
+    if len(parts) > 1 and re.sub(r"[^a-z]", "", parts[-1].lower()) in NAME_SUFFIXES:
+        suffix = [parts.pop()]
+    if len(parts) == 2 and all(parts):
+        return " ".join([parts[1], parts[0], *suffix])
+    return " ".join([*parts, *suffix])
+
+
 @lru_cache(maxsize=200_000)
 def normalise(name: str, schema: str = "LegalEntity") -> str:
     name = unicodedata.normalize("NFC", name)
+    if schema in PERSON_SCHEMATA and "," in name:
+        name = _uninvert(name)
     if HANGUL.search(name):  # one syllable, one romanised token: 김정은 -> gim jeong eun
         name = HANGUL.sub(lambda m: f" {m.group(0)} ", name)
     text = ascii_text(name) or ""
@@ -171,8 +188,9 @@ def compare(a: str, b: str, schema: str = "LegalEntity", threshold: float = THRE
         why += "; numbers differ"
     # persons: every name part should find a counterpart
     if schema in PERSON_SCHEMATA and len(ca) > 1 and len(cb) > 1 and not initials:
-        unmatched = [t for t in ca if max(fuzz.ratio(t, u) for u in cb) < 70 and
-                     max(fuzz.ratio(korean_key(t), korean_key(u)) for u in cb) < 80]
+        keys_b = [korean_key(u) for u in cb]
+        unmatched = [t for t in ca if process.extractOne(t, cb, scorer=fuzz.ratio)[1] < 70 and
+                     process.extractOne(korean_key(t), keys_b, scorer=fuzz.ratio)[1] < 80]
         if unmatched:
             best -= 0.08 * len(unmatched)
             why += f"; no counterpart for {', '.join(unmatched)}"

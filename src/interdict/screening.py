@@ -9,24 +9,28 @@ screening result never rests on a statement the user may not see.
 from __future__ import annotations
 
 import math
+from itertools import chain
 import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 from followthemoney import model
 from rapidfuzz import fuzz, process
 from sqlalchemy import Engine, select
 
 from interdict.access import Viewer, visible_filter
-from interdict.matching import WEAK_TOKENS, compare, korean_key, normalise
+from interdict.matching import PERSON_SCHEMATA, WEAK_TOKENS, compare, korean_key, looks_korean, normalise
 from interdict.tables import sources, statements
 
 NAME_PROPS = ("name", "alias", "weakAlias", "previousName")
 IDENTIFIER_PROPS = ("imoNumber", "mmsi", "callSign", "registrationNumber", "idNumber", "passportNumber")
 MAX_POSTING = 5000  # a token shared by more entities than this is too common to block on
-CANDIDATES = 50    # pre-scored per query
+CANDIDATES = 30    # pre-scored per query
 FULL_COMPARISONS = 8
+MIN_FULL_COMPARISONS = 3
+PRESCORE_MARGIN = 30  # pre-score points below the best beyond which no full comparison is made
 IMO = re.compile(r"^(?:IMO)?\s*(\d{7})$", re.I)
 MMSI = re.compile(r"^\d{9}$")
 
@@ -79,10 +83,20 @@ class ScreeningIndex:
         self.identifiers = identifiers
         self.source_titles = source_titles
         self.postings: dict[str, set[str]] = defaultdict(set)
+        self.normalised: dict[str, list[str]] = {}  # entity id -> its names, normalised for its schema
+        self.pairs_of: dict[str, list[tuple[str, str]]] = {}  # entity id -> (entity id, name) for each name
         for candidate in candidates.values():
+            self.pairs_of[candidate.entity_id] = [(candidate.entity_id, value) for _, value in candidate.names]
+            own = "Person" if model.get(candidate.schema).is_a("Person") else candidate.schema
+            self.normalised[candidate.entity_id] = [normalise(value, own) for _, value in candidate.names]
             for _, value in candidate.names:
                 for key in _keys(value, candidate.schema):
                     self.postings[key].add(candidate.entity_id)
+        # the same postings as arrays of entity numbers, for vectorised candidate weighting
+        self.entity_ids = list(candidates)
+        number = {e: i for i, e in enumerate(self.entity_ids)}
+        self.posting_arrays = {k: np.fromiter((number[e] for e in v), dtype=np.int32, count=len(v))
+                               for k, v in self.postings.items()}
 
     @classmethod
     def build(cls, engine: Engine, viewer: Viewer | None) -> "ScreeningIndex":
@@ -147,34 +161,42 @@ class ScreeningIndex:
         query_schema = schema or "LegalEntity"
         # candidates: entities sharing keys with the query, rare keys weighing more (IDF); only
         # the best CANDIDATES of them are compared in full
-        weights: dict[str, float] = defaultdict(float)
+        weights = np.zeros(len(self.entity_ids), dtype=np.float32)
         for key in _keys(query, query_schema):
-            posting = self.postings.get(key, ())
-            if not posting or len(posting) > MAX_POSTING:
+            posting = self.posting_arrays.get(key)
+            if posting is None or len(posting) > MAX_POSTING:
                 continue
-            weight = math.log(1 + len(self.candidates) / len(posting))
-            for entity_id in posting:
-                weights[entity_id] += weight
-        shortlist = [e for e in sorted(weights, key=weights.__getitem__, reverse=True)[:CANDIDATES]
-                     if e not in hits and self._admissible(self.candidates[e], schema, country)]
+            weights[posting] += math.log(1 + len(self.entity_ids) / len(posting))
+        keyed = int(np.count_nonzero(weights))
+        take = min(CANDIDATES * 2, keyed)
+        best = np.argpartition(-weights, take - 1)[:take] if 0 < take < len(weights) else np.flatnonzero(weights)
+        best_keyed = [self.entity_ids[i] for i in best[np.argsort(-weights[best], kind="stable")]]
+        shortlist = [e for e in best_keyed if e not in hits and self._admissible(self.candidates[e], schema, country)][:CANDIDATES]
         # a fast vectorised pre-score of every shortlisted name, then the explained comparison
         # on the best few names only
-        pairs = [(e, value) for e in shortlist for _, value in self.candidates[e].names]
+        pairs = list(chain.from_iterable(self.pairs_of[e] for e in shortlist))
         if pairs:
             query_norm = normalise(query, query_schema)
-            scores = process.cdist([query_norm], [normalise(v, query_schema) for _, v in pairs],
-                                   scorer=fuzz.token_sort_ratio, workers=1)[0]
-            order = sorted(range(len(pairs)), key=lambda i: -scores[i])
+            targets = list(chain.from_iterable(self.normalised[e] for e in shortlist))
+            scores = process.cdist([query_norm], targets, scorer=fuzz.token_sort_ratio, workers=1)[0]
+            if query_schema not in PERSON_SCHEMATA:  # as in `compare`: one name may contain the other
+                contained = process.cdist([query_norm], targets, scorer=fuzz.token_set_ratio, workers=1)[0] * 0.85
+                scores = np.maximum(scores, contained)
+            order = np.argsort(-scores, kind="stable")
             best_per_entity: dict[str, str] = {}
+            top = scores[order[0]]
             for i in order:
+                if scores[i] < top - PRESCORE_MARGIN and len(best_per_entity) >= min(limit, MIN_FULL_COMPARISONS):
+                    break  # far below the best: cannot reach the top `limit` after the full comparison
                 entity_id, value = pairs[i]
                 if entity_id not in best_per_entity:
                     best_per_entity[entity_id] = value
                 if len(best_per_entity) >= FULL_COMPARISONS:
                     break
             # Korean romanisations can score low on plain similarity: compare those entities too
-            for entity_id in shortlist[:FULL_COMPARISONS]:
-                best_per_entity.setdefault(entity_id, "")
+            if looks_korean([t for t in re.split(r"[\s\-]+", query_norm) if t]):
+                for entity_id in shortlist[:FULL_COMPARISONS]:
+                    best_per_entity.setdefault(entity_id, "")
             for entity_id, value in best_per_entity.items():
                 candidate = self.candidates[entity_id]
                 compare_schema = schema or ("Person" if model.get(candidate.schema).is_a("Person") else candidate.schema)
