@@ -27,12 +27,22 @@ SAME = [
     ("Office No. 39", "OFFICE 39", "Organization"),
     ("J.-C. Juncker", "Jean-Claude Juncker", "Person"),
 ]
+SAME += [
+    ("Sergey Lavrov", "Sergey Viktorovich Lavrov", "Person"),  # patronymic added
+    ("LAVILLA, Ruben Pestano, Jr.", "RUBEN PESTANO LAVILLA, JR", "Person"),  # list order 'Surname, Given'
+    ("Brigade Forty-Four", "Brigade 44", "Organization"),
+    ("PLA", "People's Liberation Army", "Organization"),
+    ("MUN CHO'NG-MIN", "Mun Chong Min", "Person"),  # McCune-Reischauer apostrophe
+]
 DIFFERENT = [
     ("Kim Jong Un", "Kim Jong Il", "Person"),
     ("김종은", "김정은", "Person"),
     ("Deutsche Bank AG", "Deutsche Bank GmbH", "Company"),
     ("HAE SONG 1", "HAE SONG 2", "Vessel"),
     ("KIM SOK JIN", "KIM SOK CHOL", "Person"),
+    ("OTHMAN AHMED OTHMAN AL-HARBI", "OTHMAN AHMED OTHMAN AL-GHAMDI", "Person"),  # another family
+    ("RA SONG-SU", "RA KY'ONG-SU", "Person"),
+    ("Brigade 44", "Brigade 45", "Organization"),
 ]
 
 
@@ -61,8 +71,8 @@ def test_match_is_symmetric_enough():
 
 
 def test_quality_floor_on_name_bench(shared_data):
-    """A regression floor for the engine as it stands (F1 0.749 when written), not the issue's
-    target; bench/name_bench.py prints the full figures next to logic-v2."""
+    """A regression floor for the engine as it stands (F1 0.820 when raised, above logic-v2's
+    0.796 on the same pairs), not the issue's target; bench/name_bench.py prints the full figures."""
     rows = list(csv.DictReader(open(shared_data / "matching/nomenklatura_name_bench/cases.csv", encoding="utf-8")))
     tp = fp = fn = 0
     for row in rows:
@@ -71,7 +81,7 @@ def test_quality_floor_on_name_bench(shared_data):
         fp += predicted and not truth
         fn += truth and not predicted
     f1 = 2 * tp / (2 * tp + fp + fn)
-    assert f1 >= 0.74
+    assert f1 >= 0.81
 
 
 def test_match_command(tmp_path):

@@ -56,6 +56,24 @@ class Match:
 
 
 NAME_SUFFIXES = {"jr", "sr", "ii", "iii", "iv"}
+# titles and honorifics in front of a person's name: not part of the name
+PERSON_TITLES = re.compile(r"^(?:(?:president|prasident|president-elect|prime minister|premier|chairman|general|gen|colonel|"
+                           r"col|admiral|marshal|shaikh|sheikh|sheik|monsieur|madame|mme|mlle|sir|dame|lord|lady|herr|frau|"
+                           r"senor|senora|dr|prof|professor|his excellency|her excellency|he|comrade)\.?\s+)+")
+UNITS = {w: n for n, w in enumerate("zero one two three four five six seven eight nine ten eleven twelve thirteen "
+                                    "fourteen fifteen sixteen seventeen eighteen nineteen".split())}
+TENS = {"twenty": 20, "thirty": 30, "forty": 40, "fourty": 40, "fifty": 50, "sixty": 60, "seventy": 70, "eighty": 80,
+        "ninety": 90}
+NUMBER_WORDS = re.compile(r"\b(?:(" + "|".join(TENS) + r")(?:[\s\-]+(" + "|".join(list(UNITS)[1:10]) + r"))?|("
+                          + "|".join(UNITS) + r"))\b")
+
+
+def _digits(match: re.Match[str]) -> str:
+    """'forty-four' -> '44', 'three' -> '3': 'Brigade Forty-Four' is 'Brigade 44'."""
+    tens, unit, alone = match.groups()
+    if alone:
+        return str(UNITS[alone])
+    return str(TENS[tens] + (UNITS[unit] if unit else 0))
 
 
 def _uninvert(name: str) -> str:
@@ -81,9 +99,13 @@ def normalise(name: str, schema: str = "LegalEntity") -> str:
     text = text.lower().replace("&", " and ")
     if schema in PERSON_SCHEMATA:
         text = remove_person_prefixes(text)
+        text = PERSON_TITLES.sub(" ", text)
     else:
         text = replace_org_types_compare(text)
+    text = re.sub(r"['`\u2019\u2018\u02bc]", "", text)  # McCune-Reischauer apostrophes and O'Brien: part of the word
     text = re.sub(r"[^a-z0-9\- ]+", " ", text)
+    text = NUMBER_WORDS.sub(_digits, text)
+    text = re.sub(r"\b([2-9])0 ([1-9])\b", r"\1\2", text)  # 'forty 4' -> '40 4' -> '44'
     text = re.sub(r"\s+", " ", text).strip()
     for phrase, canonical in KOREAN_EQUIVALENTS.items():
         text = re.sub(rf"\b{phrase}\b", canonical, text)
@@ -136,6 +158,36 @@ def _initials_match(short: list[str], full: list[str]) -> bool:
     return True
 
 
+SUBSET_SCORE = 0.86
+ACRONYM_SCORE = 0.85
+
+
+def _acronym(short: list[str], full: list[str]) -> bool:
+    """'pla' ~ 'peoples liberation army' (small words such as 'of' and 'the' may be left out)."""
+    if len(short) != 1 or len(short[0]) < 2 or len(full) < 2 or short[0].isdigit():
+        return False
+    letters = "".join(t[0] for t in full)
+    content = "".join(t[0] for t in full if t not in {"of", "the", "and", "for", "de", "la", "le"})
+    return short[0] in (letters, content)
+UNMATCHED_PENALTY = 0.12  # per name part of a person without any counterpart
+
+
+def _unmatched(tokens: list[str], others: list[str], *, strict: bool = False) -> list[str]:
+    """Tokens without a counterpart among `others` (similar spelling or the same Korean key);
+    `strict` also needs each counterpart to be a different token."""
+    keys = [korean_key(u) for u in others]
+    left = list(range(len(others)))
+    missing = []
+    for t in tokens:
+        limit, key_limit = (90, 95) if strict else (70, 80)
+        candidates = [i for i in left if fuzz.ratio(t, others[i]) >= limit or fuzz.ratio(korean_key(t), keys[i]) >= key_limit]
+        if not candidates:
+            missing.append(t)
+        elif strict:
+            left.remove(max(candidates, key=lambda i: fuzz.ratio(t, others[i])))
+    return missing
+
+
 def compare(a: str, b: str, schema: str = "LegalEntity", threshold: float = THRESHOLD) -> Match:
     if HANGUL.search(a) and HANGUL.search(b):
         # both in Hangul: each syllable is a letter of the name, so compare the syllables themselves
@@ -159,6 +211,8 @@ def compare(a: str, b: str, schema: str = "LegalEntity", threshold: float = THRE
             best, why = contained, "one name contains the other"
     if joined_a == joined_b:
         best, why = 0.98, "same words in another order"
+    if schema not in PERSON_SCHEMATA and ACRONYM_SCORE > best and (_acronym(ca, cb) or _acronym(cb, ca)):
+        best, why = ACRONYM_SCORE, "one name is the other's initials"
     initials = schema in PERSON_SCHEMATA and (_initials_match(ca, cb) or _initials_match(cb, ca))
     if initials and joined_a != joined_b:
         best, why = max(best, 0.9), "initials stand for the given names"
@@ -188,11 +242,15 @@ def compare(a: str, b: str, schema: str = "LegalEntity", threshold: float = THRE
         why += "; numbers differ"
     # persons: every name part should find a counterpart
     if schema in PERSON_SCHEMATA and len(ca) > 1 and len(cb) > 1 and not initials:
-        keys_b = [korean_key(u) for u in cb]
-        unmatched = [t for t in ca if process.extractOne(t, cb, scorer=fuzz.ratio)[1] < 70 and
-                     process.extractOne(korean_key(t), keys_b, scorer=fuzz.ratio)[1] < 80]
-        if unmatched:
-            best -= 0.08 * len(unmatched)
+        unmatched = _unmatched(ca, cb)
+        short, long_ = (ca, cb) if len(ca) < len(cb) else (cb, ca)
+        if len(short) < len(long_) and not _unmatched(short, long_, strict=True):
+            # every part of the shorter name is in the longer: added middle names or a patronymic
+            # ('Sergey Lavrov' ~ 'Sergey Viktorovich Lavrov')
+            if SUBSET_SCORE > best:
+                best, why = SUBSET_SCORE, f"every part of the shorter name is in the longer ({len(long_) - len(short)} more)"
+        elif unmatched:
+            best -= UNMATCHED_PENALTY * len(unmatched)
             why += f"; no counterpart for {', '.join(unmatched)}"
     best = max(0.0, min(1.0, best))
     return Match(best, best >= threshold, f"{why}: {na!r} ~ {nb!r}", (na, nb))
