@@ -191,3 +191,18 @@ entities:
     second = afp.judge("afp-taesong", "syn-bureau", "different")
     live = [j for j in afp.judgements() if {j["left"], j["right"]} == {"afp-taesong", "syn-bureau"}]
     assert [j["id"] for j in live] == [second["id"]] and first["id"] != second["id"]
+
+
+def test_vessel_page_shows_its_watchlist_matches(intel, tmp_path):
+    from fastapi.testclient import TestClient
+
+    from interdict.web.app import create_app
+
+    _ingest(intel, _ais_csv(tmp_path / "ais.csv", [(440123001, "RENAMED ONE", LISTED_IMO, "ZZZ9")]))
+    intel.registry.add_user("jcg.web", "JCG", ["watch_officer"], password="synthetic-password-1")
+    client = TestClient(create_app(intel))
+    assert client.post("/login", data={"username": "jcg.web", "password": "synthetic-password-1", "next": "/"}).status_code == 200
+    page = client.get("/vessels/440123001").text
+    assert 'data-testid="watchlist"' in page and "SYNTHETIC STAR" in page and "SYNTHETIC-PROGRAM" in page
+    assert 'href="/entities/syn-vessel"' in page  # the risk reason's evidence links to the entry
+    assert "/vessels/440123001" in client.get("/watchlist", params={"kind": "vessel"}).text

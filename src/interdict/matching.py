@@ -196,7 +196,13 @@ def compare(a: str, b: str, schema: str = "LegalEntity", threshold: float = THRE
         return Match(score, score >= threshold, f"Hangul compared syllable by syllable: {ha!r} ~ {hb!r}", (ha, hb))
     na, nb = normalise(a, schema), normalise(b, schema)
     if not na or not nb:
-        return Match(0.0, False, "a name is empty after normalisation")
+        # a script the transliteration does not cover (Khmer, for instance): compare the letters themselves
+        ra, rb = ("".join(ch for ch in unicodedata.normalize("NFC", x).casefold() if unicodedata.category(ch)[0] in "LMN")
+                  for x in (a, b))  # letters, marks (vowel signs) and digits
+        if not ra or not rb:
+            return Match(0.0, False, "a name is empty after normalisation")
+        score = 1.0 if ra == rb else fuzz.ratio(ra, rb) / 100 * 0.9
+        return Match(score, score >= threshold, f"compared in the original script: {ra!r} ~ {rb!r}", (ra, rb))
     if na == nb:
         return Match(1.0, True, f"same name after normalisation ({na!r})", (na, nb))
     ta, tb = _tokens(na), _tokens(nb)

@@ -167,9 +167,12 @@ def create_app(node: Interdict) -> FastAPI:
         track = me.track(mmsi)
         events = me.events(mmsi=mmsi, limit=500)
         scored = [r for r in me.risk() if r["mmsi"] == mmsi]
-        return render(request, "vessel.html", me, node.tracks.markings(me.viewer, mmsi), vessel=vessel,
+        matches = me.watchlist(subject_kind="vessel", subject=str(mmsi))
+        matched = me.node.reader.entities(me.viewer, {m["entity_id"] for m in matches})
+        markings = node.tracks.markings(me.viewer, mmsi) + [s.marking for v in matched.values() for s in v.statements]
+        return render(request, "vessel.html", me, markings, vessel=vessel,
                       track=track.tail(200).reverse().to_dicts(), track_svg=track_svg(track), events=events,
-                      risk=scored[0] if scored else None)
+                      risk=scored[0] if scored else None, matches=matches)
 
     from interdict.web.behaviour import register as register_behaviour
     from interdict.web.intel import register as register_intel
