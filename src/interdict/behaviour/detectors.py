@@ -12,6 +12,7 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Any
 
+import numpy as np
 import polars as pl
 import yaml
 
@@ -48,18 +49,26 @@ def prepare(positions: pl.DataFrame) -> pl.DataFrame:
     # a total order (ties in time broken by batch and row) so every engine sees the same steps
     df = (positions.filter((pl.col("flags") & TIME_ASSUMED) == 0).sort("mmsi", "ts", "batch", "source_row")
           .with_columns((pl.col("batch").str.slice(0, 12) + ":" + pl.col("source_row").cast(pl.String)).alias("pos_id")))
-    prev_lat, prev_lon = pl.col("lat").shift(1).over("mmsi"), pl.col("lon").shift(1).over("mmsi")
+    # sorted by vessel: the previous row is the vessel's previous fix unless the vessel changes
+    # there (cheaper than a window over each vessel)
+    same = pl.col("mmsi") == pl.col("mmsi").shift(1)
+
+    def previous(name: str) -> pl.Expr:
+        return pl.when(same).then(pl.col(name).shift(1))
+
     df = df.with_columns(
-        geo.haversine_expr(prev_lat, prev_lon, pl.col("lat"), pl.col("lon")).alias("step_km"),
-        ((pl.col("ts") - pl.col("ts").shift(1).over("mmsi")).dt.total_microseconds() / 3.6e9).alias("step_h"),
+        geo.haversine_expr(previous("lat"), previous("lon"), pl.col("lat"), pl.col("lon")).alias("step_km"),
+        ((pl.col("ts") - previous("ts")).dt.total_microseconds() / 3.6e9).alias("step_h"),
     ).with_columns(
         pl.when(pl.col("step_h") > 0).then(pl.col("step_km") / geo.NM_KM / pl.col("step_h"))
         .when(pl.col("step_km") > 0).then(float("inf")).otherwise(0.0).alias("implied_kn"),
     )
     jump = (pl.col("implied_kn") > t["max_speed_kn"]) & (pl.col("step_km") > t["min_jump_km"])
     silence = pl.col("step_h") > t["max_gap_hours"]
+    count = pl.col("new_segment").cast(pl.Int32).cum_sum()
+    at_vessel_start = pl.when(~same.fill_null(False)).then(count).forward_fill()
     df = df.with_columns((jump | silence).fill_null(False).alias("new_segment")).with_columns(
-        pl.col("new_segment").cast(pl.Int32).cum_sum().over("mmsi").alias("segment"))
+        (count - at_vessel_start).alias("segment"))  # numbered from 0 within each vessel
     on_land, inland = geo.land().classify(df["lon"].to_numpy(), df["lat"].to_numpy(),
                                           inside_km=thresholds()["spoofing"]["land_erosion_km"])
     return df.with_columns(pl.Series("on_land", on_land, dtype=pl.Boolean), pl.Series("inland", inland, dtype=pl.Boolean))
@@ -84,22 +93,37 @@ def batch_ends(positions: pl.DataFrame) -> pl.DataFrame:
     return positions.group_by("batch").agg(pl.col("ts").max().alias("batch_end"))
 
 
+def _recent_counts(mmsi: np.ndarray, ts: np.ndarray, rows: np.ndarray, window_us: int) -> np.ndarray:
+    """For each of `rows`: how many fixes of the same vessel lie in (ts - window, ts] — what a
+    rolling count over each vessel gives, computed for these rows only (arrays sorted by vessel
+    and time)."""
+    starts = np.flatnonzero(np.r_[True, mmsi[1:] != mmsi[:-1]])
+    vessel_start = starts[np.searchsorted(starts, rows, side="right") - 1]
+    out = np.empty(len(rows), dtype=np.int64)
+    for k, (row, first) in enumerate(zip(rows, vessel_start)):
+        low = first + np.searchsorted(ts[first:row + 1], ts[row] - window_us, side="right")
+        out[k] = row - low + 1
+    return out
+
+
 def gaps(df: pl.DataFrame, *, data_end: pl.DataFrame | None = None) -> list[dict[str, Any]]:
     t = thresholds()["gap"]
     min_h = t["min_hours"]
-    window = t["reception_window_hours"]
-    # reception before each fix: positions of the same vessel in the preceding window (df is sorted
-    # by vessel and time, so the rolling result lines up with it row for row)
-    recent = df.rolling(index_column="ts", period=f"{window}h", group_by="mmsi").agg(pl.len().alias("recent"))
-    df2 = df.with_columns(recent["recent"])
-    gap_rows = df2.with_columns(
-        pl.col("lat").shift(1).over("mmsi").alias("lat0"), pl.col("lon").shift(1).over("mmsi").alias("lon0"),
-        pl.col("ts").shift(1).over("mmsi").alias("ts0"), pl.col("pos_id").shift(1).over("mmsi").alias("pos0"),
-        pl.col("batch").shift(1).over("mmsi").alias("batch0"), pl.col("recent").shift(1).over("mmsi").alias("recent0"),
-    ).filter((pl.col("step_h") >= min_h) & ~((pl.col("implied_kn") > thresholds()["segments"]["max_speed_kn"])
-                                              & (pl.col("step_km") > thresholds()["segments"]["min_jump_km"])))
+    window_us = int(t["reception_window_hours"] * 3.6e9)
+    segments = thresholds()["segments"]
+    # df is sorted by vessel and time: a gap row's previous fix is the row before it, and the
+    # reception before it is counted for those few rows only
+    mmsi = df["mmsi"].to_numpy()
+    ts = df["ts"].dt.epoch("us").to_numpy()
+    is_gap = ((pl.col("step_h") >= min_h) & ~((pl.col("implied_kn") > segments["max_speed_kn"])
+                                              & (pl.col("step_km") > segments["min_jump_km"]))).fill_null(False)
+    rows = df.select(is_gap.arg_true()).to_series().to_numpy()
     events = []
-    if gap_rows.height:
+    if len(rows):
+        before = df[rows - 1].select(pl.col("lat").alias("lat0"), pl.col("lon").alias("lon0"), pl.col("ts").alias("ts0"),
+                                     pl.col("pos_id").alias("pos0"), pl.col("batch").alias("batch0"))
+        gap_rows = pl.concat([df[rows], before], how="horizontal").with_columns(
+            pl.Series("recent0", _recent_counts(mmsi, ts, rows - 1, window_us)))
         land = geo.land()
         d0 = land.distance_to_shore_km(gap_rows["lon0"].to_numpy(), gap_rows["lat0"].to_numpy()) / geo.NM_KM
         d1 = land.distance_to_shore_km(gap_rows["lon"].to_numpy(), gap_rows["lat"].to_numpy()) / geo.NM_KM
@@ -112,9 +136,10 @@ def gaps(df: pl.DataFrame, *, data_end: pl.DataFrame | None = None) -> list[dict
                 "shore_nm_end": round(float(s1), 1), "end_lat": r["lat"], "end_lon": r["lon"],
                 "positions_before": r["recent0"], "reception_good": good, "disabling": disabling, "open": False,
             }, t, [r["pos0"], r["pos_id"]], [r["batch0"], r["batch"]]))
-    if data_end is not None:
+    if data_end is not None and df.height:
         # open gap: silent from the vessel's last fix to the end of what its source covers
-        last = df2.group_by("mmsi").agg(pl.all().sort_by("ts").last())
+        ends = np.flatnonzero(np.r_[mmsi[1:] != mmsi[:-1], True])
+        last = df[ends].with_columns(pl.Series("recent", _recent_counts(mmsi, ts, ends, window_us)))
         last = last.join(data_end, on="batch", how="left")
         open_ = last.filter((pl.col("batch_end") - pl.col("ts")).dt.total_microseconds() / 3.6e9 >= min_h)
         for r in open_.iter_rows(named=True):
@@ -126,16 +151,23 @@ def gaps(df: pl.DataFrame, *, data_end: pl.DataFrame | None = None) -> list[dict
 
 
 def _runs(df: pl.DataFrame, flag: str, key: str = "segment") -> pl.DataFrame:
-    """Number the runs of consecutive rows (per vessel and `key`) where `flag` is true."""
-    return df.with_columns(
-        (pl.col(flag) != pl.col(flag).shift(1).over("mmsi", key)).fill_null(True).cast(pl.Int32).cum_sum().over("mmsi", key).alias("run")
-    )
+    """Number the runs of consecutive rows (per vessel and `key`) where `flag` keeps its value:
+    df is sorted by vessel and time, so the numbers run across the table (one sorted key)."""
+    change = ((pl.col("mmsi") != pl.col("mmsi").shift(1)) | (pl.col(key) != pl.col(key).shift(1))
+              | (pl.col(flag) != pl.col(flag).shift(1))).fill_null(True)
+    return df.with_columns(change.cum_sum().set_sorted().alias("run"))
+
+
+def _runs_expr(flag: str) -> pl.Expr:
+    """Run numbers of `flag` per vessel, across the table (rows sorted by vessel and time)."""
+    return ((pl.col("mmsi") != pl.col("mmsi").shift(1)) | (pl.col(flag) != pl.col(flag).shift(1))).fill_null(True) \
+        .cum_sum().set_sorted()
 
 
 def _summarise_runs(df: pl.DataFrame, flag: str, key: str = "segment") -> pl.DataFrame:
     runs = _runs(df, flag, key).filter(pl.col(flag))
-    return (runs.group_by("mmsi", key, "run", maintain_order=True)
-            .agg(pl.col("ts").first().alias("start"), pl.col("ts").last().alias("end"),
+    return (runs.group_by("run", maintain_order=True)
+            .agg(pl.col("mmsi").first(), pl.col(key).first(), pl.col("ts").first().alias("start"), pl.col("ts").last().alias("end"),
                  pl.col("lat").mean().alias("lat"), pl.col("lon").mean().alias("lon"),
                  pl.col("sog").mean().alias("mean_sog"), pl.col("implied_kn").mean().alias("mean_implied"),
                  pl.col("pos_id"), pl.col("batch").unique(), pl.len().alias("positions"))
@@ -180,14 +212,15 @@ def port_calls(df: pl.DataFrame) -> list[dict[str, Any]]:
     state = (pl.when(pl.col("port_km") <= t["enter_km"]).then(pl.lit(True))
              .when(pl.col("port_km").is_null() | (pl.col("port_km") > t["exit_km"])).then(pl.lit(False))
              .otherwise(None))
-    df = df.with_columns(state.alias("state")).with_columns(
-        pl.col("state").forward_fill().over("mmsi").fill_null(False).alias("in_port"),
-        pl.col("port_id").forward_fill().over("mmsi").alias("visit_port"))
-    runs = df.with_columns(
-        (pl.col("in_port") != pl.col("in_port").shift(1).over("mmsi")).fill_null(True).cast(pl.Int32).cum_sum().over("mmsi").alias("run"))
+    # df is sorted by vessel: a forward fill must not carry a state over into the next vessel, so
+    # each vessel's first row gets a definite state (False when it has none)
+    first = (pl.col("mmsi") != pl.col("mmsi").shift(1)).fill_null(True)
+    df = df.with_columns(pl.when(first & state.is_null()).then(False).otherwise(state).forward_fill().alias("in_port"))
+    change = (first | (pl.col("in_port") != pl.col("in_port").shift(1))).fill_null(True)
+    runs = df.with_columns(change.cum_sum().set_sorted().alias("run"))
     visits = (runs.filter(pl.col("in_port"))
-              .group_by("mmsi", "run", maintain_order=True)
-              .agg(pl.col("ts").first().alias("start"), pl.col("ts").last().alias("end"),
+              .group_by("run", maintain_order=True)
+              .agg(pl.col("mmsi").first(), pl.col("ts").first().alias("start"), pl.col("ts").last().alias("end"),
                    pl.col("port_id").drop_nulls().mode().sort().first().alias("port_id"),
                    pl.col("port").drop_nulls().mode().sort().first().alias("port"),
                    pl.col("port_country").drop_nulls().mode().sort().first().alias("port_country"),
@@ -207,33 +240,61 @@ def encounter_points(df: pl.DataFrame, preset: str | None = None) -> pl.DataFram
     """Each vessel's mean position and median speed per time slot: the input of the pair search
     (per vessel, so it can be computed in the partition that holds the vessel)."""
     t = thresholds(preset)["encounter"]
-    return (df.with_columns(pl.col("ts").dt.truncate(f"{t['slot_minutes']}m").alias("slot"), _speed(df).alias("speed"))
-            .group_by("mmsi", "slot")
-            .agg(pl.col("lat").mean(), pl.col("lon").mean(), pl.col("speed").median(),
+    slotted = df.with_columns(pl.col("ts").dt.truncate(f"{t['slot_minutes']}m").alias("slot"), _speed(df).alias("speed"))
+    # `prepare` sorts by vessel and time, so each (vessel, slot) is one run of rows: number the
+    # runs and group on that sorted number (far faster than hashing the two keys)
+    run = ((pl.col("mmsi") != pl.col("mmsi").shift(1)) | (pl.col("slot") != pl.col("slot").shift(1))).fill_null(True)
+    return (slotted.with_columns(run.cum_sum().set_sorted().alias("run"))
+            .group_by("run", maintain_order=True)
+            .agg(pl.col("mmsi").first(), pl.col("slot").first(), pl.col("lat").mean(), pl.col("lon").mean(),
+                 pl.col("speed").median(),
                  # evidence: the slot's first fix (its batch and row); access: every batch in the slot
-                 pl.col("pos_id").first(), pl.col("batch").unique()))
+                 pl.col("pos_id").first(), pl.col("batch").unique())
+            .drop("run"))
+
+
+# The cells a point is compared with: its own and four of its eight neighbours. The other four
+# are covered from the other side, so each pair of cells is joined once.
+HALF_NEIGHBOURS = ((0, 0), (0, 1), (1, -1), (1, 0), (1, 1))
+CELL_SPAN = 1 << 20  # cell numbers per axis in the one-column join key (|cy|, |cx| < 2**19)
 
 
 def encounter_pairs(points: pl.DataFrame, preset: str | None = None) -> pl.DataFrame:
     """Vessel pairs within the distance threshold in the same slot, found with a space-time grid
     join: positions are binned into cells of twice the threshold and only the same or neighbouring
-    cells are compared, never all pairs. Partitionable by slot (e.g. by day)."""
+    cells are compared, never all pairs. Partitionable by slot (e.g. by day).
+
+    The join runs on a slim table (row number, one integer key for slot and cell, position) and
+    over half the neighbourhood; the points' other columns are joined back to the pairs found."""
     t = thresholds(preset)["encounter"]
+    if points.is_empty():
+        return pl.DataFrame()
     cell = max(t["max_distance_m"] / 111_320 * 2, 0.002)
-    keyed = points.with_columns(
-        (pl.col("lat") / cell).floor().cast(pl.Int64).alias("cy"),
-        (pl.col("lon") * pl.col("lat").radians().cos().clip(0.2, 1) / cell).floor().cast(pl.Int64).alias("cx"))
-    offsets = pl.DataFrame({"dy": [dy for dy in (-1, 0, 1) for _ in (-1, 0, 1)], "dx": [dx for _ in (-1, 0, 1) for dx in (-1, 0, 1)]},
-                           schema={"dy": pl.Int64, "dx": pl.Int64})
-    other = (keyed.join(offsets, how="cross")
-             .with_columns((pl.col("cy") + pl.col("dy")).alias("cy"), (pl.col("cx") + pl.col("dx")).alias("cx"))
-             .drop("dy", "dx"))
-    return (keyed.join(other, on=["slot", "cy", "cx"], suffix="_b")
-            .filter(pl.col("mmsi") < pl.col("mmsi_b"))
-            .with_columns(geo.haversine_expr(pl.col("lat"), pl.col("lon"), pl.col("lat_b"), pl.col("lon_b")).alias("km"))
-            .filter(pl.col("km") * 1000 <= t["max_distance_m"])
+    numbered = points.with_row_index("idx")
+    slot_number = pl.col("slot").dt.epoch("s") // (t["slot_minutes"] * 60)
+    cy = (pl.col("lat") / cell).floor().cast(pl.Int64) + CELL_SPAN // 2
+    cx = (pl.col("lon") * pl.col("lat").radians().cos().clip(0.2, 1) / cell).floor().cast(pl.Int64) + CELL_SPAN // 2
+    slim = numbered.select("idx", "mmsi", "lat", "lon", ((slot_number * CELL_SPAN + cy) * CELL_SPAN + cx).alias("key"))
+    other = slim.select(pl.col("idx").alias("idx_b"), pl.col("mmsi").alias("mmsi_b"), pl.col("lat").alias("lat_b"),
+                        pl.col("lon").alias("lon_b"), "key")
+    found = []
+    for dy, dx in HALF_NEIGHBOURS:  # one join per neighbour: only the few close pairs are kept from each
+        near = (slim.join(other.with_columns(pl.col("key") - dy * CELL_SPAN - dx), on="key")
+                .filter((pl.col("mmsi") != pl.col("mmsi_b")) & (pl.col("idx") < pl.col("idx_b") if (dy, dx) == (0, 0) else True))
+                .with_columns(geo.haversine_expr(pl.col("lat"), pl.col("lon"), pl.col("lat_b"), pl.col("lon_b")).alias("km"))
+                .filter(pl.col("km") * 1000 <= t["max_distance_m"]))
+        found.append(near.select(
+            pl.when(pl.col("mmsi") < pl.col("mmsi_b")).then(pl.col("idx")).otherwise(pl.col("idx_b")).alias("idx"),
+            pl.when(pl.col("mmsi") < pl.col("mmsi_b")).then(pl.col("idx_b")).otherwise(pl.col("idx")).alias("idx_b"),
+            "km"))
+    found = pl.concat(found)
+    # the points' other columns, gathered by row number (idx is the row)
+    a = points[found["idx"]]
+    b = points[found["idx_b"]].rename(lambda c: f"{c}_b")
+    return (pl.concat([a, b, found.select("km")], how="horizontal")
+            .filter(pl.col("slot") == pl.col("slot_b"))
             .unique(["mmsi", "mmsi_b", "slot"])
-            .drop("cy", "cx", "cy_b", "cx_b", strict=False))
+            .drop("slot_b"))
 
 
 def encounter_events(pairs: pl.DataFrame, preset: str | None = None) -> list[dict[str, Any]]:
@@ -276,10 +337,12 @@ def encounters(df: pl.DataFrame, preset: str | None = None) -> list[dict[str, An
 def spoofing(df: pl.DataFrame) -> list[dict[str, Any]]:
     t = thresholds()["spoofing"]
     events = []
-    if df.filter((pl.col("implied_kn") > t["max_speed_kn"]) & (pl.col("step_km") > t["min_jump_km"])).height:
-        prev = df.with_columns(pl.col("pos_id").shift(1).over("mmsi").alias("pos0"), pl.col("batch").shift(1).over("mmsi").alias("batch0"),
-                               pl.col("ts").shift(1).over("mmsi").alias("ts0")).filter(
-            (pl.col("implied_kn") > t["max_speed_kn"]) & (pl.col("step_km") > t["min_jump_km"]))
+    jumps = df.select(((pl.col("implied_kn") > t["max_speed_kn"]) & (pl.col("step_km") > t["min_jump_km"]))
+                      .fill_null(False).arg_true()).to_series().to_numpy()
+    if len(jumps):
+        # a jump has a step, so its previous row is the same vessel's previous fix
+        prev = pl.concat([df[jumps], df[jumps - 1].select(pl.col("pos_id").alias("pos0"), pl.col("batch").alias("batch0"),
+                                                          pl.col("ts").alias("ts0"))], how="horizontal")
         for r in prev.iter_rows(named=True):
             events.append(_event("spoofing", r["mmsi"], r["ts0"], r["ts"], r["lat"], r["lon"], {
                 "kind": "jump", "distance_km": round(r["step_km"], 2),
@@ -293,12 +356,12 @@ def spoofing(df: pl.DataFrame) -> list[dict[str, Any]]:
         jump = (pl.col("implied_kn") > t["max_speed_kn"]) & (pl.col("step_km") > t["min_jump_km"])
         marked = (df.with_columns(pl.Series("on_land", on_land), jump.fill_null(False).alias("jump"))
                   .with_columns(pl.col("on_land").mean().over("mmsi", "segment").alias("land_share"),
-                                pl.col("jump").shift(-1).over("mmsi").fill_null(False).alias("jump_out"),
-                                (pl.col("on_land") != pl.col("on_land").shift(1).over("mmsi")).fill_null(True)
-                                .cast(pl.Int32).cum_sum().over("mmsi").alias("run")))
+                                pl.when(pl.col("mmsi") == pl.col("mmsi").shift(-1)).then(pl.col("jump").shift(-1))
+                                .fill_null(False).alias("jump_out"))
+                  .with_columns(_runs_expr("on_land").alias("run")))
         runs = (marked.filter(pl.col("on_land") & (pl.col("land_share") <= t["max_land_share"]))
-                .group_by("mmsi", "run", maintain_order=True)
-                .agg(pl.col("ts").first().alias("start"), pl.col("ts").last().alias("end"), pl.col("lat").mean(),
+                .group_by("run", maintain_order=True)
+                .agg(pl.col("mmsi").first(), pl.col("ts").first().alias("start"), pl.col("ts").last().alias("end"), pl.col("lat").mean(),
                      pl.col("lon").mean(), pl.col("pos_id"), pl.col("batch").unique(), pl.len().alias("positions"),
                      pl.col("jump").first().alias("jumped_in"), pl.col("jump_out").last().alias("jumped_out")))
         if runs.height:
@@ -322,33 +385,44 @@ def spoofing(df: pl.DataFrame) -> list[dict[str, Any]]:
 def eez_transits(df: pl.DataFrame) -> list[dict[str, Any]]:
     zones = geo.eezs()
     index = zones.zone_index(df["lon"].to_numpy(), df["lat"].to_numpy())
-    zone = pl.Series("zone", index, dtype=pl.Int64).replace_strict(
-        dict(enumerate(zones.ids)), default=None, return_dtype=pl.String)
-    names = dict(zip(zones.ids, zones.names))
+    # zones stay small integers (-1: high seas) until the few stays are reported
+    zone = pl.Series("zone", index, dtype=pl.Int32)
     # a fix on land (a canal, a berth the coarse coastline covers) stays in the zone it came from
-    z = df.with_columns(zone).with_columns(
-        pl.when(pl.col("on_land") & pl.col("zone").is_null()).then(pl.col("zone").forward_fill().over("mmsi"))
-        .otherwise(pl.col("zone")).alias("zone")).with_columns(
-        (pl.col("zone").fill_null("high seas") != pl.col("zone").fill_null("high seas").shift(1).over("mmsi"))
-        .fill_null(True).cast(pl.Int32).cum_sum().over("mmsi").alias("run"))
-    runs = (z.group_by("mmsi", "run", maintain_order=True)
-            .agg(pl.col("zone").first(), pl.col("ts").first().alias("start"), pl.col("ts").last().alias("end"),
-                 pl.col("lat").first(), pl.col("lon").first(), pl.col("pos_id").first().alias("entry"),
-                 pl.col("pos_id").last().alias("exit"), pl.col("batch").unique(), pl.len().alias("positions"))
+    z = df.select("mmsi", "ts", "lat", "lon", "pos_id", "batch", "on_land").with_columns(zone).with_columns(
+        pl.when(pl.col("on_land") & (pl.col("zone") < 0)).then(None).otherwise(pl.col("zone")).alias("zone"))
+    z = z.with_columns(pl.col("zone").forward_fill().over("mmsi").fill_null(-1))
+    # rows are sorted by vessel and time: a run is a stretch of one vessel in one zone, numbered
+    # across the table so the grouping is on one sorted key
+    change = ((pl.col("mmsi") != pl.col("mmsi").shift(1)) | (pl.col("zone") != pl.col("zone").shift(1))).fill_null(True)
+    runs = (z.with_columns(change.cum_sum().set_sorted().alias("run"))
+            .group_by("run", maintain_order=True)
+            .agg(pl.col("mmsi").first(), pl.col("zone").first(), pl.col("ts").first().alias("start"),
+                 pl.col("ts").last().alias("end"), pl.col("lat").first(), pl.col("lon").first(),
+                 pl.col("pos_id").first().alias("entry"), pl.col("pos_id").last().alias("exit"), pl.col("batch").unique(),
+                 pl.len().alias("positions"))
             .with_columns(pl.col("zone").shift(1).over("mmsi").alias("came_from"), pl.col("zone").shift(-1).over("mmsi").alias("went_to"),
                           (pl.col("run") > pl.col("run").min().over("mmsi")).alias("entered"),
                           (pl.col("run") < pl.col("run").max().over("mmsi")).alias("exited")))
     # a stay is an event only where a crossing was seen: an entry, an exit, or both
-    stays = runs.filter(pl.col("zone").is_not_null() & (pl.col("entered") | pl.col("exited")))
-    return [_event("eez_transit", r["mmsi"], r["start"] if r["entered"] else None, r["end"] if r["exited"] else None,
-                   r["lat"], r["lon"], {
-        "zone": r["zone"], "name": names.get(r["zone"]), "entered": r["entered"], "exited": r["exited"],
-        "from": names.get(r["came_from"], "high seas") if r["entered"] else None,
-        "to": names.get(r["went_to"], "high seas") if r["exited"] else None,
-        "first_seen": r["start"].isoformat(), "last_seen": r["end"].isoformat(), "positions": r["positions"],
-        "key": f"{r['zone']}:{r['start'].isoformat()}"},
-        {}, [p for p in (r["entry"] if r["entered"] else None, r["exit"] if r["exited"] else None) if p], r["batch"])
-        for r in stays.iter_rows(named=True)]
+    stays = runs.filter((pl.col("zone") >= 0) & (pl.col("entered") | pl.col("exited")))
+    ids = zones.ids
+
+    def zone_id(number: int | None) -> str | None:
+        return ids[number] if number is not None and number >= 0 else None
+
+    names = dict(zip(zones.ids, zones.names))
+    events = []
+    for r in stays.iter_rows(named=True):
+        zone_code, came_from, went_to = zone_id(r["zone"]), zone_id(r["came_from"]), zone_id(r["went_to"])
+        events.append(_event("eez_transit", r["mmsi"], r["start"] if r["entered"] else None, r["end"] if r["exited"] else None,
+                             r["lat"], r["lon"], {
+            "zone": zone_code, "name": names.get(zone_code), "entered": r["entered"], "exited": r["exited"],
+            "from": names.get(came_from, "high seas") if r["entered"] else None,
+            "to": names.get(went_to, "high seas") if r["exited"] else None,
+            "first_seen": r["start"].isoformat(), "last_seen": r["end"].isoformat(), "positions": r["positions"],
+            "key": f"{zone_code}:{r['start'].isoformat()}"},
+            {}, [p for p in (r["entry"] if r["entered"] else None, r["exit"] if r["exited"] else None) if p], r["batch"]))
+    return events
 
 
 # -- identity --------------------------------------------------------------------------------
