@@ -219,8 +219,15 @@ def decode_frames(frames: Frames) -> tuple[pl.DataFrame, list[tuple[int, int]]]:
     keep = np.ones(n, dtype=bool)
     columns = _Columns(n)
     columns.put("msg_type", np.arange(n), msg_type, None)
-    for t in np.unique(msg_type):
-        rows = np.flatnonzero(msg_type == t)
+    # one pass per layout, not per type: types 1-3 share a layout, and every type without a
+    # layout of its own is decoded the same way (header only, payload kept raw)
+    groups: dict[object, list[int]] = {}
+    for t in np.unique(msg_type).tolist():
+        key = LAYOUTS[t] if t in LAYOUTS else (t if t in (24, 255) else "other")
+        groups.setdefault(key, []).append(t)
+    for types in groups.values():
+        t = types[0]
+        rows = np.flatnonzero(msg_type == t) if len(types) == 1 else np.flatnonzero(np.isin(msg_type, types))
         if t == 255:
             rejected += [(int(r), SHORT_PAYLOAD if frames.length[r] == 0 else BAD_PAYLOAD) for r in rows]
             keep[rows] = False
