@@ -109,6 +109,8 @@ def normalise(name: str, schema: str = "LegalEntity") -> str:
     text = re.sub(r"\s+", " ", text).strip()
     for phrase, canonical in KOREAN_EQUIVALENTS.items():
         text = re.sub(rf"\b{phrase}\b", canonical, text)
+    if schema in PERSON_SCHEMATA:  # Arabic particles in their common spellings: el-/al-, ibn/bin
+        text = ARABIC_PARTICLES.sub(lambda m: ARABIC_EQUIVALENTS[m.group(1)] + m.group(2), text)
     return text
 
 
@@ -158,6 +160,8 @@ def _initials_match(short: list[str], full: list[str]) -> bool:
     return True
 
 
+ARABIC_EQUIVALENTS = {"el": "al", "ul": "al", "ibn": "bin"}
+ARABIC_PARTICLES = re.compile(r"\b(el|ul|ibn)([\s\-])")
 SUBSET_SCORE = 0.86
 ACRONYM_SCORE = 0.85
 
