@@ -53,6 +53,34 @@ def test_demo_json_summary(cli_home):
     lists = {item["dataset"]: item for item in summary["sanctions_lists"]}
     assert lists["ofac-sdn"]["entities"] > 30000 and lists["un-sc-consolidated"]["entities"] > 1700
     assert {u["username"] for u in summary["users"]} >= {"afp.analyst", "incb.monitor"}
+    assert summary["screening"]["vessels_screened"] > 10000 and summary["screening"]["matches"] > 0
+
+
+def test_watchlist_and_resolve_commands(cli_home):
+    home, env, _ = cli_home
+    # real DMA vessels transmit IMO numbers of OFAC-listed vessels: identifier matches, in the risk score
+    listed = json.loads(run("watchlist", "--user", "jcg.watch", "--kind", "vessel", "--listed", "--json", home=home, env=env).stdout)
+    by_imo = [m for m in listed if m["basis"] == "imo"]
+    assert by_imo and all(m["score"] == 1.0 and m["listed"] for m in by_imo)
+    risk = json.loads(run("risk", "--user", "jcg.watch", "--json", home=home, env=env).stdout)
+    reasons = {r["mmsi"]: {x["kind"] for x in r["reasons"]} for r in risk}
+    assert "watchlist" in reasons[int(by_imo[0]["subject"])]
+    # the case file's Daesung Sangsa is offered as a duplicate of the listed Daesong/Taesong companies
+    candidates = json.loads(run("resolve", "candidates", "--user", "kcg.analyst", "--entity", "case-daesung-sangsa", "--json",
+                                home=home, env=env).stdout)
+    right = {c["right"] for c in candidates}
+    assert right & {"ofac-12313", "un-6908560", "ofac-12219", "un-6908559"}
+    judged = json.loads(run("resolve", "judge", "case-daesung-sangsa", "ofac-12313", "same", "--user", "kcg.analyst",
+                            "--note", "test", "--json", home=home, env=env).stdout)
+    assert judged["cluster"]["members"] == ["case-daesung-sangsa", "ofac-12313"]
+    shown = json.loads(run("resolve", "show", "ofac-12313", "--user", "kcg.analyst", "--json", home=home, env=env).stdout)
+    assert shown["canonical_id"] == judged["cluster"]["canonical_id"] and shown["id"] == shown["canonical_id"]
+    run("resolve", "undo", judged["id"], "--user", "kcg.analyst", home=home, env=env)
+    shown = json.loads(run("resolve", "show", "ofac-12313", "--user", "kcg.analyst", "--json", home=home, env=env).stdout)
+    assert shown["members"] == ["ofac-12313"]
+    bad = run("resolve", "judge", "case-daesung-sangsa", "ofac-12313", "maybe", "--user", "kcg.analyst", home=home, env=env,
+              check=False)
+    assert bad.returncode == 2 and "same, different, unsure" in bad.stderr
 
 
 def test_demo_twice_changes_nothing(cli_home):

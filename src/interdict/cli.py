@@ -136,6 +136,11 @@ def _print_demo_summary(summary: dict[str, Any]) -> None:
         store = ais["store"]
         console.print(f"Store: {store['positions']:,} positions of {store['vessels']:,} vessels, "
                       f"{store['time_span'][0][:10]} to {store['time_span'][1][:10]}.")
+    screening = summary.get("screening")
+    if screening:
+        console.print(f"Screening on ingest: {screening['vessels_screened']:,} vessels and {screening['entities_screened']:,} "
+                      f"records screened against the lists and records: {screening['matches']:,} matches "
+                      "(`interdict watchlist`, /watchlist).")
     behaviour = summary.get("behaviour")
     if behaviour:
         console.print(f"Behaviour detection ({behaviour['engine']}, {behaviour['seconds']} s): " +
