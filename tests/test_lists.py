@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -104,3 +105,50 @@ def test_bad_list_input(list_node, tmp_path):
     short.write_text('1,"X","individual"\n')
     with pytest.raises(ValidationError, match="sdn.csv: row 1: expected 12 columns"):
         import_list(list_node.workspace.engine, "ofac", [short], agency="INCB")
+
+
+def test_ofac_advanced_xml_import(node, tmp_path):
+    """OFAC's sdn_advanced.xml (SYNTHETIC sample in tests/data with the real structure): the same
+    entity ids as the CSV importer, names from typed name parts, vessel features and IMO from ID
+    documents, programmes, relationships; a re-import changes nothing."""
+    from interdict.lists import import_list
+    from interdict.screening import ScreeningIndex
+
+    node.registry.add_agency("INCB", "INCB", "XUN", False)
+    node.registry.add_user("incb.monitor", "INCB", ["monitor"])
+    sample = Path(__file__).parent / "data" / "ofac_advanced_synthetic.xml"
+    result = import_list(node.workspace.engine, "ofac-advanced", [sample], agency="INCB")
+    assert result.dataset == "ofac-sdn" and result.entities == 5 and not result.unclean, result.unclean
+    me = node.as_user("incb.monitor")
+    vessel = me.entity("ofac-990001").ftm()["properties"]
+    assert vessel["name"] == ["SYNTHETIC SONGBIRD"] and vessel["previousName"] == ["SYNTHETIC SAE BYOL"]
+    assert vessel["imoNumber"] == ["IMO9912347"] and vessel["callSign"] == ["HMSY7"] and vessel["flag"] == ["kp"]
+    assert vessel["type"] == ["General Cargo"] and vessel["tonnage"] == ["2745"] and vessel["program"] == ["DPRK3"]
+    person = me.entity("ofac-990002").ftm()["properties"]
+    assert person["name"] == ["RI, Synthetic Chol"] and person["weakAlias"] == ["SYNTHETIC UNCLE"]
+    assert person["birthDate"] == ["1961-03-14"] and person["nationality"] == ["kp"] and person["passportNumber"] == ["SYN123456"]
+    assert person["address"] == ["SYNTHETIC Street 1, Pyongyang, Korea, North"]
+    sanction = me.entity("ofac-990001-sanction").ftm()["properties"]
+    assert sanction["listingDate"] == ["2017-09-21"] and sanction["entity"] == ["ofac-990001"]
+    link = me.entity("ofac-990002-link-990001").ftm()["properties"]
+    assert link["role"] == ["Associate Of (OFAC)"]
+    index = ScreeningIndex.build(node.workspace.engine, me.viewer)
+    assert index.screen("IMO 9912347", limit=1)[0].id == "ofac-990001"
+    assert index.screen("Ri Synthetic Chol", schema="Person", limit=1)[0].id == "ofac-990002"
+    again = import_list(node.workspace.engine, "ofac-advanced", [sample], agency="INCB")
+    assert again.diff["added"] == again.diff["removed"] == again.diff["changed"] == 0
+
+
+def test_ofac_advanced_rejects_other_xml(node, tmp_path):
+    from interdict.errors import ValidationError
+    from interdict.lists import import_list
+
+    node.registry.add_agency("INCB", "INCB", "XUN", False)
+    other = tmp_path / "other.xml"
+    other.write_text("<CONSOLIDATED_LIST/>")
+    with pytest.raises(ValidationError, match="not an OFAC advanced XML"):
+        import_list(node.workspace.engine, "ofac-advanced", [other], agency="INCB")
+    broken = tmp_path / "broken.xml"
+    broken.write_text("<Sanctions><DistinctParties>")
+    with pytest.raises(ValidationError, match="not XML"):
+        import_list(node.workspace.engine, "ofac-advanced", [broken], agency="INCB")

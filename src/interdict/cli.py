@@ -428,7 +428,7 @@ def screen(
 # -- sanctions lists -----------------------------------------------------------------------------
 @lists_app.command("import")
 def lists_import(
-    kind: str = typer.Argument(..., help="ofac (sdn.csv [alt.csv] [add.csv]), un (consolidated.xml) or ftm (JSON lines)."),
+    kind: str = typer.Argument(..., help="ofac (sdn.csv [alt.csv] [add.csv]), ofac-advanced (sdn_advanced.xml), un (consolidated.xml) or ftm (JSON lines)."),
     files: list[Path] = typer.Argument(..., help="The list's files."),
     agency: str = typer.Option(..., help="Agency recording the import (registered code)."),
     list_date: Optional[str] = typer.Option(None, help="Publication date of this list version (YYYY-MM-DD)."),

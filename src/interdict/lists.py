@@ -1,4 +1,5 @@
-"""Sanctions list importers: OFAC SDN legacy CSV (+ alt.csv aliases, add.csv addresses), the UN
+"""Sanctions list importers: OFAC SDN legacy CSV (+ alt.csv aliases, add.csv addresses) and the
+OFAC SDN advanced XML (`sdn_advanced.xml`, same entity ids), the UN
 Security Council consolidated list (XML), and FollowTheMoney JSON lines (OpenSanctions, Aleph).
 
 Each list becomes FtM entities stored as statements through `interdict.writer`, graded A1 (the
@@ -199,6 +200,158 @@ def parse_ofac(sdn: Path, alt: Path | None = None, add: Path | None = None) -> _
     return builder
 
 
+# -- OFAC SDN "advanced" XML -------------------------------------------------------------------
+# The same designations as the legacy CSV, fully structured: reference value sets (types of
+# aliases, parties, features, documents, countries) that the entries point at by ID. Entity ids
+# are `ofac-<FixedRef>`, the CSV's entity numbers, so either format keeps the same entities.
+ADVANCED_PARTY_TYPES = {"individual": "Person", "vessel": "Vessel", "aircraft": "Airplane"}
+ADVANCED_FEATURES = {  # feature type (lower case) -> FtM property
+    "vessel call sign": "callSign", "vessel flag": "flag", "vessel type": "type", "vessel tonnage": "tonnage",
+    "vessel gross registered tonnage": "grossRegisteredTonnage", "vessel year of build": "buildDate",
+    "birthdate": "birthDate", "place of birth": "birthPlace", "nationality country": "nationality",
+    "citizenship country": "citizenship", "gender": "gender", "title": "position", "website": "website",
+    "email address": "email", "phone number": "phone", "location": "address", "aircraft model": "model",
+    "aircraft manufacturer's serial number (msn)": "serialNumber", "aircraft tail number": "registrationNumber",
+}
+ADVANCED_DOCUMENTS = {  # document type (lower case) -> FtM property
+    "vessel registration identification": "imoNumber", "mmsi": "mmsi", "passport": "passportNumber",
+    "national id no.": "idNumber", "registration number": "registrationNumber", "tax id no.": "taxNumber",
+    "company number": "registrationNumber",
+}
+PERSON_NAME_ORDER = ("first name", "middle name", "patronymic", "matronymic", "last name")
+
+
+def _strip_namespaces(root: ET.Element) -> ET.Element:
+    for element in root.iter():
+        element.tag = element.tag.rsplit("}", 1)[-1]
+    return root
+
+
+def _date_of(element: ET.Element | None) -> str | None:
+    if element is None:
+        return None
+    parts = [element.findtext(p) for p in ("Year", "Month", "Day")]
+    if not parts[0]:
+        return None
+    return "-".join([parts[0]] + [f"{int(x):02d}" for x in parts[1:] if x])
+
+
+def parse_ofac_advanced(path: Path) -> tuple[_Builder, str | None]:
+    try:
+        root = _strip_namespaces(ET.fromstring(_read(path)))
+    except ET.ParseError as exc:
+        raise ValidationError(f"not XML: {exc}", where=str(path)) from None
+    if root.tag != "Sanctions" or root.find("DistinctParties") is None:
+        raise ValidationError("not an OFAC advanced XML file (no Sanctions/DistinctParties)", where=str(path))
+    issued = _date_of(root.find("DateOfIssue"))
+    ref: dict[str, dict[str, str]] = defaultdict(dict)  # value set item tag -> ID -> text
+    value_sets = root.find("ReferenceValueSets")
+    for value_set in (value_sets if value_sets is not None else []):
+        for item in value_set:
+            ref[item.tag][item.get("ID", "")] = (item.text or "").strip()
+    locations: dict[str, tuple[str, str | None]] = {}
+    for location in root.iter("Location"):
+        parts = [(ref["LocPartType"].get(part.get("LocPartTypeID", ""), ""), part.findtext("LocationPartValue/Value") or "")
+                 for part in location.findall("LocationPart")]
+        country = location.find("LocationCountry")
+        country_name = ref["Country"].get(country.get("CountryID", "")) if country is not None else None
+        text = ", ".join(v.strip() for _, v in parts if v.strip())
+        locations[location.get("ID", "")] = (", ".join(x for x in (text, country_name) if x), country_name)
+    documents: dict[str, list[tuple[str, str]]] = defaultdict(list)  # identity id -> (doc type, number)
+    for document in root.iter("IDRegDocument"):
+        kind = ref["IDRegDocType"].get(document.get("IDRegDocTypeID", ""), "").lower()
+        number = (document.findtext("IDRegistrationNo") or "").strip()
+        if number:
+            documents[document.get("IdentityID", "")].append((kind, number))
+    builder = _Builder()
+    profile_entity: dict[str, str] = {}
+    for party in root.iter("DistinctParty"):
+        fixed = party.get("FixedRef")
+        profile = party.find("Profile")
+        if not fixed or profile is None:
+            raise ValidationError("DistinctParty without FixedRef or Profile", where=f"{path}: DistinctParty {fixed or '?'}")
+        subtype = ref["PartySubType"].get(profile.get("PartySubTypeID", ""), "").lower()
+        schema = ADVANCED_PARTY_TYPES.get(subtype, "LegalEntity")
+        entity_id = f"ofac-{fixed}"
+        profile_entity[profile.get("ID", fixed)] = entity_id
+        builder.add(entity_id, schema, "topics", "sanction")
+        for identity in profile.findall("Identity"):
+            groups = {g.get("ID", ""): ref["NamePartType"].get(g.get("NamePartTypeID", ""), "").lower()
+                      for g in identity.iter("NamePartGroup")}
+            for alias in identity.findall("Alias"):
+                alias_type = ref["AliasType"].get(alias.get("AliasTypeID", ""), "").lower()
+                for documented in alias.findall("DocumentedName"):
+                    parts = [(groups.get(v.get("NamePartGroupID", ""), ""), (v.text or "").strip())
+                             for v in documented.iter("NamePartValue") if (v.text or "").strip()]
+                    if schema == "Person" and any(kind in PERSON_NAME_ORDER for kind, _ in parts):
+                        last = " ".join(v for kind, v in parts if kind == "last name")
+                        given = " ".join(v for kind in PERSON_NAME_ORDER[:-1] for k, v in parts if k == kind)
+                        others = " ".join(v for kind, v in parts if kind not in PERSON_NAME_ORDER)
+                        name = ", ".join(x for x in (last, " ".join(y for y in (given, others) if y)) if x)
+                    else:
+                        name = " ".join(v for _, v in parts)
+                    if alias.get("Primary") == "true" and identity.get("Primary", "true") == "true":
+                        prop = "name"
+                    elif alias_type.startswith("f.k.a"):
+                        prop = "previousName"
+                    elif alias.get("LowQuality") == "true":
+                        prop = "weakAlias"
+                    else:
+                        prop = "alias"
+                    builder.add(entity_id, schema, prop, name)
+            for kind, number in documents.get(identity.get("ID", ""), []):
+                prop = ADVANCED_DOCUMENTS.get(kind)
+                if prop == "imoNumber":
+                    digits = re.sub(r"\D", "", number)
+                    number = f"IMO{digits}" if len(digits) == 7 else number
+                if prop and model.get(schema).get(prop) is not None:
+                    builder.add(entity_id, schema, prop, number)
+        for feature in profile.findall("Feature"):
+            prop = ADVANCED_FEATURES.get(ref["FeatureType"].get(feature.get("FeatureTypeID", ""), "").lower())
+            if prop is None or model.get(schema).get(prop) is None:
+                continue
+            for version in feature.findall("FeatureVersion"):
+                values = []
+                for detail in version.findall("VersionDetail"):
+                    values.append(ref["DetailReference"].get(detail.get("DetailReferenceID", ""))
+                                  if detail.get("DetailReferenceID") else (detail.text or "").strip())
+                for place in version.findall("VersionLocation"):
+                    address, country = locations.get(place.get("LocationID", ""), ("", None))
+                    values.append(address if prop == "address" else (country or address))
+                    if prop == "address" and model.get(schema).get("country") is not None:
+                        builder.add(entity_id, schema, "country", country)
+                period = version.find("DatePeriod")
+                if period is not None:
+                    values.append(_date_of(period.find("Start/From")) or _date_of(period.find("Start")))
+                if prop in ("tonnage", "grossRegisteredTonnage"):
+                    values = [v.replace(",", "") if v else v for v in values]
+                builder.add(entity_id, schema, prop, *values)
+    for entry in root.iter("SanctionsEntry"):
+        entity_id = profile_entity.get(entry.get("ProfileID", ""))
+        if entity_id is None:
+            continue
+        schema = builder.entities[entity_id][0]
+        programs = [(m.findtext("Comment") or "").strip() for m in entry.findall("SanctionsMeasure")
+                    if ref["SanctionsType"].get(m.get("SanctionsTypeID", ""), "Program").lower() == "program"]
+        programs = [p for p in programs if p]
+        builder.add(entity_id, schema, "program", *programs)
+        sanction_id = f"{entity_id}-sanction"
+        builder.add(sanction_id, "Sanction", "entity", entity_id)
+        builder.add(sanction_id, "Sanction", "authority", "US Treasury, Office of Foreign Assets Control")
+        builder.add(sanction_id, "Sanction", "program", *programs)
+        builder.add(sanction_id, "Sanction", "country", "us")
+        builder.add(sanction_id, "Sanction", "listingDate", _date_of(entry.find("EntryEvent/Date")))
+    for relation in root.iter("ProfileRelationship"):
+        source, target = profile_entity.get(relation.get("From-ProfileID", "")), profile_entity.get(relation.get("To-ProfileID", ""))
+        if source and target:
+            kind = ref["RelationType"].get(relation.get("RelationTypeID", ""), "Linked To")
+            link_id = f"{source}-link-{target.removeprefix('ofac-')}"
+            builder.add(link_id, "UnknownLink", "subject", source)
+            builder.add(link_id, "UnknownLink", "object", target)
+            builder.add(link_id, "UnknownLink", "role", f"{kind} (OFAC)")
+    return builder, issued
+
+
 # -- UN Security Council consolidated list ------------------------------------------------------
 def parse_un(path: Path) -> tuple[_Builder, str | None]:
     try:
@@ -292,6 +445,12 @@ def import_list(engine: Engine, kind: str, paths: list[Path], *, agency: str, li
             raise ValidationError("the files after sdn.csv must be named alt.csv and add.csv (compressed or not)", where="ofac")
         builder = parse_ofac(sdn, alt, add)
         dataset_id, title, publisher = LISTS["ofac"]
+    elif kind == "ofac-advanced":
+        if len(paths) != 1:
+            raise ValidationError("give one sdn_advanced.xml", where="ofac-advanced")
+        builder, issued = parse_ofac_advanced(paths[0])
+        list_date = list_date or issued
+        dataset_id, title, publisher = LISTS["ofac"]
     elif kind == "un":
         builder, generated = parse_un(paths[0])
         list_date = list_date or generated
@@ -302,7 +461,7 @@ def import_list(engine: Engine, kind: str, paths: list[Path], *, agency: str, li
         builder = parse_ftm(paths[0])
         dataset_id, title, publisher = dataset, f"FollowTheMoney import {paths[0].name}", None
     else:
-        raise ValidationError(f"unknown list kind {kind!r} (ofac, un, ftm)", where="lists import")
+        raise ValidationError(f"unknown list kind {kind!r} (ofac, ofac-advanced, un, ftm)", where="lists import")
     dataset_id = dataset or dataset_id
     source = SourceRecord(id=dataset_id, title=title, kind="dataset", reliability=grade.reliability, marking=marking,
                           publisher=publisher, published=list_date)
