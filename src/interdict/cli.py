@@ -594,7 +594,10 @@ def ais_listen(
 
     def report(result) -> None:  # type: ignore[no-untyped-def]
         if result.status == "ingested":
-            node.screen(batches=[result.batch], entities=False)
+            try:
+                node.screen(batches=[result.batch], entities=False)
+            except Exception as exc:  # noqa: BLE001 - the feed goes on; `interdict watchlist --rescreen` catches up
+                err.print(f"[yellow]batch {result.batch[:12]} stored but not screened:[/] {exc}", highlight=False)
         err.print(f"batch {result.batch[:12]}: {result.positions:,} positions, {result.static_reports:,} static, "
                   f"{result.rejected:,} rejected", highlight=False)
 
