@@ -150,18 +150,17 @@ def gaps(df: pl.DataFrame, *, data_end: pl.DataFrame | None = None) -> list[dict
     return events
 
 
+def run_number(*columns: str) -> pl.Expr:
+    """Numbers runs of rows where all `columns` keep their values, across the whole table. The
+    rows are sorted by vessel and time (`prepare`), so with "mmsi" among the columns each run is one
+    vessel's, and grouping on this sorted number is far cheaper than per-vessel windows."""
+    change = pl.any_horizontal([pl.col(c) != pl.col(c).shift(1) for c in columns]).fill_null(True)
+    return change.cum_sum().set_sorted()
+
+
 def _runs(df: pl.DataFrame, flag: str, key: str = "segment") -> pl.DataFrame:
-    """Number the runs of consecutive rows (per vessel and `key`) where `flag` keeps its value:
-    df is sorted by vessel and time, so the numbers run across the table (one sorted key)."""
-    change = ((pl.col("mmsi") != pl.col("mmsi").shift(1)) | (pl.col(key) != pl.col(key).shift(1))
-              | (pl.col(flag) != pl.col(flag).shift(1))).fill_null(True)
-    return df.with_columns(change.cum_sum().set_sorted().alias("run"))
-
-
-def _runs_expr(flag: str) -> pl.Expr:
-    """Run numbers of `flag` per vessel, across the table (rows sorted by vessel and time)."""
-    return ((pl.col("mmsi") != pl.col("mmsi").shift(1)) | (pl.col(flag) != pl.col(flag).shift(1))).fill_null(True) \
-        .cum_sum().set_sorted()
+    """Number the runs of consecutive rows (per vessel and `key`) where `flag` keeps its value."""
+    return df.with_columns(run_number("mmsi", key, flag).alias("run"))
 
 
 def _summarise_runs(df: pl.DataFrame, flag: str, key: str = "segment") -> pl.DataFrame:
@@ -216,8 +215,7 @@ def port_calls(df: pl.DataFrame) -> list[dict[str, Any]]:
     # each vessel's first row gets a definite state (False when it has none)
     first = (pl.col("mmsi") != pl.col("mmsi").shift(1)).fill_null(True)
     df = df.with_columns(pl.when(first & state.is_null()).then(False).otherwise(state).forward_fill().alias("in_port"))
-    change = (first | (pl.col("in_port") != pl.col("in_port").shift(1))).fill_null(True)
-    runs = df.with_columns(change.cum_sum().set_sorted().alias("run"))
+    runs = df.with_columns(run_number("mmsi", "in_port").alias("run"))
     visits = (runs.filter(pl.col("in_port"))
               .group_by("run", maintain_order=True)
               .agg(pl.col("mmsi").first(), pl.col("ts").first().alias("start"), pl.col("ts").last().alias("end"),
@@ -243,8 +241,7 @@ def encounter_points(df: pl.DataFrame, preset: str | None = None) -> pl.DataFram
     slotted = df.with_columns(pl.col("ts").dt.truncate(f"{t['slot_minutes']}m").alias("slot"), _speed(df).alias("speed"))
     # `prepare` sorts by vessel and time, so each (vessel, slot) is one run of rows: number the
     # runs and group on that sorted number (far faster than hashing the two keys)
-    run = ((pl.col("mmsi") != pl.col("mmsi").shift(1)) | (pl.col("slot") != pl.col("slot").shift(1))).fill_null(True)
-    return (slotted.with_columns(run.cum_sum().set_sorted().alias("run"))
+    return (slotted.with_columns(run_number("mmsi", "slot").alias("run"))
             .group_by("run", maintain_order=True)
             .agg(pl.col("mmsi").first(), pl.col("slot").first(), pl.col("lat").mean(), pl.col("lon").mean(),
                  pl.col("speed").median(),
@@ -358,7 +355,7 @@ def spoofing(df: pl.DataFrame) -> list[dict[str, Any]]:
                   .with_columns(pl.col("on_land").mean().over("mmsi", "segment").alias("land_share"),
                                 pl.when(pl.col("mmsi") == pl.col("mmsi").shift(-1)).then(pl.col("jump").shift(-1))
                                 .fill_null(False).alias("jump_out"))
-                  .with_columns(_runs_expr("on_land").alias("run")))
+                  .with_columns(run_number("mmsi", "on_land").alias("run")))
         runs = (marked.filter(pl.col("on_land") & (pl.col("land_share") <= t["max_land_share"]))
                 .group_by("run", maintain_order=True)
                 .agg(pl.col("mmsi").first(), pl.col("ts").first().alias("start"), pl.col("ts").last().alias("end"), pl.col("lat").mean(),
@@ -393,8 +390,7 @@ def eez_transits(df: pl.DataFrame) -> list[dict[str, Any]]:
     z = z.with_columns(pl.col("zone").forward_fill().over("mmsi").fill_null(-1))
     # rows are sorted by vessel and time: a run is a stretch of one vessel in one zone, numbered
     # across the table so the grouping is on one sorted key
-    change = ((pl.col("mmsi") != pl.col("mmsi").shift(1)) | (pl.col("zone") != pl.col("zone").shift(1))).fill_null(True)
-    runs = (z.with_columns(change.cum_sum().set_sorted().alias("run"))
+    runs = (z.with_columns(run_number("mmsi", "zone").alias("run"))
             .group_by("run", maintain_order=True)
             .agg(pl.col("mmsi").first(), pl.col("zone").first(), pl.col("ts").first().alias("start"),
                  pl.col("ts").last().alias("end"), pl.col("lat").first(), pl.col("lon").first(),
