@@ -34,6 +34,19 @@ SAME += [
     ("PLA", "People's Liberation Army", "Organization"),
     ("MUN CHO'NG-MIN", "Mun Chong Min", "Person"),  # McCune-Reischauer apostrophe
 ]
+SAME += [
+    ("Volkswagen Gesellschaft mit beschränkter Haftung", "Volkswagen GmbH", "Company"),  # legal form in words
+    ("OAO Gazprom", "Open Joint Stock Company Gasprom", "Company"),
+    ("First Bank Int'l", "First International Bank", "Company"),
+    ("U.S. Department of State", "United States Department of State", "Organization"),
+    ("Al Qaeda", "Al-Qa'ida/Islamic Army", "Organization"),  # two names written as one
+    ("Ted Doe", "Theodore Doe", "Person"),  # nickname
+    ("Mao Tse-tung", "Mao Zedong", "Person"),  # Wade-Giles and pinyin
+    ("Hsi Chin-ping", "Xi Jinping", "Person"),
+    ("Nikolai Patr ushev", "Nikolai Platonovich Patrushev", "Person"),  # a name written apart
+    ("'Abd al-Aziz al-Nuristani", "Abdul Aziz Nooristani", "Person"),
+    ("JC Juncker", "Jean-Claude Juncker", "Person"),
+]
 DIFFERENT = [
     ("Kim Jong Un", "Kim Jong Il", "Person"),
     ("김종은", "김정은", "Person"),
@@ -43,7 +56,26 @@ DIFFERENT = [
     ("OTHMAN AHMED OTHMAN AL-HARBI", "OTHMAN AHMED OTHMAN AL-GHAMDI", "Person"),  # another family
     ("RA SONG-SU", "RA KY'ONG-SU", "Person"),
     ("Brigade 44", "Brigade 45", "Organization"),
+    ("AHMAD BIN HASAN AL-UBAIDI", "HASAN BIN AHMAD AL-UBAIDI", "Person"),  # son and father
+    ("Banco Santander S.A.", "Banco Santander Chile S.A.", "Company"),  # another country's bank
+    ("Industrial and Commercial Bank of Chad Limited", "Industrial and Commercial Bank of China Limited", "Company"),
+    ("Government of Estonia", "Government of Ethiopia", "Organization"),
+    ("Saudi Arabian Gas Company", "Saudi Arabian Oil Company", "Company"),
+    ("Luís Monteiro", "Luís Montenegro", "Person"),  # two known family names, not one misspelt
+    ("Mendez, Denmark A/S", "Mendez Norge A/S", "Company"),  # 'A/S' is a legal form, not two names
 ]
+
+
+@pytest.mark.parametrize("a, b, schema, reason", [
+    ("Banco Santander S.A.", "Banco Santander México S.A.", "Company", "only one names a country (mx)"),
+    ("Bank of China", "Bank of Chad", "Company", "countries differ (cn / td)"),
+    ("AHMAD BIN HASAN", "HASAN BIN AHMAD", "Person", "son and father swapped around 'bin'"),
+    ("Ted Doe", "Theodore Doe", "Person", "the same names in other spellings (theodore ~ ted)"),
+    ("Deutsche Bank AG", "Deutsche Bank GmbH", "Company", "legal forms differ (jsc / llc)"),
+    ("Saudi Arabian Gas Company", "Saudi Arabian Oil Company", "Company", "no counterpart for gas"),
+])
+def test_explanations_name_the_rule(a, b, schema, reason):
+    assert reason in compare(a, b, schema).explanation
 
 
 @pytest.mark.parametrize("a, b, schema", SAME)
@@ -71,8 +103,8 @@ def test_match_is_symmetric_enough():
 
 
 def test_quality_floor_on_name_bench(shared_data):
-    """A regression floor for the engine as it stands (F1 0.820 when raised, above logic-v2's
-    0.796 on the same pairs), not the issue's target; bench/name_bench.py prints the full figures."""
+    """The issue's target, F1 >= 0.88 (0.890 when raised; logic-v2 0.796 on the same pairs);
+    bench/name_bench.py prints the full figures."""
     rows = list(csv.DictReader(open(shared_data / "matching/nomenklatura_name_bench/cases.csv", encoding="utf-8")))
     tp = fp = fn = 0
     for row in rows:
@@ -81,7 +113,7 @@ def test_quality_floor_on_name_bench(shared_data):
         fp += predicted and not truth
         fn += truth and not predicted
     f1 = 2 * tp / (2 * tp + fp + fn)
-    assert f1 >= 0.81
+    assert f1 >= 0.88
 
 
 def test_match_command(tmp_path):

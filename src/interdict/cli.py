@@ -410,10 +410,8 @@ def screen(
                 queries.append({"name": row["name"], "schema": row.get("schema") or schema, "country": row.get("country") or country})
     else:
         queries.append({"name": name, "schema": schema, "country": country})
-    results = []
-    for q in queries:
-        hits = index.screen(q["name"], schema=q["schema"], country=q["country"], limit=limit, threshold=min_score)
-        results.append({"query": q["name"], "results": [{**h.to_dict(), "match": h.score >= THRESHOLD} for h in hits]})
+    results = [{"query": q["name"], "results": [{**h.to_dict(), "match": h.score >= THRESHOLD} for h in hits]}
+               for q, hits in zip(queries, index.screen_many(queries, limit=limit, threshold=min_score))]
     if as_json:
         _emit_json(results[0]["results"] if file is None else results)
         return

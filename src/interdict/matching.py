@@ -18,12 +18,13 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 
 from normality import ascii_text
 from rapidfuzz import fuzz, process
-from rigour.names import remove_person_prefixes, replace_org_types_compare
+from rigour.names import NameTypeTag, SymbolCategory, analyze_names, extract_org_types, remove_person_prefixes, replace_org_types_compare
+from rigour.territories import get_territories
 
 THRESHOLD = 0.80
 HANGUL = re.compile(r"[\uac00-\ud7a3]")
@@ -40,6 +41,9 @@ KOREAN_SYLLABLE = re.compile(
 )
 WEAK_TOKENS = {"co", "ltd", "llc", "corp", "inc", "jsc", "plc", "gmbh", "sa", "ag", "bureau", "trading", "general",
                "company", "corporation", "the", "of", "and", "limited", "group",
+               # region and scope words: 'Faberlic Europe' is Faberlic's, as 'X International' is X's
+               "europe", "european", "asia", "asian", "africa", "african", "international", "global", "worldwide",
+               "holding", "holdings",
                # the state's name, common in DPRK entity names ("Korea ... Corporation")
                "korea", "korean", "dprk", "choson", "joson"}
 
@@ -68,12 +72,23 @@ NUMBER_WORDS = re.compile(r"\b(?:(" + "|".join(TENS) + r")(?:[\s\-]+(" + "|".joi
                           + "|".join(UNITS) + r"))\b")
 
 
+ORDINALS = {w: f"{n}{'st' if n == 1 else 'nd' if n == 2 else 'rd' if n == 3 else 'th'}" for n, w in enumerate(
+    "first second third fourth fifth sixth seventh eighth ninth tenth".split(), 1)}
+ORDINAL_WORDS = re.compile(r"\b(" + "|".join(ORDINALS) + r")\b")
+
+
 def _digits(match: re.Match[str]) -> str:
     """'forty-four' -> '44', 'three' -> '3': 'Brigade Forty-Four' is 'Brigade 44'."""
     tens, unit, alone = match.groups()
     if alone:
         return str(UNITS[alone])
     return str(TENS[tens] + (UNITS[unit] if unit else 0))
+
+
+@lru_cache(maxsize=500_000)
+def _ascii_word(word: str) -> str:
+    """One word in ASCII; words recur across names, and transliterating other scripts is slow."""
+    return word if word.isascii() else (ascii_text(word) or "")
 
 
 def _uninvert(name: str) -> str:
@@ -95,31 +110,90 @@ def normalise(name: str, schema: str = "LegalEntity") -> str:
         name = _uninvert(name)
     if HANGUL.search(name):  # one syllable, one romanised token: 김정은 -> gim jeong eun
         name = HANGUL.sub(lambda m: f" {m.group(0)} ", name)
-    text = ascii_text(name) or ""
+    if schema not in PERSON_SCHEMATA:
+        # legal forms in any language to their generic kind ('Gesellschaft mit beschränkter
+        # Haftung', 'GmbH', 'Ltd' -> 'llc'; 'AG', 'OAO', 'S.A.' -> 'jsc') before transliteration;
+        # roman numerals are set aside meanwhile (rigour reads 'II' as a legal form)
+        name = ROMAN.sub(lambda m: f" romannumeral{ROMAN_VALUES[m.group(1).lower()]} ", name.lower())
+        LEGAL_FORMS.update({generic: generic for _, generic in extract_org_types(name, generic=True)})
+        name = replace_org_types_compare(name, generic=True)
+        name = re.sub(r"romannumeral(\d+)", lambda m: ROMAN_NAMES[int(m.group(1))], name)
+    text = " ".join(_ascii_word(word) for word in name.split())
     text = text.lower().replace("&", " and ")
     if schema in PERSON_SCHEMATA:
         text = remove_person_prefixes(text)
         text = PERSON_TITLES.sub(" ", text)
-    else:
-        text = replace_org_types_compare(text)
     text = re.sub(r"['`\u2019\u2018\u02bc]", "", text)  # McCune-Reischauer apostrophes and O'Brien: part of the word
     text = re.sub(r"[^a-z0-9\- ]+", " ", text)
     text = NUMBER_WORDS.sub(_digits, text)
+    text = ORDINAL_WORDS.sub(lambda m: ORDINALS[m.group(1)], text)  # 'First Bank' is '1st Bank'
     text = re.sub(r"\b([2-9])0 ([1-9])\b", r"\1\2", text)  # 'forty 4' -> '40 4' -> '44'
     text = re.sub(r"\s+", " ", text).strip()
+    if schema not in PERSON_SCHEMATA:  # 'U.S.' and 'USA' are 'United States'
+        text = COUNTRY_SHORT_FORMS.sub(lambda m: COUNTRY_LONG_FORMS[m.group(1)], text)
     for phrase, canonical in KOREAN_EQUIVALENTS.items():
         text = re.sub(rf"\b{phrase}\b", canonical, text)
     if schema in PERSON_SCHEMATA:  # Arabic particles in their common spellings: el-/al-, ibn/bin
         text = ARABIC_PARTICLES.sub(lambda m: ARABIC_EQUIVALENTS[m.group(1)] + m.group(2), text)
+        text = INNER_BEN.sub("bin", ABD_AL.sub("abdul ", text))
+    else:  # 'Int'l' is 'International'
+        text = ORG_ABBREVIATIONS.sub(lambda m: ORG_WORDS[m.group(1)], text)
     return text
 
 
-LEGAL_FORMS = {"co": "co", "company": "co", "ltd": "ltd", "limited": "ltd", "llc": "llc", "corp": "corp",
-               "corporation": "corp", "inc": "inc", "incorporated": "inc", "jsc": "jsc", "plc": "plc",
-               "gmbh": "gmbh", "sa": "sa", "ag": "ag"}
+# Generic kinds of legal form (rigour's: llc, jsc, lp, ...), filled as names are normalised.
+# 'Company' and 'Corporation' say nothing about the kind: weak words, not legal forms.
+LEGAL_FORMS: dict[str, str] = {"llc": "llc", "jsc": "jsc"}
+ROMAN_VALUES = {r: n for n, r in enumerate("i ii iii iv v vi vii viii ix x xi xii xiii xiv xv xvi xvii xviii xix xx".split(), 1)}
+ROMAN_NAMES = {n: r for r, n in ROMAN_VALUES.items()}
+# II to XX as whole words (a lone I, V or X is more often an initial than a number)
+ROMAN = re.compile(r"(?<![\w.])(" + "|".join(sorted((r for r in ROMAN_VALUES if len(r) > 1), key=len, reverse=True))
+                   + r")(?![\w.])", re.IGNORECASE)
 
 
+ORG_WORDS = {"intl": "international", "natl": "national", "mfg": "manufacturing", "bros": "brothers",
+             "assn": "association", "dept": "department", "univ": "university", "inst": "institute",
+             "ind": "industries", "inds": "industries", "svcs": "services", "mgmt": "management"}
+ORG_ABBREVIATIONS = re.compile(r"\b(" + "|".join(ORG_WORDS) + r")\b")
 COUNTRY_WORDS = {"korea", "korean", "dprk", "choson", "joson"}
+
+
+# Country qualifiers in organisation names ('Banco Santander Chile', 'Bank of China'): a branch or
+# namesake in another country is another organisation. Korea is left out: it is in most DPRK
+# entity names and weak evidence there.
+COUNTRY_ALIASES = {"america": "us", "usa": "us", "u s a": "us", "u s": "us", "uk": "gb", "u k": "gb", "britain": "gb",
+                   "great britain": "gb", "holland": "nl", "russia": "ru"}
+NOT_QUALIFIERS = {"kp", "kr"}
+COUNTRY_LONG_FORMS = {"u s": "united states", "u s a": "united states", "usa": "united states",
+                      "u k": "united kingdom", "uk": "united kingdom"}
+COUNTRY_SHORT_FORMS = re.compile(r"\b(" + "|".join(sorted(COUNTRY_LONG_FORMS, key=len, reverse=True)) + r")\b")
+
+
+@lru_cache(maxsize=1)
+def _country_names() -> dict[str, str]:
+    names = dict(COUNTRY_ALIASES)
+    for territory in get_territories():
+        if not (territory.is_country or territory.is_jurisdiction) or territory.is_historical:
+            continue
+        for label in (territory.name, territory.full_name):
+            key = re.sub(r"[^a-z ]+", " ", (ascii_text(label) or "").lower()).split()
+            if key and len(key) <= 3:
+                names.setdefault(" ".join(key), territory.code)
+    return {k: v for k, v in names.items() if v not in NOT_QUALIFIERS}
+
+
+@lru_cache(maxsize=200_000)
+def countries_named(text: str) -> frozenset[str]:
+    """Codes of the countries named in a normalised organisation name."""
+    names = _country_names()
+    tokens = text.split()
+    found = set()
+    for size in (3, 2, 1):
+        for i in range(len(tokens) - size + 1):
+            code = names.get(" ".join(tokens[i : i + size]))
+            if code:
+                found.add(code)
+    return frozenset(found)
 
 
 def _tokens(text: str) -> list[str]:
@@ -138,16 +212,25 @@ def korean_key(token: str) -> str:
 
 
 def looks_korean(tokens: list[str]) -> bool:
-    return bool(tokens) and all(KOREAN_SYLLABLE.match(t) for t in tokens if t not in WEAK_TOKENS and not t.isdigit())
+    return bool(tokens) and all(_korean_word(t) for t in tokens)
+
+
+@lru_cache(maxsize=200_000)
+def _korean_word(token: str) -> bool:
+    return token in WEAK_TOKENS or token.isdigit() or KOREAN_SYLLABLE.match(token) is not None
 
 
 def _core(tokens: list[str]) -> list[str]:
-    core = [t for t in tokens if t not in WEAK_TOKENS]
+    core = [t for t in tokens if t not in WEAK_TOKENS and t not in LEGAL_FORMS]
     return core or tokens
 
 
 def _initials_match(short: list[str], full: list[str]) -> bool:
-    """'j c juncker' ~ 'jean claude juncker': one-letter tokens stand for words with that initial."""
+    """'j c juncker' ~ 'jean claude juncker': one-letter tokens stand for words with that initial;
+    'jc juncker' too, when 'jc' are the initials of neighbouring given names there."""
+    initials = "".join(f[0] for f in full)
+    short = [letter for t in short for letter in (t if 2 <= len(t) <= 3 and t.isalpha() and t in initials
+                                                  and not any(fuzz.ratio(t, f) >= 85 for f in full) else [t])]
     if not any(len(t) == 1 for t in short) or len(short) != len(full):
         return False
     rest_full = list(full)
@@ -160,9 +243,168 @@ def _initials_match(short: list[str], full: list[str]) -> bool:
     return True
 
 
+@lru_cache(maxsize=200_000)
+def name_symbols(token: str) -> frozenset[str]:
+    """The names and nicknames (rigour's Wikidata-derived symbols) a person's name part may
+    stand for: 'ted' and 'theodore' share one, as do 'hsi' and 'xi', 'usama' and 'osama'."""
+    found = set()
+    for name in analyze_names(NameTypeTag.PER, [token]):
+        for span in name.spans:
+            if span.symbol.category in (SymbolCategory.NAME, SymbolCategory.NICK):
+                found.add(span.symbol.id)
+    return frozenset(found)
+
+
+def _known_different(a: str, b: str) -> bool:
+    """Two spellings of different known names ('castillo' / 'castro', 'ahmed' / 'mohamed')."""
+    if a == b or fuzz.ratio(a, b) >= 85:  # 'barak' / 'barack': one name transliterated two ways
+        return False
+    sa, sb = name_symbols(a), name_symbols(b)
+    return bool(sa) and bool(sb) and not sa & sb
+
+
+def _align(ca: list[str], cb: list[str]) -> tuple[list[str], list[str], list[str]]:
+    """The two names' parts, brought together where they are the same name written otherwise:
+    parts written apart ('patr ushev' ~ 'patrushev', 'plat ono vich' ~ 'platonovich'), the same
+    given or family name ('ted' ~ 'theodore', 'hsi' ~ 'xi', 'usama' ~ 'osama'), two syllables of
+    one word ('tse tung' ~ 'zedong'). Returns both (unchanged lists when nothing applies) and
+    what was respelled."""
+    if set(ca) == set(cb):
+        return ca, cb, []
+    close = [[fuzz.ratio(x, y, score_cutoff=85) > 0 for y in cb] for x in ca]
+    lonely_a = [x for x, row in zip(ca, close) if not any(row)]
+    lonely_b = [y for j, y in enumerate(cb) if not any(row[j] for row in close)]
+    if not lonely_a or not lonely_b or not (_may_join(ca, lonely_a, lonely_b) or _may_join(cb, lonely_b, lonely_a)
+                                            or _may_respell(lonely_a, lonely_b)):
+        return ca, cb, []  # the common case in screening: unrelated names, cheaply told apart
+    respelled: list[str] = []
+    new_a = _rejoin(ca, [y for y in lonely_b if len(y) >= 5])
+    new_b = _rejoin(cb, [x for x in lonely_a if len(x) >= 5])
+    if new_a is not ca or new_b is not cb:
+        ca, cb = new_a, new_b
+        lonely_a = [x for x in ca if not any(fuzz.ratio(x, y, score_cutoff=85) for y in cb)]
+        lonely_b = [y for y in cb if not any(fuzz.ratio(y, x, score_cutoff=85) for x in ca)]
+    cb = _respell(cb, lonely_b, lonely_a, respelled)
+    # then the other way, for what is still alone on both sides
+    ca = _respell(ca, [x for x in lonely_a if x not in cb], [y for y in lonely_b if y in cb], respelled)
+    return ca, cb, respelled
+
+
+def _may_join(tokens: list[str], lonely: list[str], others: list[str]) -> bool:
+    """Whether two or three adjacent lonely parts of `tokens` could spell a lonely word of the
+    other name (same first letter, about the same length), or two syllables one word."""
+    for i in range(len(tokens) - 1):
+        first, second = tokens[i], tokens[i + 1]
+        if first not in lonely or second not in lonely:
+            continue
+        pieces = (first + second, first + second + tokens[i + 2]) if i + 2 < len(tokens) else (first + second,)
+        if any(len(o) >= 5 and o[0] == first[0] and fuzz.ratio(p, o, score_cutoff=90) for o in others for p in pieces):
+            return True
+        # syllables keep their final sound across romanisations: 'tse tung' ~ 'zedong'
+        if len(first) <= 4 and len(second) <= 4 and any(
+                o[-1] == second[-1] and abs(len(first) + len(second) - len(o)) <= 3 for o in others):
+            return True
+    return False
+
+
+def _may_respell(lonely_a: list[str], lonely_b: list[str]) -> bool:
+    symbols_b = [name_symbols(y) for y in lonely_b]
+    return any(name_symbols(x) & sb for x in lonely_a for sb in symbols_b)
+
+
+def _respell(tokens: list[str], lonely: list[str], free: list[str], respelled: list[str]) -> list[str]:
+    """`tokens` with each lonely part that stands for the same name as a free part of the other
+    name written as that one (and two lonely syllables that spell one free word as that word)."""
+    free = list(free)
+    out = tokens
+    for token in lonely:
+        if not free:
+            break
+        symbols = name_symbols(token) if len(token) >= 2 else frozenset()
+        hit = next((r for r in free if symbols & name_symbols(r)), None) if symbols else None
+        if hit is not None:
+            out = [hit if t == token else t for t in out]
+            free.remove(hit)
+            respelled.append(f"{token} ~ {hit}")
+    i = 0
+    while free and i < len(out) - 1:
+        first, second = out[i], out[i + 1]
+        hit = None
+        if len(first) <= 4 and len(second) <= 4 and first in lonely and second in lonely:  # syllables
+            hit = next((r for r in free if abs(len(first) + len(second) - len(r)) <= 3
+                        and _splits_into(r, first, second)), None)
+        if hit is not None:
+            out = out[:i] + [hit] + out[i + 2 :]
+            free.remove(hit)
+            respelled.append(f"{first} {second} ~ {hit}")
+        i += 1
+    return out
+
+
+def _same_part(a: str, b: str) -> bool:
+    return fuzz.ratio(a, b) >= 85 or bool(name_symbols(a) & name_symbols(b))
+
+
+def _splits_into(word: str, first: str, second: str) -> bool:
+    """Whether `word` is two parts spelt as `first` and `second` (or names they stand for)."""
+    return any(_same_part(word[:k], first) and _same_part(word[k:], second) for k in range(2, len(word) - 1))
+
+
+def _rejoin(tokens: list[str], wanted: list[str]) -> list[str]:
+    """Adjacent parts of `tokens` written together where that spells a `wanted` word none of
+    them spells alone; `tokens` itself when there is none."""
+    if not wanted or len(tokens) < 2:
+        return tokens
+    out = tokens
+    i = 0
+    while i < len(out) - 1:
+        if not any(r[0] == out[i][0] for r in wanted):
+            i += 1
+            continue
+        for size in (3, 2):
+            if i + size > len(out):
+                continue
+            piece = "".join(out[i : i + size])
+            target = next((r for r in wanted if abs(len(piece) - len(r)) <= 2 and fuzz.ratio(piece, r, score_cutoff=90)
+                           and not any(fuzz.ratio(p, r, score_cutoff=85) for p in out[i : i + size])), None)
+            if target is not None:
+                out = out[:i] + [piece] + out[i + size :]
+                break
+        i += 1
+    return out
+
+
 ARABIC_EQUIVALENTS = {"el": "al", "ul": "al", "ibn": "bin"}
 ARABIC_PARTICLES = re.compile(r"\b(el|ul|ibn)([\s\-])")
+# 'Abd al-Aziz', 'Abdel Aziz', 'Abd-ul-Aziz' are 'Abdul Aziz'; 'Isa ben Tarif' is 'Isa bin Tarif'
+# (not at the start: 'Ben Netanyahu' is a given name)
+ABD_AL = re.compile(r"\babd[\s\-]*(?:al|el|ul|ur|ar|as|ad|an)[\s\-]+|\babd(?:el|al|ul)\s+")
+INNER_BEN = re.compile(r"(?<=\w )ben(?= \w)")
 SUBSET_SCORE = 0.86
+NAME_PARTICLES = {"al", "bin", "bint", "abu", "abd", "ben", "van", "von", "de", "der", "da", "di", "du", "la", "le", "y"}
+BIN_SWAPPED_SCORE = 0.6
+
+
+def _around_bin(tokens: list[str]) -> list[tuple[str, str]]:
+    """(own name, father's name) around each 'bin' ('Ahmad bin Hasan' -> ('ahmad', 'hasan'))."""
+    pairs = []
+    for i, token in enumerate(tokens):
+        if token != "bin":
+            continue
+        before = next((t for t in reversed(tokens[:i]) if t not in NAME_PARTICLES), None)
+        after = next((t for t in tokens[i + 1 :] if t not in NAME_PARTICLES), None)
+        if before and after:
+            pairs.append((before, after))
+    return pairs
+
+
+def _bin_swapped(a: list[str], b: list[str]) -> str:
+    """'Ahmad bin Hasan' and 'Hasan bin Ahmad' are son and father, not one person."""
+    for own, father in _around_bin(a):
+        for own_b, father_b in _around_bin(b):
+            if fuzz.ratio(own, father_b) >= 85 and fuzz.ratio(father, own_b) >= 85 and fuzz.ratio(own, own_b) < 85:
+                return f"{own} bin {father} / {own_b} bin {father_b}"
+    return ""
 ACRONYM_SCORE = 0.85
 
 
@@ -173,18 +415,20 @@ def _acronym(short: list[str], full: list[str]) -> bool:
     letters = "".join(t[0] for t in full)
     content = "".join(t[0] for t in full if t not in {"of", "the", "and", "for", "de", "la", "le"})
     return short[0] in (letters, content)
-UNMATCHED_PENALTY = 0.12  # per name part of a person without any counterpart
+UNMATCHED_PENALTY = 0.12
+ORG_UNMATCHED_PENALTY = 0.1  # per name part of a person without any counterpart
 
 
-def _unmatched(tokens: list[str], others: list[str], *, strict: bool = False) -> list[str]:
+def _unmatched(tokens: list[str], others: list[str], *, strict: bool = False, person: bool = True) -> list[str]:
     """Tokens without a counterpart among `others` (similar spelling or the same Korean key);
     `strict` also needs each counterpart to be a different token."""
     keys = [korean_key(u) for u in others]
     left = list(range(len(others)))
     missing = []
     for t in tokens:
-        limit, key_limit = (90, 95) if strict else (70, 80)
-        candidates = [i for i in left if fuzz.ratio(t, others[i]) >= limit or fuzz.ratio(korean_key(t), keys[i]) >= key_limit]
+        limit, key_limit = (85, 95) if strict else (70, 80)
+        candidates = [i for i in left if (fuzz.ratio(t, others[i]) >= limit and not (person and _known_different(t, others[i])))
+                      or fuzz.ratio(korean_key(t), keys[i]) >= key_limit]
         if not candidates:
             missing.append(t)
         elif strict:
@@ -192,13 +436,62 @@ def _unmatched(tokens: list[str], others: list[str], *, strict: bool = False) ->
     return missing
 
 
+@dataclass(frozen=True)
+class Prepared:
+    """What the comparison needs of one name, worked out once per name and schema."""
+
+    norm: str
+    tokens: list[str]
+    core: list[str]
+    joined: str                 # core words, space-separated
+    squeezed: str               # core words written together
+    sorted_join: str            # core words sorted, written together (order-free equality)
+    generic: frozenset[str]
+    forms: frozenset[str]
+    digits: frozenset[str]
+    places: frozenset[str]
+
+
+@lru_cache(maxsize=200_000)
+def prepare(name: str, schema: str = "LegalEntity") -> Prepared:
+    norm = normalise(name, schema)
+    tokens = _tokens(norm)
+    core = _core(tokens)
+    return Prepared(
+        norm=norm, tokens=tokens, core=core, joined=" ".join(core), squeezed="".join(core),
+        sorted_join="".join(sorted(core)),
+        generic=frozenset(t for t in tokens if t in WEAK_TOKENS and t not in LEGAL_FORMS and t not in COUNTRY_WORDS),
+        forms=frozenset(LEGAL_FORMS[t] for t in tokens if t in LEGAL_FORMS),
+        digits=frozenset(t for t in tokens if t.isdigit()),
+        places=countries_named(norm) if schema not in PERSON_SCHEMATA else frozenset(),
+    )
+
+
 def compare(a: str, b: str, schema: str = "LegalEntity", threshold: float = THRESHOLD) -> Match:
+    if "/" in a or "/" in b:  # 'Al-Qa'ida/Islamic Army': a list writing two names as one
+        # ('A/S' and 'c/o' are not two names: every part must be a name of its own)
+        parts_a, parts_b = _alternatives(a), _alternatives(b)
+        alternatives = [(x, y) for x in parts_a for y in parts_b]
+        if len(alternatives) > 1:
+            return max((_compare(x, y, schema, threshold) for x, y in alternatives), key=lambda m: m.score)
+    return _compare(a, b, schema, threshold)
+
+
+def _alternatives(name: str) -> list[str]:
+    parts = [p.strip() for p in name.split("/")]
+    if len(parts) > 1 and all(sum(ch.isalpha() for ch in p) >= 4 for p in parts):
+        return parts
+    return [name]
+
+
+def _compare(a: str, b: str, schema: str, threshold: float) -> Match:
     if HANGUL.search(a) and HANGUL.search(b):
         # both in Hangul: each syllable is a letter of the name, so compare the syllables themselves
         ha, hb = re.sub(r"\s+", "", a), re.sub(r"\s+", "", b)
         score = 1.0 if ha == hb else fuzz.ratio(ha, hb) / 100 * 0.9
         return Match(score, score >= threshold, f"Hangul compared syllable by syllable: {ha!r} ~ {hb!r}", (ha, hb))
-    na, nb = normalise(a, schema), normalise(b, schema)
+    pa, pb = prepare(a, schema), prepare(b, schema)
+    na, nb = pa.norm, pb.norm
     if not na or not nb:
         # a script the transliteration does not cover (Khmer, for instance): compare the letters themselves
         ra, rb = ("".join(ch for ch in unicodedata.normalize("NFC", x).casefold() if unicodedata.category(ch)[0] in "LMN")
@@ -209,44 +502,61 @@ def compare(a: str, b: str, schema: str = "LegalEntity", threshold: float = THRE
         return Match(score, score >= threshold, f"compared in the original script: {ra!r} ~ {rb!r}", (ra, rb))
     if na == nb:
         return Match(1.0, True, f"same name after normalisation ({na!r})", (na, nb))
-    ta, tb = _tokens(na), _tokens(nb)
-    ca, cb = _core(ta), _core(tb)
-    joined_a, joined_b = "".join(sorted(ca)), "".join(sorted(cb))
-    plain = fuzz.token_sort_ratio(" ".join(ca), " ".join(cb)) / 100
-    squeezed = fuzz.ratio("".join(ca), "".join(cb)) / 100  # 'jong un' ~ 'jongun'
+    ta, tb = pa.tokens, pb.tokens
+    ca, cb = pa.core, pb.core
+    respelled: list[str] = []
+    if schema in PERSON_SCHEMATA:
+        # 'Patr ushev' ~ 'Patrushev'; then 'Ted' ~ 'Theodore', 'Hsi' ~ 'Xi', 'Usama' ~ 'Osama'
+        ca, cb, respelled = _align(ca, cb)
+        if ca is not pa.core:
+            pa = replace(pa, core=ca, joined=" ".join(ca), squeezed="".join(ca), sorted_join="".join(sorted(ca)))
+        if cb is not pb.core:
+            pb = replace(pb, core=cb, joined=" ".join(cb), squeezed="".join(cb), sorted_join="".join(sorted(cb)))
+    joined_a, joined_b = pa.sorted_join, pb.sorted_join
+    plain = fuzz.token_sort_ratio(pa.joined, pb.joined) / 100
+    squeezed = fuzz.ratio(pa.squeezed, pb.squeezed) / 100  # 'jong un' ~ 'jongun'
     best, why = max((plain, "token similarity"), (squeezed, "similar when spaces and hyphens are ignored"))
+    if respelled:
+        why += f" (the same given or family names: {', '.join(respelled)})"
     if schema not in PERSON_SCHEMATA and min(len(ca), len(cb)) >= 2:
-        contained = fuzz.token_set_ratio(" ".join(ca), " ".join(cb)) / 100 * 0.85
+        contained = fuzz.token_set_ratio(pa.joined, pb.joined) / 100 * 0.85
         if contained > best:  # 'office 39' within 'office no 39 of the korean workers party'
             best, why = contained, "one name contains the other"
-    if joined_a == joined_b:
-        best, why = 0.98, "same words in another order"
+    if joined_a == joined_b and respelled:
+        best, why = 0.95, f"the same names in other spellings ({', '.join(respelled)})"
+    elif joined_a == joined_b:
+        best, why = (1.0, "same words") if ca == cb else (0.98, "same words in another order")
     if schema not in PERSON_SCHEMATA and ACRONYM_SCORE > best and (_acronym(ca, cb) or _acronym(cb, ca)):
         best, why = ACRONYM_SCORE, "one name is the other's initials"
     initials = schema in PERSON_SCHEMATA and (_initials_match(ca, cb) or _initials_match(cb, ca))
     if initials and joined_a != joined_b:
         best, why = max(best, 0.9), "initials stand for the given names"
-    if looks_korean(ca) and looks_korean(cb):
-        ka = " ".join(sorted(korean_key(t) for t in ca))
-        kb = " ".join(sorted(korean_key(t) for t in cb))
-        korean = fuzz.ratio(ka, kb) / 100
-        squeezed_k = fuzz.ratio("".join(korean_key(t) for t in ca), "".join(korean_key(t) for t in cb)) / 100
-        korean = max(korean, squeezed_k)
+    if joined_a != joined_b and looks_korean(ca) and looks_korean(cb):
+        keys_a, keys_b = [korean_key(t) for t in ca], [korean_key(t) for t in cb]
+        ka, kb = " ".join(sorted(keys_a)), " ".join(sorted(keys_b))
+        korean = max(fuzz.ratio(ka, kb), fuzz.ratio("".join(keys_a), "".join(keys_b))) / 100
         if korean * 0.97 > best:
             best, why = korean * 0.97, f"same Korean name in another romanisation ({ka!r})"
     # legal forms and generic words: weak evidence, a small penalty when they disagree
-    generic_a = {t for t in ta if t in WEAK_TOKENS and t not in LEGAL_FORMS and t not in COUNTRY_WORDS}
-    generic_b = {t for t in tb if t in WEAK_TOKENS and t not in LEGAL_FORMS and t not in COUNTRY_WORDS}
+    generic_a, generic_b = pa.generic, pb.generic
     if generic_a and generic_b and not generic_a & generic_b:  # 'trading' vs 'bureau'
         best -= 0.05
         why += f"; generic words differ ({', '.join(sorted(generic_a))} / {', '.join(sorted(generic_b))})"
-    forms_a = {LEGAL_FORMS[t] for t in ta if t in LEGAL_FORMS}
-    forms_b = {LEGAL_FORMS[t] for t in tb if t in LEGAL_FORMS}
+    forms_a, forms_b = pa.forms, pb.forms
     if forms_a and forms_b and not forms_a & forms_b:  # AG and GmbH are different companies
-        best -= 0.2
+        best -= 0.25
         why += f"; legal forms differ ({', '.join(sorted(forms_a))} / {', '.join(sorted(forms_b))})"
+    if schema not in PERSON_SCHEMATA:
+        places_a, places_b = pa.places, pb.places
+        if places_a != places_b:
+            if places_a and places_b:
+                best -= 0.2
+                why += f"; countries differ ({', '.join(sorted(places_a))} / {', '.join(sorted(places_b))})"
+            else:
+                best -= 0.1
+                why += f"; only one names a country ({', '.join(sorted(places_a | places_b))})"
     # different numbers are different things (vessel 'HAE SONG 1' vs 'HAE SONG 2')
-    digits_a, digits_b = {t for t in ta if t.isdigit()}, {t for t in tb if t.isdigit()}
+    digits_a, digits_b = pa.digits, pb.digits
     if digits_a != digits_b and (digits_a or digits_b):
         best -= 0.2
         why += "; numbers differ"
@@ -262,5 +572,16 @@ def compare(a: str, b: str, schema: str = "LegalEntity", threshold: float = THRE
         elif unmatched:
             best -= UNMATCHED_PENALTY * len(unmatched)
             why += f"; no counterpart for {', '.join(unmatched)}"
+    if schema not in PERSON_SCHEMATA and len(ca) == len(cb) > 1:
+        # organisations: a word swapped for an unrelated one ('Saudi Arabian Gas' / '... Oil')
+        # (numbers, roman ones too, are weighed on their own below)
+        unmatched = [t for t in _unmatched(ca, cb, person=False) if not t.isdigit() and t not in ROMAN_VALUES]
+        if unmatched:
+            best -= ORG_UNMATCHED_PENALTY * len(unmatched)
+            why += f"; no counterpart for {', '.join(unmatched)}"
+    if schema in PERSON_SCHEMATA:
+        swapped = _bin_swapped(ca, cb)
+        if swapped and best > BIN_SWAPPED_SCORE:
+            best, why = BIN_SWAPPED_SCORE, f"son and father swapped around 'bin' ({swapped})"
     best = max(0.0, min(1.0, best))
     return Match(best, best >= threshold, f"{why}: {na!r} ~ {nb!r}", (na, nb))

@@ -9,8 +9,10 @@ screening result never rests on a statement the user may not see.
 from __future__ import annotations
 
 import math
-from itertools import chain
+import multiprocessing
+import os
 import re
+from itertools import chain
 from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
@@ -21,7 +23,7 @@ from rapidfuzz import fuzz, process
 from sqlalchemy import Engine, select
 
 from interdict.access import Viewer, visible_filter
-from interdict.matching import PERSON_SCHEMATA, WEAK_TOKENS, compare, korean_key, looks_korean, normalise
+from interdict.matching import PERSON_SCHEMATA, WEAK_TOKENS, compare, korean_key, looks_korean, name_symbols, normalise
 from interdict.tables import sources, statements
 
 NAME_PROPS = ("name", "alias", "weakAlias", "previousName")
@@ -30,7 +32,9 @@ MAX_POSTING = 5000  # a token shared by more entities than this is too common to
 CANDIDATES = 30    # pre-scored per query
 FULL_COMPARISONS = 8
 MIN_FULL_COMPARISONS = 3
-PRESCORE_MARGIN = 30  # pre-score points below the best beyond which no full comparison is made
+PRESCORE_MARGIN = 20  # pre-score points below the best beyond which no full comparison is made
+PARALLEL_FROM = 2000  # queries: below this a batch is screened in this process
+_FORKED_INDEX: "ScreeningIndex | None" = None  # the index a forked batch worker screens against
 IMO = re.compile(r"^(?:IMO)?\s*(\d{7})$", re.I)
 MMSI = re.compile(r"^\d{9}$")
 
@@ -84,11 +88,14 @@ class ScreeningIndex:
         self.source_titles = source_titles
         self.postings: dict[str, set[str]] = defaultdict(set)
         self.normalised: dict[str, list[str]] = {}  # entity id -> its names, normalised for its schema
+        self.sorted_words: dict[str, list[str]] = {}  # the same with their words in sorted order
         self.pairs_of: dict[str, list[tuple[str, str]]] = {}  # entity id -> (entity id, name) for each name
         for candidate in candidates.values():
             self.pairs_of[candidate.entity_id] = [(candidate.entity_id, value) for _, value in candidate.names]
             own = "Person" if model.get(candidate.schema).is_a("Person") else candidate.schema
             self.normalised[candidate.entity_id] = [normalise(value, own) for _, value in candidate.names]
+            # words sorted once here: token_sort_ratio per query is then a plain ratio
+            self.sorted_words[candidate.entity_id] = [" ".join(sorted(n.split())) for n in self.normalised[candidate.entity_id]]
             for _, value in candidate.names:
                 for key in _keys(value, candidate.schema):
                     self.postings[key].add(candidate.entity_id)
@@ -177,9 +184,10 @@ class ScreeningIndex:
         pairs = list(chain.from_iterable(self.pairs_of[e] for e in shortlist))
         if pairs:
             query_norm = normalise(query, query_schema)
-            targets = list(chain.from_iterable(self.normalised[e] for e in shortlist))
-            scores = process.cdist([query_norm], targets, scorer=fuzz.token_sort_ratio, workers=1)[0]
+            sorted_targets = list(chain.from_iterable(self.sorted_words[e] for e in shortlist))
+            scores = process.cdist([" ".join(sorted(query_norm.split()))], sorted_targets, scorer=fuzz.ratio, workers=1)[0]
             if query_schema not in PERSON_SCHEMATA:  # as in `compare`: one name may contain the other
+                targets = list(chain.from_iterable(self.normalised[e] for e in shortlist))
                 contained = process.cdist([query_norm], targets, scorer=fuzz.token_set_ratio, workers=1)[0] * 0.85
                 scores = np.maximum(scores, contained)
             order = np.argsort(-scores, kind="stable")
@@ -205,6 +213,25 @@ class ScreeningIndex:
                 if best.score >= threshold:
                     hits[entity_id] = self._hit(candidate, best.score, best.matched[1], best.explanation)
         return sorted(hits.values(), key=lambda h: (-h.score, h.name))[:limit]
+
+    def screen_many(self, queries: list[dict[str, Any]], *, limit: int = 10, threshold: float = 0.0,
+                    workers: int | None = None) -> list[list[Hit]]:
+        """Screen a batch: each query a dict with 'name' and optional 'schema' and 'country'.
+        A large batch is spread over `workers` processes (default: one per core) forked from this
+        one, so the index is shared rather than rebuilt or copied; results come back in order."""
+        global _FORKED_INDEX
+        workers = workers or os.cpu_count() or 1
+        jobs = [(q["name"], q.get("schema"), q.get("country"), limit, threshold) for q in queries]
+        if workers < 2 or len(jobs) < PARALLEL_FROM or "fork" not in multiprocessing.get_all_start_methods():
+            return [self.screen(name, schema=schema, country=country, limit=lim, threshold=th)
+                    for name, schema, country, lim, th in jobs]
+        name_symbols("warm")  # load the name tables once, before the fork, not once per worker
+        _FORKED_INDEX = self
+        try:
+            with multiprocessing.get_context("fork").Pool(workers) as pool:
+                return pool.map(_screen_job, jobs, chunksize=max(1, min(1000, len(jobs) // (workers * 8))))
+        finally:
+            _FORKED_INDEX = None
 
     def identifier_hits(self, value: str, *, props: tuple[str, ...] = IDENTIFIER_PROPS,
                         schema: str | None = None) -> list[Hit]:
@@ -243,6 +270,12 @@ class ScreeningIndex:
                    source=", ".join(sorted(self.source_titles.get(s, s) for s in candidate.sources)),
                    programs=sorted(candidate.programs), explanation=explanation, basis=basis, statements=statements,
                    listed=candidate.listed)
+
+
+def _screen_job(job: tuple[str, str | None, str | None, int, float]) -> list[Hit]:
+    name, schema, country, limit, threshold = job
+    assert _FORKED_INDEX is not None
+    return _FORKED_INDEX.screen(name, schema=schema, country=country, limit=limit, threshold=threshold)
 
 
 def _identifier_key(value: str) -> str:
