@@ -85,3 +85,16 @@ def test_screen_command(screened, tmp_path):
     bad.write_text("firm\nX\n")
     failed = subprocess.run([interdict, "screen", "--file", str(bad), "--user", "kcg.analyst"], capture_output=True, text=True, env=env)
     assert failed.returncode == 2 and "needs a 'name' column" in failed.stderr
+
+
+def test_a_large_batch_is_screened_over_forked_workers_with_the_same_results(screened, monkeypatch):
+    import interdict.screening as screening
+
+    index = index_for(screened, "jcg.watch")
+    names = sorted({value for c in index.candidates.values() for _, value in c.names})[:120]
+    queries = [{"name": n} for n in names] + [{"name": "Pong Su", "schema": "Vessel"}]
+    single = index.screen_many(queries, limit=3, workers=1)
+    monkeypatch.setattr(screening, "PARALLEL_FROM", 10)
+    forked = index.screen_many(queries, limit=3, workers=2)
+    assert forked == single and len(forked) == len(queries)
+    assert forked[-1][0].id == "case-pong-su"
