@@ -16,7 +16,6 @@ from dataclasses import dataclass, field
 import numpy as np
 import polars as pl
 import pyarrow as pa
-import pyarrow.compute as pc
 from numpy.lib.stride_tricks import sliding_window_view
 
 from interdict.ais.fields import (
@@ -68,7 +67,7 @@ class _Columns:
         self.n = n
         self.values: dict[str, np.ndarray] = {}
         self.present: dict[str, np.ndarray] = {}
-        self.texts: dict[str, list[tuple[np.ndarray, pa.Array]]] = {}
+        self.texts: dict[str, list[tuple[np.ndarray, np.ndarray]]] = {}
         self.trimmed: set[str] = set()
 
     def put(self, name: str, rows: np.ndarray, values: np.ndarray, present: np.ndarray | None) -> None:
@@ -85,31 +84,90 @@ class _Columns:
         parts = self.texts.setdefault(name, [])
         if trim:
             self.trimmed.add(name)
-        if not len(rows):
-            return
-        width = values.dtype.itemsize
-        fixed = pa.Array.from_buffers(pa.binary(width), len(values), [None, pa.py_buffer(values.tobytes())])
-        parts.append((rows, pc.cast(fixed, pa.binary())))
+        if len(rows):
+            parts.append((rows, values))
 
     def table(self) -> pl.DataFrame:
         arrays = {}
         for name, values in self.values.items():
-            mask = ~self.present[name]
-            arrays[name] = pa.array(values, mask=mask if mask.any() else None)
+            arrays[name] = _arrow_numbers(values, self.present[name])
         for name, parts in self.texts.items():
-            if not parts:
-                arrays[name] = pa.nulls(self.n, pa.string())
-                continue
-            rows = np.concatenate([r for r, _ in parts])
-            sparse = pl.from_arrow(pa.concat_arrays([v for _, v in parts])).cast(pl.String)
-            if name in self.trimmed:  # pyais: trailing '@' padding removed, then surrounding spaces
-                sparse = sparse.str.strip_chars_end("@").str.strip_chars()
-            else:  # numpy pads shorter byte strings with NULs
-                sparse = sparse.str.strip_chars_end("\x00")
-            index = np.full(self.n, -1, dtype=np.int64)
-            index[rows] = np.arange(len(rows))
-            arrays[name] = sparse.to_arrow().take(pa.array(index, mask=index < 0))
+            arrays[name] = _arrow_text(self.n, parts, trim=name in self.trimmed)
         return pl.from_arrow(pa.table(arrays))
+
+
+ARROW_TYPES = {np.dtype(np.int64): pa.int64(), np.dtype(np.float64): pa.float64(), np.dtype(np.uint8): pa.uint8(),
+               np.dtype(np.int16): pa.int16(), np.dtype(np.int8): pa.int8(), np.dtype(np.int32): pa.int32()}
+AT, SPACE = ord("@"), ord(" ")
+
+
+def _arrow_numbers(values: np.ndarray, present: np.ndarray) -> pa.Array:
+    """An Arrow array over the numpy buffer itself, nulls where not `present` (bit-packed)."""
+    n = len(values)
+    missing = n - int(np.count_nonzero(present))
+    validity = pa.py_buffer(np.packbits(present, bitorder="little")) if missing else None
+    if values.dtype == np.bool_:
+        return pa.Array.from_buffers(pa.bool_(), n, [validity, pa.py_buffer(np.packbits(values, bitorder="little"))],
+                                     null_count=missing)
+    values = np.ascontiguousarray(values)
+    arrow_type = ARROW_TYPES.get(values.dtype)
+    if arrow_type is None:
+        return pa.array(values, mask=~present if missing else None)
+    return pa.Array.from_buffers(arrow_type, n, [validity, pa.py_buffer(values)], null_count=missing)
+
+
+def _arrow_text(n: int, parts: list[tuple[np.ndarray, np.ndarray]], *, trim: bool) -> pa.Array:
+    """A full-length Arrow string array from fixed-width text of some rows: pyais's trimming
+    (trailing '@' padding, then surrounding spaces) or, untrimmed, NUL padding removed; done on
+    the character matrix with numpy, then the kept characters packed behind one offsets array."""
+    if not parts:
+        return pa.nulls(n, pa.string())
+    rows_all, starts_all, lengths_all, data_all = [], [], [], []
+    base = 0
+    for rows, values in parts:
+        width = values.dtype.itemsize
+        chars = values.view(np.uint8).reshape(len(values), width)
+        column = np.arange(width)[None, :]
+        if trim:
+            not_at = chars != AT
+            end = np.where(not_at.any(axis=1), width - np.argmax(not_at[:, ::-1], axis=1), 0)
+            solid = (chars != SPACE) & (column < end[:, None])
+        else:
+            solid = chars != 0
+        has = solid.any(axis=1)
+        stop = np.where(has, width - np.argmax(solid[:, ::-1], axis=1), 0)
+        start = np.where(has, np.argmax(solid, axis=1), 0)
+        if not trim:
+            start = np.zeros_like(start)  # only NUL padding at the end is removed
+        keep = (column >= start[:, None]) & (column < stop[:, None])
+        data = chars[keep]
+        lengths = (stop - start).astype(np.int64)
+        rows_all.append(rows)
+        lengths_all.append(lengths)
+        starts_all.append(base + np.concatenate(([0], np.cumsum(lengths)[:-1])).astype(np.int64))
+        data_all.append(data)
+        base += len(data)
+    rows = np.concatenate(rows_all)
+    lengths = np.concatenate(lengths_all)
+    starts = np.concatenate(starts_all)
+    data = np.concatenate(data_all) if len(data_all) > 1 else data_all[0]
+    order = np.argsort(rows, kind="stable")
+    if not np.all(order[:-1] < order[1:]) or not np.all(np.diff(rows) > 0):  # gather the strings in row order
+        rows, lengths, starts = rows[order], lengths[order], starts[order]
+        total = int(lengths.sum())
+        new_starts = np.concatenate(([0], np.cumsum(lengths)[:-1]))
+        positions = np.repeat(starts - new_starts, lengths) + np.arange(total)
+        data = data[positions]
+    # offsets stay flat between the rows that carry text: repeat each running total up to the next
+    # such row rather than summing a mostly empty full-length column
+    running = np.concatenate(([0], np.cumsum(lengths))).astype(np.int32)
+    offsets = np.repeat(running, np.diff(np.concatenate(([0], rows + 1, [n + 1]))))
+    present = np.zeros(n, dtype=bool)
+    present[rows] = True
+    missing = n - len(rows)
+    validity = pa.py_buffer(np.packbits(present, bitorder="little")) if missing else None
+    return pa.Array.from_buffers(pa.string(), n, [validity, pa.py_buffer(offsets), pa.py_buffer(data.tobytes())],
+                                 null_count=missing)
 
 
 def _sixbit(buffer: np.ndarray, start: np.ndarray, length: np.ndarray, fill: np.ndarray
@@ -119,35 +177,43 @@ def _sixbit(buffer: np.ndarray, start: np.ndarray, length: np.ndarray, fill: np.
     if int(start.max()) + width > len(buffer):
         buffer = np.concatenate((buffer, np.zeros(width, np.uint8)))
     chars = sliding_window_view(buffer, width)[start]
-    values = SIXBIT[chars]
+    # the armouring undone by arithmetic on bytes ('0'..'W' -> 0..39, '`'..'w' -> 40..63), which
+    # is several times faster than a table lookup indexed by every character
+    values = chars - np.uint8(48)
+    values -= (values >= 48).view(np.uint8) * np.uint8(8)
+    bad = (chars < 48) | (chars > 119) | ((chars > 87) & (chars < 96))
     inside = np.arange(width)[None, :] < length[:, None]
-    valid = ~np.any((values == 255) & inside, axis=1)
-    values = np.where(inside & (values != 255), values, 0).astype(np.uint8)
+    bad &= inside
+    valid = ~bad.any(axis=1)
+    values[~inside | bad] = 0
     # fill bits (the low bits of the last character) are not part of the message
     rows = np.arange(len(start))
     last = np.maximum(length - 1, 0)
     values[rows, last] &= (0x3F << np.clip(fill, 0, 5)).astype(np.uint8) & 0x3F
     nbits = np.maximum(length * 6 - np.clip(fill, 0, 5), 0)
-    return values, nbits, valid
+    # column-major: each field reads whole columns (characters) of all messages
+    return np.asfortranarray(values), nbits, valid
 
 
-def _number(values: np.ndarray, nbits: np.ndarray, f: Field) -> tuple[np.ndarray, np.ndarray]:
-    """(values int64, present mask); a field cut short keeps only the bits that are there."""
+def _number(values: np.ndarray, nbits: np.ndarray, f: Field) -> tuple[np.ndarray, np.ndarray | None]:
+    """(values int64, present mask or None when all are); a field cut short keeps only the bits
+    that are there."""
     first, last = f.offset // 6, (f.offset + f.width - 1) // 6
-    acc = np.zeros(len(values), dtype=np.int64)
-    for c in range(first, last + 1):
+    acc = values[:, first].astype(np.int64) if first < values.shape[1] else np.zeros(len(values), dtype=np.int64)
+    for c in range(first + 1, last + 1):
         acc <<= 6
         if c < values.shape[1]:
             acc |= values[:, c]
     acc >>= 6 * (last + 1) - (f.offset + f.width)
     acc &= (1 << f.width) - 1
-    available = np.clip(nbits - f.offset, 0, f.width)
-    present = available > 0
-    if not present.all() or (available < f.width).any():
+    present: np.ndarray | None
+    if len(nbits) and int(nbits.min()) >= f.offset + f.width:  # the usual case: every message holds it all
+        present, width = None, f.width
+    else:
+        available = np.clip(nbits - f.offset, 0, f.width)
+        present = available > 0
         acc >>= f.width - np.maximum(available, 1)
         width = np.maximum(available, 1)
-    else:
-        width = f.width
     if f.kind == "i":
         sign = np.left_shift(1, width - 1)
         acc = np.where(acc & sign, acc - (sign << 1), acc)
@@ -254,13 +320,12 @@ def decode_frames(frames: Frames) -> tuple[pl.DataFrame, list[tuple[int, int]]]:
             columns.put_text("payload", rows, payload, np.ones(len(rows), bool), trim=False)
     columns.put("line", np.arange(n), frames.line, None)
     columns.put("ts", np.arange(n), frames.ts, ~np.isnan(frames.ts))
-    columns.put("channel", np.arange(n), frames.channel, frames.channel != 0)
+    printable = (frames.channel >= 33) & (frames.channel < 127)  # the channel letter ('A', 'B', '1', '2')
+    columns.put_text("channel", np.arange(n), np.ascontiguousarray(frames.channel).view("S1"), printable, trim=False)
     if frames.station is not None:
         station = np.array([(st or "").encode() for st in frames.station])
         columns.put_text("station", np.arange(n), station, station != b"", trim=False)
-    table = columns.table().with_columns(
-        pl.col("channel").replace_strict(CHANNEL_NAMES, default=None, return_dtype=pl.String)
-    )
+    table = columns.table()
     if "name_ext" in table.columns:  # pyais: a type-21 name continues in its extension
         table = table.with_columns(
             pl.when(pl.col("msg_type") == 21)
@@ -271,8 +336,6 @@ def decode_frames(frames: Frames) -> tuple[pl.DataFrame, list[tuple[int, int]]]:
         table = table.filter(pl.Series(keep))
     return table, rejected
 
-
-CHANNEL_NAMES = {code: chr(code) for code in range(33, 127)}
 
 
 def _layouts_24(values: np.ndarray, nbits: np.ndarray):  # type: ignore[no-untyped-def]

@@ -199,10 +199,8 @@ def frame(data: bytes, *, assume_time: float | None = None, require_time: bool =
     commas = np.flatnonzero(buf == COMMA)
     k = np.searchsorted(commas, s)
     have6 = k + 5 < len(commas)
-    c = np.full((len(ais), 7), -1, dtype=np.int64)
-    for j in range(7):
-        ok = k + j < len(commas)
-        c[ok, j] = commas[k[ok] + j]
+    # the next seven commas of each sentence in one gather (-1 past the last comma of the buffer)
+    c = np.concatenate((commas, np.full(7, -1, dtype=commas.dtype)))[k[:, None] + np.arange(7)].astype(np.int64)
     shape_ok = have6 & np.all(c[:, :6] >= 0, axis=1) & (c[:, 5] < e)
     # fill digit, '*', two hex digits after the sixth comma
     star = c[:, 5] + 2
