@@ -18,6 +18,7 @@ from calendar import timegm
 from dataclasses import dataclass, field
 
 import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
 
 COMMA, BANG, BACKSLASH, DOLLAR, HASH, STAR, CR = (ord(c) for c in ",!\\$#*\r")
 
@@ -244,11 +245,10 @@ def frame(data: bytes, *, assume_time: float | None = None, require_time: bool =
         if value is not None:
             ts[j] = value
             pghp_before[j] = True
-    for j in np.flatnonzero(trailing & np.isnan(ts) & (reason < 0)):
-        field_bytes = bytes(buf[after[j] + 1 : e[j]]).split(b",")[0]
-        if field_bytes.isdigit():
-            value = int(field_bytes)
-            ts[j] = value / 1000.0 if value > 100_000_000_000 else float(value)
+    epoch_rows = np.flatnonzero(trailing & np.isnan(ts) & (reason < 0))
+    if len(epoch_rows):
+        value, ok = _leading_numbers(buf, after[epoch_rows] + 1, e[epoch_rows])
+        ts[epoch_rows[ok]] = np.where(value[ok] > 100_000_000_000, value[ok] / 1000.0, value[ok].astype(np.float64))
     if assume_time is not None:
         ts[np.isnan(ts)] = assume_time
 
@@ -353,6 +353,31 @@ def frame(data: bytes, *, assume_time: float | None = None, require_time: bool =
         if frames.station is not None:
             frames.station = [frames.station[i] for i in order]
     return frames
+
+
+EPOCH_DIGITS = 18  # at most this many digits fit an int64; longer fields are read one by one
+
+
+def _leading_numbers(buf: np.ndarray, begin: np.ndarray, end: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(value, ok) of the field starting at each `begin`: the bytes up to the next comma or the
+    line's `end`, ok when they are one or more digits (a trailing epoch after the checksum)."""
+    width = EPOCH_DIGITS + 1
+    padded = np.concatenate((buf, np.zeros(width, np.uint8)))
+    window = sliding_window_view(padded, width)[begin]
+    column = np.arange(width)[None, :]
+    room = (end - begin)[:, None]
+    digit = (window >= 48) & (window <= 57) & (column < room)
+    length = np.where(digit.all(axis=1), width, np.argmin(digit, axis=1))
+    at = np.minimum(length, width - 1)
+    stops = (length == (end - begin)) | (window[np.arange(len(begin)), at] == COMMA)
+    ok = (length >= 1) & (length <= EPOCH_DIGITS) & stops
+    powers = np.where(column < length[:, None], 10 ** np.clip(length[:, None] - 1 - column, 0, EPOCH_DIGITS - 1), 0)
+    value = ((window.astype(np.int64) - 48) * powers).sum(axis=1)
+    for j in np.flatnonzero(length > EPOCH_DIGITS):  # longer than an int64 holds: rare, read in Python
+        field_bytes = bytes(buf[begin[j] : end[j]]).split(b",")[0]
+        if field_bytes.isdigit():
+            value[j], ok[j] = min(int(field_bytes), np.iinfo(np.int64).max), True
+    return value, ok
 
 
 def _count_skipped(buf, starts, ends, nonempty, first, is_ais, tagged) -> dict[str, int]:  # type: ignore[no-untyped-def]
