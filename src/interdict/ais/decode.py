@@ -87,12 +87,23 @@ class _Columns:
         if len(rows):
             parts.append((rows, values))
 
-    def table(self) -> pl.DataFrame:
+    def table(self, keep: np.ndarray | None = None) -> pl.DataFrame:
+        """The columns as a table, only the rows where `keep` is true (all when None)."""
+        n, renumber = self.n, None
+        if keep is not None and not keep.all():
+            n = int(np.count_nonzero(keep))
+            renumber = np.cumsum(keep) - 1
         arrays = {}
         for name, values in self.values.items():
-            arrays[name] = _arrow_numbers(values, self.present[name])
+            present = self.present[name]
+            if renumber is not None:
+                values, present = values[keep], present[keep]
+            arrays[name] = _arrow_numbers(values, present)
         for name, parts in self.texts.items():
-            arrays[name] = _arrow_text(self.n, parts, trim=name in self.trimmed)
+            if renumber is not None:
+                parts = [(renumber[rows[keep[rows]]], values[keep[rows]]) for rows, values in parts]
+                parts = [(rows, values) for rows, values in parts if len(rows)]
+            arrays[name] = _arrow_text(n, parts, trim=name in self.trimmed)
         return pl.from_arrow(pa.table(arrays))
 
 
@@ -127,6 +138,13 @@ def _arrow_text(n: int, parts: list[tuple[np.ndarray, np.ndarray]], *, trim: boo
     for rows, values in parts:
         width = values.dtype.itemsize
         chars = values.view(np.uint8).reshape(len(values), width)
+        if width == 1 and not trim:  # one character (the channel): kept as it is
+            rows_all.append(rows)
+            lengths_all.append(np.ones(len(rows), dtype=np.int64))
+            starts_all.append(base + np.arange(len(rows), dtype=np.int64))
+            data_all.append(chars.ravel())
+            base += len(rows)
+            continue
         column = np.arange(width)[None, :]
         if trim:
             not_at = chars != AT
@@ -151,8 +169,8 @@ def _arrow_text(n: int, parts: list[tuple[np.ndarray, np.ndarray]], *, trim: boo
     lengths = np.concatenate(lengths_all)
     starts = np.concatenate(starts_all)
     data = np.concatenate(data_all) if len(data_all) > 1 else data_all[0]
-    order = np.argsort(rows, kind="stable")
-    if not np.all(order[:-1] < order[1:]) or not np.all(np.diff(rows) > 0):  # gather the strings in row order
+    if len(parts) > 1 and not np.all(rows[1:] > rows[:-1]):  # gather the strings in row order
+        order = np.argsort(rows, kind="stable")
         rows, lengths, starts = rows[order], lengths[order], starts[order]
         total = int(lengths.sum())
         new_starts = np.concatenate(([0], np.cumsum(lengths)[:-1]))
@@ -179,13 +197,14 @@ def _sixbit(buffer: np.ndarray, start: np.ndarray, length: np.ndarray, fill: np.
     chars = sliding_window_view(buffer, width)[start]
     # the armouring undone by arithmetic on bytes ('0'..'W' -> 0..39, '`'..'w' -> 40..63), which
     # is several times faster than a table lookup indexed by every character
-    values = chars - np.uint8(48)
-    values -= (values >= 48).view(np.uint8) * np.uint8(8)
-    bad = (chars < 48) | (chars > 119) | ((chars > 87) & (chars < 96))
+    values = chars - np.uint8(48)   # valid: 0..39 and 48..71 (bytes below '0' wrap round to 208+)
+    high = values >= 48
+    bad = (values > 71) | ((values > 39) & ~high)
+    values -= high.view(np.uint8) << np.uint8(3)
     inside = np.arange(width)[None, :] < length[:, None]
     bad &= inside
     valid = ~bad.any(axis=1)
-    values[~inside | bad] = 0
+    values *= (inside & ~bad).view(np.uint8)
     # fill bits (the low bits of the last character) are not part of the message
     rows = np.arange(len(start))
     last = np.maximum(length - 1, 0)
@@ -288,7 +307,7 @@ def decode_frames(frames: Frames) -> tuple[pl.DataFrame, list[tuple[int, int]]]:
     # one pass per layout, not per type: types 1-3 share a layout, and every type without a
     # layout of its own is decoded the same way (header only, payload kept raw)
     groups: dict[object, list[int]] = {}
-    for t in np.unique(msg_type).tolist():
+    for t in np.flatnonzero(np.bincount(msg_type, minlength=256)).tolist():
         key = LAYOUTS[t] if t in LAYOUTS else (t if t in (24, 255) else "other")
         groups.setdefault(key, []).append(t)
     for types in groups.values():
@@ -304,8 +323,9 @@ def decode_frames(frames: Frames) -> tuple[pl.DataFrame, list[tuple[int, int]]]:
         rejected += [(int(r), BAD_PAYLOAD) for r in rows[~valid]]
         rejected += [(int(r), SHORT_PAYLOAD) for r in rows[short]]
         ok = valid & ~short
-        keep[rows[~ok]] = False
-        rows, values, nbits = rows[ok], values[ok], nbits[ok]
+        if not ok.all():
+            keep[rows[~ok]] = False
+            rows, values, nbits = rows[ok], values[ok], nbits[ok]
         if not len(rows):
             continue
         if t == 24:
@@ -325,15 +345,13 @@ def decode_frames(frames: Frames) -> tuple[pl.DataFrame, list[tuple[int, int]]]:
     if frames.station is not None:
         station = np.array([(st or "").encode() for st in frames.station])
         columns.put_text("station", np.arange(n), station, station != b"", trim=False)
-    table = columns.table()
+    table = columns.table(keep)
     if "name_ext" in table.columns:  # pyais: a type-21 name continues in its extension
         table = table.with_columns(
             pl.when(pl.col("msg_type") == 21)
             .then(pl.concat_str(pl.col("name"), pl.col("name_ext").fill_null("")))
             .alias("full_name")
         )
-    if not keep.all():
-        table = table.filter(pl.Series(keep))
     return table, rejected
 
 

@@ -83,17 +83,22 @@ class Frames:
 
 
 def range_xor(buf: np.ndarray, begin: np.ndarray, end: np.ndarray) -> np.ndarray:
-    """XOR of the bytes buf[begin:end] for each pair, computed on 64-bit words: a prefix XOR over
-    words, corrected by the partial words at both ends, then folded to one byte."""
+    """XOR of the bytes buf[begin:end] for each pair (pairs in increasing order), computed on
+    64-bit words: the whole words of each range reduced at once, corrected by the partial words at
+    both ends, then folded to one byte."""
     padded = np.zeros((len(buf) + 15) // 8 * 8, dtype=np.uint8)
     padded[: len(buf)] = buf
     words = padded.view("<u8")
-    prefix = np.empty(len(words) + 1, dtype=np.uint64)  # prefix[k] = w[0] ^ ... ^ w[k-1]
-    prefix[0] = 0
-    np.bitwise_xor.accumulate(words, out=prefix[1:])
     wa, wb = begin // 8, end // 8
+    if len(begin) == 0:
+        return np.zeros(0, dtype=np.int16)
+    # XOR of words[wa:wb] per range: reduceat over the interleaved bounds, every other segment
+    bounds = np.empty(2 * len(begin), dtype=np.intp)
+    bounds[0::2], bounds[1::2] = wa, np.minimum(wb, len(words) - 1)
+    whole = np.bitwise_xor.reduceat(words, bounds)[0::2]
+    whole[wa == wb] = 0  # reduceat gives the word itself for an empty range
     low = lambda k: np.where(k > 0, (np.uint64(1) << (8 * k).astype(np.uint64)) - np.uint64(1), np.uint64(0))  # noqa: E731
-    x = prefix[wb] ^ prefix[wa] ^ (words[wa] & low(begin % 8)) ^ (words[wb] & low(end % 8))
+    x = whole ^ (words[wa] & low(begin % 8)) ^ (words[wb] & low(end % 8))
     x ^= x >> np.uint64(32)
     x ^= x >> np.uint64(16)
     x ^= x >> np.uint64(8)
