@@ -205,9 +205,10 @@ def frame(data: bytes, *, assume_time: float | None = None, require_time: bool =
     commas = np.flatnonzero(buf == COMMA)
     k = np.searchsorted(commas, s)
     have6 = k + 5 < len(commas)
-    # the next seven commas of each sentence in one gather (-1 past the last comma of the buffer)
-    c = np.concatenate((commas, np.full(7, -1, dtype=commas.dtype)))[k[:, None] + np.arange(7)].astype(np.int64)
-    shape_ok = have6 & np.all(c[:, :6] >= 0, axis=1) & (c[:, 5] < e)
+    # the next six commas of each sentence in one gather (those past the buffer's last comma are
+    # read as its last one; `have6` rules such sentences out)
+    c = commas[np.minimum(k[:, None] + np.arange(6), max(len(commas) - 1, 0))] if len(commas) else np.full((len(ais), 6), -1)
+    shape_ok = have6 & (c[:, 5] < e)
     # fill digit, '*', two hex digits after the sixth comma
     star = c[:, 5] + 2
     shape_ok &= star + 2 < e + 1
