@@ -114,9 +114,7 @@ def normalise(name: str, schema: str = "LegalEntity") -> str:
         # legal forms in any language to their generic kind ('Gesellschaft mit beschränkter
         # Haftung', 'GmbH', 'Ltd' -> 'llc'; 'AG', 'OAO', 'S.A.' -> 'jsc') before transliteration;
         # roman numerals are set aside meanwhile (rigour reads 'II' as a legal form)
-        name = ROMAN.sub(lambda m: f" romannumeral{ROMAN_VALUES[m.group(1).lower()]} ", name.lower())
-        LEGAL_FORMS.update({generic: generic for _, generic in extract_org_types(name, generic=True)})
-        name = replace_org_types_compare(name, generic=True)
+        name = replace_org_types_compare(_set_roman_aside(name), generic=True)
         name = re.sub(r"romannumeral(\d+)", lambda m: ROMAN_NAMES[int(m.group(1))], name)
     text = " ".join(_ascii_word(word) for word in name.split())
     text = text.lower().replace("&", " and ")
@@ -141,9 +139,17 @@ def normalise(name: str, schema: str = "LegalEntity") -> str:
     return text
 
 
-# Generic kinds of legal form (rigour's: llc, jsc, lp, ...), filled as names are normalised.
-# 'Company' and 'Corporation' say nothing about the kind: weak words, not legal forms.
-LEGAL_FORMS: dict[str, str] = {"llc": "llc", "jsc": "jsc"}
+def _set_roman_aside(name: str) -> str:
+    return ROMAN.sub(lambda m: f" romannumeral{ROMAN_VALUES[m.group(1).lower()]} ", name.lower())
+
+
+@lru_cache(maxsize=200_000)
+def legal_forms(name: str) -> frozenset[str]:
+    """The generic kinds of the legal forms in an organisation's name (rigour's: llc, jsc, lp,
+    ...), as they appear among its normalised words. 'Company' and 'Corporation' say nothing
+    about the kind: weak words, not legal forms."""
+    return frozenset(generic for _, generic in extract_org_types(_set_roman_aside(unicodedata.normalize("NFC", name)),
+                                                                 generic=True))
 ROMAN_VALUES = {r: n for n, r in enumerate("i ii iii iv v vi vii viii ix x xi xii xiii xiv xv xvi xvii xviii xix xx".split(), 1)}
 ROMAN_NAMES = {n: r for r, n in ROMAN_VALUES.items()}
 # II to XX as whole words (a lone I, V or X is more often an initial than a number)
@@ -220,8 +226,8 @@ def _korean_word(token: str) -> bool:
     return token in WEAK_TOKENS or token.isdigit() or KOREAN_SYLLABLE.match(token) is not None
 
 
-def _core(tokens: list[str]) -> list[str]:
-    core = [t for t in tokens if t not in WEAK_TOKENS and t not in LEGAL_FORMS]
+def _core(tokens: list[str], forms: frozenset[str] = frozenset()) -> list[str]:
+    core = [t for t in tokens if t not in WEAK_TOKENS and t not in forms]
     return core or tokens
 
 
@@ -456,12 +462,13 @@ class Prepared:
 def prepare(name: str, schema: str = "LegalEntity") -> Prepared:
     norm = normalise(name, schema)
     tokens = _tokens(norm)
-    core = _core(tokens)
+    forms = legal_forms(name) & set(tokens) if schema not in PERSON_SCHEMATA else frozenset()
+    core = _core(tokens, forms)
     return Prepared(
         norm=norm, tokens=tokens, core=core, joined=" ".join(core), squeezed="".join(core),
         sorted_join="".join(sorted(core)),
-        generic=frozenset(t for t in tokens if t in WEAK_TOKENS and t not in LEGAL_FORMS and t not in COUNTRY_WORDS),
-        forms=frozenset(LEGAL_FORMS[t] for t in tokens if t in LEGAL_FORMS),
+        generic=frozenset(t for t in tokens if t in WEAK_TOKENS and t not in forms and t not in COUNTRY_WORDS),
+        forms=forms,
         digits=frozenset(t for t in tokens if t.isdigit()),
         places=countries_named(norm) if schema not in PERSON_SCHEMATA else frozenset(),
     )
