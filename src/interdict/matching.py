@@ -34,6 +34,7 @@ KOREAN_EQUIVALENTS = {
     "chongguk": "bureau", "chonguk": "bureau", "general bureau": "bureau", "bureau": "bureau",
     "sangsa": "trading", "trading company": "trading", "trading": "trading",
 }
+KOREAN_GENERIC = re.compile(r"\b(" + "|".join(sorted(KOREAN_EQUIVALENTS, key=len, reverse=True)) + r")\b")
 KOREAN_SYLLABLE = re.compile(
     r"^(?:(?:kk|tt|pp|ss|jj|ch|ts|[bcdghjklmnprsty])?"
     r"(?:yae|yeo|wae|eo|eu|ae|ya|ye|yo|yu|wa|we|wi|wo|oe|ui|a|e|i|o|u)"
@@ -129,8 +130,7 @@ def normalise(name: str, schema: str = "LegalEntity") -> str:
     text = re.sub(r"\s+", " ", text).strip()
     if schema not in PERSON_SCHEMATA:  # 'U.S.' and 'USA' are 'United States'
         text = COUNTRY_SHORT_FORMS.sub(lambda m: COUNTRY_LONG_FORMS[m.group(1)], text)
-    for phrase, canonical in KOREAN_EQUIVALENTS.items():
-        text = re.sub(rf"\b{phrase}\b", canonical, text)
+    text = KOREAN_GENERIC.sub(lambda m: KOREAN_EQUIVALENTS[m.group(1)], text)
     if schema in PERSON_SCHEMATA:  # Arabic particles in their common spellings: el-/al-, ibn/bin
         text = ARABIC_PARTICLES.sub(lambda m: ARABIC_EQUIVALENTS[m.group(1)] + m.group(2), text)
         text = INNER_BEN.sub("bin", ABD_AL.sub("abdul ", text))
