@@ -167,8 +167,8 @@ COUNTRY_WORDS = {"korea", "korean", "dprk", "choson", "joson"}
 # Country qualifiers in organisation names ('Banco Santander Chile', 'Bank of China'): a branch or
 # namesake in another country is another organisation. Korea is left out: it is in most DPRK
 # entity names and weak evidence there.
-COUNTRY_ALIASES = {"america": "us", "usa": "us", "u s a": "us", "u s": "us", "uk": "gb", "u k": "gb", "britain": "gb",
-                   "great britain": "gb", "holland": "nl", "russia": "ru"}
+# (U.S., USA, U.K. and UK are spelt out by `normalise` first)
+COUNTRY_ALIASES = {"america": "us", "britain": "gb", "great britain": "gb", "holland": "nl", "russia": "ru"}
 NOT_QUALIFIERS = {"kp", "kr"}
 COUNTRY_LONG_FORMS = {"u s": "united states", "u s a": "united states", "usa": "united states",
                       "u k": "united kingdom", "uk": "united kingdom"}

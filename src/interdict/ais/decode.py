@@ -154,9 +154,8 @@ def _arrow_text(n: int, parts: list[tuple[np.ndarray, np.ndarray]], *, trim: boo
             solid = chars != 0
         has = solid.any(axis=1)
         stop = np.where(has, width - np.argmax(solid[:, ::-1], axis=1), 0)
-        start = np.where(has, np.argmax(solid, axis=1), 0)
-        if not trim:
-            start = np.zeros_like(start)  # only NUL padding at the end is removed
+        # untrimmed text loses only its NUL padding at the end
+        start = np.where(has, np.argmax(solid, axis=1), 0) if trim else np.zeros(len(chars), dtype=np.int64)
         keep = (column >= start[:, None]) & (column < stop[:, None])
         data = chars[keep]
         lengths = (stop - start).astype(np.int64)
