@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from rapidfuzz import fuzz
 
 from interdict.matching import compare, korean_key, normalise
 
@@ -63,6 +64,14 @@ DIFFERENT = [
     ("Saudi Arabian Gas Company", "Saudi Arabian Oil Company", "Company"),
     ("Luís Monteiro", "Luís Montenegro", "Person"),  # two known family names, not one misspelt
     ("Mendez, Denmark A/S", "Mendez Norge A/S", "Company"),  # 'A/S' is a legal form, not two names
+    # two listed DPRK persons each: one syllable of three differs
+    ("KIM, Ki Nam", "KIM, Il Nam", "Person"),
+    ("JO, Yong Chol", "JO, Yong-Won", "Person"),
+    ("KIM, Jung Jong", "KIM, Yo Jong", "Person"),
+    ("KIM, Cho'ng-man", "KIM, Sang Man", "Person"),  # rigour reads both as one Chinese name
+    ("JANG, Myong Chol", "Chang Myong Ho", "Person"),
+    ("KIM, Ch'o'l", "KIM TONG CHOL", "Person"),  # a Korean given name without a syllable is another
+    ("KIM, Jong Un", "YU, Jin", "Person"),
 ]
 
 
@@ -88,6 +97,47 @@ def test_same_names_match_with_a_reason(a, b, schema):
 @pytest.mark.parametrize("a, b, schema", DIFFERENT)
 def test_different_names_do_not_match(a, b, schema):
     assert not compare(a, b, schema).match
+
+
+def test_one_different_korean_syllable_is_another_name():
+    result = compare("KIM, Ki Nam", "KIM, Il Nam", "Person")
+    assert "Korean syllable without a counterpart (ki): another name" in result.explanation
+    # romanisations of the same syllable are counterparts
+    for a, b in (("SON YONG HYOK", "SON JONG HYOK"), ("RI MYONG-CHUL", "RI PYONG CHUL"), ("Kim Jong On", "Kim Jong Un")):
+        assert compare(a, b, "Person").match, (a, b)
+
+
+def _dprk_persons(shared_data: Path) -> list[list[str]]:
+    rows = csv.DictReader(open(shared_data / "sanctions/dprk_extract/dprk_extract.csv", encoding="utf-8"))
+    return [[row["name"]] + [a.split(":", 1)[1] for a in row["aliases"].split("|") if ":" in a]
+            for row in rows if row["type"] == "individual"]
+
+
+def _one_given_syllable_apart(a: str, b: str) -> bool:
+    """'Family, Given Given' names with family names and one given syllable spelt alike (same
+    romanisation key) and the other given syllable wholly different."""
+    def parts(name: str) -> tuple[str, list[str]] | None:
+        family, _, given = name.partition(",")
+        syllables = normalise(given, "Person").replace("-", " ").split()
+        return (korean_key(normalise(family, "Person")), [korean_key(g) for g in syllables]) if given and len(syllables) == 2 else None
+    pa, pb = parts(a), parts(b)
+    if pa is None or pb is None or pa[0] != pb[0]:
+        return False
+    (x1, x2), (y1, y2) = pa[1], pb[1]
+    # one given syllable alike, the other wholly different ('chol' / 'ho'; 'yong' / 'jong' is near)
+    return (x1 == y1 and fuzz.ratio(x2, y2) < 70) or (x2 == y2 and fuzz.ratio(x1, y1) < 70)
+
+
+def test_different_listed_dprk_persons_one_syllable_apart_do_not_match(shared_data):
+    """On the real lists, 'Kim Kyong Nam', 'Kim Kyong Ok', 'Kim Kyong Il', 'Kim Kyong Hak' are four
+    listed persons: a wholly different syllable is another person (18 such pairs matched before)."""
+    persons = _dprk_persons(shared_data)
+    keys = [{normalise(n, "Person") for n in names} for names in persons]
+    pairs = [(a, b) for i, names in enumerate(persons) for j in range(i + 1, len(persons)) if not keys[i] & keys[j]
+             for a in names for b in persons[j] if _one_given_syllable_apart(a, b)]
+    assert len(pairs) > 100  # the form is common among different listed persons
+    matched = [(a, b) for a, b in pairs if compare(a, b, "Person").match]
+    assert not matched
 
 
 def test_romanisation_key_and_normalisation():

@@ -217,6 +217,30 @@ def korean_key(token: str) -> str:
     return re.sub(r"(.)\1+", r"\1", t)
 
 
+KOREAN_ONE_SYLLABLE = re.compile(KOREAN_SYLLABLE.pattern.replace(")+$", ")$"))
+DIFFERENT_KOREAN_SYLLABLE_SCORE = 0.7
+KOREAN_COUNTERPART = 70  # key similarity of two spellings of one syllable ('yong' / 'jong' 75; 'chol' / 'ho' 40)
+
+
+def _korean_syllable_unmatched(ca: list[str], cb: list[str]) -> list[str]:
+    """Syllables of `ca` with no counterpart of their own in `cb` (one to one, order-free), when
+    both names have as many parts, each one Korean syllable. In a Korean name a syllable is a third
+    of the name: 'Kim Ki Nam' and 'Kim Il Nam' are two listed persons."""
+    if len(ca) != len(cb) or len(ca) < 2:
+        return []
+    keys_b = [korean_key(t) for t in cb]
+    left = list(range(len(cb)))
+    missing = []
+    for token in sorted(ca, key=lambda t: korean_key(t) not in keys_b):  # exact counterparts first
+        key = korean_key(token)
+        best = max(left, key=lambda i: fuzz.ratio(key, keys_b[i]), default=None)
+        if best is None or fuzz.ratio(key, keys_b[best]) < KOREAN_COUNTERPART:
+            missing.append(token)
+        else:
+            left.remove(best)
+    return missing
+
+
 def looks_korean(tokens: list[str]) -> bool:
     return bool(tokens) and all(_korean_word(t) for t in tokens)
 
@@ -456,6 +480,7 @@ class Prepared:
     forms: frozenset[str]
     digits: frozenset[str]
     places: frozenset[str]
+    syllables: bool             # every core word one Korean syllable ('kim jong un', not 'jongun')
 
 
 @lru_cache(maxsize=200_000)
@@ -471,6 +496,7 @@ def prepare(name: str, schema: str = "LegalEntity") -> Prepared:
         forms=forms,
         digits=frozenset(t for t in tokens if t.isdigit()),
         places=countries_named(norm) if schema not in PERSON_SCHEMATA else frozenset(),
+        syllables=all(KOREAN_ONE_SYLLABLE.match(t) for t in core),
     )
 
 
@@ -512,8 +538,10 @@ def _compare(a: str, b: str, schema: str, threshold: float) -> Match:
     ta, tb = pa.tokens, pb.tokens
     ca, cb = pa.core, pb.core
     respelled: list[str] = []
-    if schema in PERSON_SCHEMATA:
+    korean_syllables = pa.syllables and pb.syllables
+    if schema in PERSON_SCHEMATA and not korean_syllables:
         # 'Patr ushev' ~ 'Patrushev'; then 'Ted' ~ 'Theodore', 'Hsi' ~ 'Xi', 'Usama' ~ 'Osama'
+        # (not between Korean syllables: rigour's symbols read them as Chinese, 'kim' ~ 'jin')
         ca, cb, respelled = _align(ca, cb)
         if ca is not pa.core:
             pa = replace(pa, core=ca, joined=" ".join(ca), squeezed="".join(ca), sorted_join="".join(sorted(ca)))
@@ -571,7 +599,8 @@ def _compare(a: str, b: str, schema: str, threshold: float) -> Match:
     if schema in PERSON_SCHEMATA and len(ca) > 1 and len(cb) > 1 and not initials:
         unmatched = _unmatched(ca, cb)
         short, long_ = (ca, cb) if len(ca) < len(cb) else (cb, ca)
-        if len(short) < len(long_) and not _unmatched(short, long_, strict=True):
+        # (not for Korean syllables: 'Kim Chol' and 'Kim Song Chol' are two names, not one shortened)
+        if len(short) < len(long_) and not korean_syllables and not _unmatched(short, long_, strict=True):
             # every part of the shorter name is in the longer: added middle names or a patronymic
             # ('Sergey Lavrov' ~ 'Sergey Viktorovich Lavrov')
             if SUBSET_SCORE > best:
@@ -586,6 +615,11 @@ def _compare(a: str, b: str, schema: str, threshold: float) -> Match:
         if unmatched:
             best -= ORG_UNMATCHED_PENALTY * len(unmatched)
             why += f"; no counterpart for {', '.join(unmatched)}"
+    if schema in PERSON_SCHEMATA and korean_syllables and best > DIFFERENT_KOREAN_SYLLABLE_SCORE:
+        different = _korean_syllable_unmatched(ca, cb)
+        if different:
+            best = DIFFERENT_KOREAN_SYLLABLE_SCORE
+            why += f"; Korean syllable without a counterpart ({', '.join(different)}): another name"
     if schema in PERSON_SCHEMATA:
         swapped = _bin_swapped(ca, cb)
         if swapped and best > BIN_SWAPPED_SCORE:
