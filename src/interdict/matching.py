@@ -20,27 +20,29 @@ import re
 import unicodedata
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
+from typing import Any, Final
 
 from normality import ascii_text
 from rapidfuzz import fuzz, process
 from rigour.names import NameTypeTag, SymbolCategory, analyze_names, extract_org_types, remove_person_prefixes, replace_org_types_compare
 from rigour.territories import get_territories
 
-THRESHOLD = 0.80
-HANGUL = re.compile(r"[\uac00-\ud7a3]")
-PERSON_SCHEMATA = {"Person"}
+_ratio: Final = fuzz.ratio  # bound once: the compiled module reads a Final without a lookup
+THRESHOLD: Final = 0.80
+HANGUL: Final = re.compile(r"[\uac00-\ud7a3]")
+PERSON_SCHEMATA: Final = {"Person"}
 # Korean generic words in entity names, folded to one token each (as weak evidence)
-KOREAN_EQUIVALENTS = {
+KOREAN_EQUIVALENTS: Final = {
     "chongguk": "bureau", "chonguk": "bureau", "general bureau": "bureau", "bureau": "bureau",
     "sangsa": "trading", "trading company": "trading", "trading": "trading",
 }
-KOREAN_GENERIC = re.compile(r"\b(" + "|".join(sorted(KOREAN_EQUIVALENTS, key=len, reverse=True)) + r")\b")
-KOREAN_SYLLABLE = re.compile(
+KOREAN_GENERIC: Final = re.compile(r"\b(" + "|".join(sorted(KOREAN_EQUIVALENTS, key=len, reverse=True)) + r")\b")
+KOREAN_SYLLABLE: Final = re.compile(
     r"^(?:(?:kk|tt|pp|ss|jj|ch|ts|[bcdghjklmnprsty])?"
     r"(?:yae|yeo|wae|eo|eu|ae|ya|ye|yo|yu|wa|we|wi|wo|oe|ui|a|e|i|o|u)"
     r"(?:ng|n|m|l|k|p|t|r|g|b|d)?)+$"
 )
-WEAK_TOKENS = {"co", "ltd", "llc", "corp", "inc", "jsc", "plc", "gmbh", "sa", "ag", "bureau", "trading", "general",
+WEAK_TOKENS: Final = {"co", "ltd", "llc", "corp", "inc", "jsc", "plc", "gmbh", "sa", "ag", "bureau", "trading", "general",
                "company", "corporation", "the", "of", "and", "limited", "group",
                # region and scope words: 'Faberlic Europe' is Faberlic's, as 'X International' is X's
                "europe", "european", "asia", "asian", "africa", "african", "international", "global", "worldwide",
@@ -49,8 +51,10 @@ WEAK_TOKENS = {"co", "ltd", "llc", "corp", "inc", "jsc", "plc", "gmbh", "sa", "a
                "korea", "korean", "dprk", "choson", "joson"}
 
 
-@dataclass(frozen=True)
+@dataclass  # not frozen: a frozen dataclass's __init__ stays interpreted Python when compiled
 class Match:
+    """A comparison's result; never changed once made."""
+
     score: float
     match: bool
     explanation: str
@@ -60,22 +64,22 @@ class Match:
         return {"score": round(self.score, 4), "match": self.match, "explanation": self.explanation}
 
 
-NAME_SUFFIXES = {"jr", "sr", "ii", "iii", "iv"}
+NAME_SUFFIXES: Final = {"jr", "sr", "ii", "iii", "iv"}
 # titles and honorifics in front of a person's name: not part of the name
-PERSON_TITLES = re.compile(r"^(?:(?:president|prasident|president-elect|prime minister|premier|chairman|general|gen|colonel|"
+PERSON_TITLES: Final = re.compile(r"^(?:(?:president|prasident|president-elect|prime minister|premier|chairman|general|gen|colonel|"
                            r"col|admiral|marshal|shaikh|sheikh|sheik|monsieur|madame|mme|mlle|sir|dame|lord|lady|herr|frau|"
                            r"senor|senora|dr|prof|professor|his excellency|her excellency|he|comrade)\.?\s+)+")
-UNITS = {w: n for n, w in enumerate("zero one two three four five six seven eight nine ten eleven twelve thirteen "
+UNITS: Final = {w: n for n, w in enumerate("zero one two three four five six seven eight nine ten eleven twelve thirteen "
                                     "fourteen fifteen sixteen seventeen eighteen nineteen".split())}
-TENS = {"twenty": 20, "thirty": 30, "forty": 40, "fourty": 40, "fifty": 50, "sixty": 60, "seventy": 70, "eighty": 80,
+TENS: Final = {"twenty": 20, "thirty": 30, "forty": 40, "fourty": 40, "fifty": 50, "sixty": 60, "seventy": 70, "eighty": 80,
         "ninety": 90}
-NUMBER_WORDS = re.compile(r"\b(?:(" + "|".join(TENS) + r")(?:[\s\-]+(" + "|".join(list(UNITS)[1:10]) + r"))?|("
+NUMBER_WORDS: Final = re.compile(r"\b(?:(" + "|".join(TENS) + r")(?:[\s\-]+(" + "|".join(list(UNITS)[1:10]) + r"))?|("
                           + "|".join(UNITS) + r"))\b")
 
 
-ORDINALS = {w: f"{n}{'st' if n == 1 else 'nd' if n == 2 else 'rd' if n == 3 else 'th'}" for n, w in enumerate(
+ORDINALS: Final = {w: f"{n}{'st' if n == 1 else 'nd' if n == 2 else 'rd' if n == 3 else 'th'}" for n, w in enumerate(
     "first second third fourth fifth sixth seventh eighth ninth tenth".split(), 1)}
-ORDINAL_WORDS = re.compile(r"\b(" + "|".join(ORDINALS) + r")\b")
+ORDINAL_WORDS: Final = re.compile(r"\b(" + "|".join(ORDINALS) + r")\b")
 
 
 def _digits(match: re.Match[str]) -> str:
@@ -150,29 +154,29 @@ def legal_forms(name: str) -> frozenset[str]:
     about the kind: weak words, not legal forms."""
     return frozenset(generic for _, generic in extract_org_types(_set_roman_aside(unicodedata.normalize("NFC", name)),
                                                                  generic=True))
-ROMAN_VALUES = {r: n for n, r in enumerate("i ii iii iv v vi vii viii ix x xi xii xiii xiv xv xvi xvii xviii xix xx".split(), 1)}
-ROMAN_NAMES = {n: r for r, n in ROMAN_VALUES.items()}
+ROMAN_VALUES: Final = {r: n for n, r in enumerate("i ii iii iv v vi vii viii ix x xi xii xiii xiv xv xvi xvii xviii xix xx".split(), 1)}
+ROMAN_NAMES: Final = {n: r for r, n in ROMAN_VALUES.items()}
 # II to XX as whole words (a lone I, V or X is more often an initial than a number)
-ROMAN = re.compile(r"(?<![\w.])(" + "|".join(sorted((r for r in ROMAN_VALUES if len(r) > 1), key=len, reverse=True))
+ROMAN: Final = re.compile(r"(?<![\w.])(" + "|".join(sorted((r for r in ROMAN_VALUES if len(r) > 1), key=len, reverse=True))
                    + r")(?![\w.])", re.IGNORECASE)
 
 
-ORG_WORDS = {"intl": "international", "natl": "national", "mfg": "manufacturing", "bros": "brothers",
+ORG_WORDS: Final = {"intl": "international", "natl": "national", "mfg": "manufacturing", "bros": "brothers",
              "assn": "association", "dept": "department", "univ": "university", "inst": "institute",
              "ind": "industries", "inds": "industries", "svcs": "services", "mgmt": "management"}
-ORG_ABBREVIATIONS = re.compile(r"\b(" + "|".join(ORG_WORDS) + r")\b")
-COUNTRY_WORDS = {"korea", "korean", "dprk", "choson", "joson"}
+ORG_ABBREVIATIONS: Final = re.compile(r"\b(" + "|".join(ORG_WORDS) + r")\b")
+COUNTRY_WORDS: Final = {"korea", "korean", "dprk", "choson", "joson"}
 
 
 # Country qualifiers in organisation names ('Banco Santander Chile', 'Bank of China'): a branch or
 # namesake in another country is another organisation. Korea is left out: it is in most DPRK
 # entity names and weak evidence there.
 # (U.S., USA, U.K. and UK are spelt out by `normalise` first)
-COUNTRY_ALIASES = {"america": "us", "britain": "gb", "great britain": "gb", "holland": "nl", "russia": "ru"}
-NOT_QUALIFIERS = {"kp", "kr"}
-COUNTRY_LONG_FORMS = {"u s": "united states", "u s a": "united states", "usa": "united states",
+COUNTRY_ALIASES: Final = {"america": "us", "britain": "gb", "great britain": "gb", "holland": "nl", "russia": "ru"}
+NOT_QUALIFIERS: Final = {"kp", "kr"}
+COUNTRY_LONG_FORMS: Final = {"u s": "united states", "u s a": "united states", "usa": "united states",
                       "u k": "united kingdom", "uk": "united kingdom"}
-COUNTRY_SHORT_FORMS = re.compile(r"\b(" + "|".join(sorted(COUNTRY_LONG_FORMS, key=len, reverse=True)) + r")\b")
+COUNTRY_SHORT_FORMS: Final = re.compile(r"\b(" + "|".join(sorted(COUNTRY_LONG_FORMS, key=len, reverse=True)) + r")\b")
 
 
 @lru_cache(maxsize=1)
@@ -206,6 +210,9 @@ def _tokens(text: str) -> list[str]:
     return [t for t in re.split(r"[\s\-]+", text) if t]
 
 
+KOREAN_CONSONANTS: Final = str.maketrans("tkplu", "dgbro")
+
+
 @lru_cache(maxsize=200_000)
 def korean_key(token: str) -> str:
     """One spelling for the romanisations of a Korean syllable sequence."""
@@ -213,13 +220,13 @@ def korean_key(token: str) -> str:
     for old, new in (("tch", "j"), ("ch", "j"), ("sh", "s"), ("eo", "o"), ("eu", "u"), ("ae", "e"),
                      ("oe", "e"), ("wo", "o")):
         t = t.replace(old, new)
-    t = t.translate(str.maketrans({"t": "d", "k": "g", "p": "b", "l": "r", "u": "o"}))
+    t = t.translate(KOREAN_CONSONANTS)
     return re.sub(r"(.)\1+", r"\1", t)
 
 
-KOREAN_ONE_SYLLABLE = re.compile(KOREAN_SYLLABLE.pattern.replace(")+$", ")$"))
-DIFFERENT_KOREAN_SYLLABLE_SCORE = 0.7
-KOREAN_COUNTERPART = 70  # key similarity of two spellings of one syllable ('yong' / 'jong' 75; 'chol' / 'ho' 40)
+KOREAN_ONE_SYLLABLE: Final = re.compile(KOREAN_SYLLABLE.pattern.replace(")+$", ")$"))
+DIFFERENT_KOREAN_SYLLABLE_SCORE: Final = 0.7
+KOREAN_COUNTERPART: Final = 70  # key similarity of two spellings of one syllable ('yong' / 'jong' 75; 'chol' / 'ho' 40)
 
 
 def _korean_syllable_unmatched(ca: list[str], cb: list[str]) -> list[str]:
@@ -233,8 +240,8 @@ def _korean_syllable_unmatched(ca: list[str], cb: list[str]) -> list[str]:
     missing = []
     for token in sorted(ca, key=lambda t: korean_key(t) not in keys_b):  # exact counterparts first
         key = korean_key(token)
-        best = max(left, key=lambda i: fuzz.ratio(key, keys_b[i]), default=None)
-        if best is None or fuzz.ratio(key, keys_b[best]) < KOREAN_COUNTERPART:
+        best = max(left, key=lambda i: _ratio(key, keys_b[i]), default=None)
+        if best is None or _ratio(key, keys_b[best]) < KOREAN_COUNTERPART:
             missing.append(token)
         else:
             left.remove(best)
@@ -258,15 +265,23 @@ def _core(tokens: list[str], forms: frozenset[str] = frozenset()) -> list[str]:
 def _initials_match(short: list[str], full: list[str]) -> bool:
     """'j c juncker' ~ 'jean claude juncker': one-letter tokens stand for words with that initial;
     'jc juncker' too, when 'jc' are the initials of neighbouring given names there."""
-    initials = "".join(f[0] for f in full)
-    short = [letter for t in short for letter in (t if 2 <= len(t) <= 3 and t.isalpha() and t in initials
-                                                  and not any(fuzz.ratio(t, f) >= 85 for f in full) else [t])]
-    if not any(len(t) == 1 for t in short) or len(short) != len(full):
+    initials = "".join([f[0] for f in full])
+    expanded: list[str] = []
+    letters = False
+    for t in short:
+        if 2 <= len(t) <= 3 and t in initials and t.isalpha() and not any(_at_least(t, f, 85) for f in full):
+            expanded.extend(t)  # 'jc' -> 'j', 'c'
+            letters = True
+        else:
+            expanded.append(t)
+            letters = letters or len(t) == 1
+    if not letters or len(expanded) != len(full):
         return False
+    short = expanded
     rest_full = list(full)
     for token in short:
         hit = next((f for f in rest_full if (f == token) or (len(token) == 1 and f.startswith(token))
-                    or fuzz.ratio(f, token) >= 85), None)
+                    or _ratio(f, token) >= 85), None)
         if hit is None:
             return False
         rest_full.remove(hit)
@@ -285,23 +300,37 @@ def name_symbols(token: str) -> frozenset[str]:
     return frozenset(found)
 
 
-def _known_different(a: str, b: str) -> bool:
-    """Two spellings of different known names ('castillo' / 'castro', 'ahmed' / 'mohamed')."""
-    if a == b or fuzz.ratio(a, b) >= 85:  # 'barak' / 'barack': one name transliterated two ways
+def _known_different(a: str, b: str, ratio: float) -> bool:
+    """Two spellings of different known names ('castillo' / 'castro', 'ahmed' / 'mohamed');
+    `ratio` is their fuzz.ratio."""
+    if a == b or ratio >= 85:  # 'barak' / 'barack': one name transliterated two ways
         return False
     sa, sb = name_symbols(a), name_symbols(b)
     return bool(sa) and bool(sb) and not sa & sb
 
 
-def _align(ca: list[str], cb: list[str]) -> tuple[list[str], list[str], list[str]]:
+def _ratios(xs: list[str], ys: list[str]) -> list[list[float]]:
+    """fuzz.ratio of every part of one name (rows) with every part of the other, worked out once
+    per comparison for the rules that look for counterparts; -1.0 where the lengths alone keep it
+    below 70, the lowest limit those rules use."""
+    return [[_ratio(x, y) if 20 * min(len(x), len(y)) >= 7 * (len(x) + len(y)) else -1.0 for y in ys] for x in xs]
+
+
+
+def _at_least(x: str, y: str, limit: int) -> bool:
+    """fuzz.ratio(x, y) >= limit, without working it out when the lengths alone rule it out."""
+    return 200 * min(len(x), len(y)) >= limit * (len(x) + len(y)) and _ratio(x, y) >= limit
+
+
+def _align(ca: list[str], cb: list[str], ratios: list[list[float]]) -> tuple[list[str], list[str], list[str]]:
     """The two names' parts, brought together where they are the same name written otherwise:
     parts written apart ('patr ushev' ~ 'patrushev', 'plat ono vich' ~ 'platonovich'), the same
     given or family name ('ted' ~ 'theodore', 'hsi' ~ 'xi', 'usama' ~ 'osama'), two syllables of
     one word ('tse tung' ~ 'zedong'). Returns both (unchanged lists when nothing applies) and
-    what was respelled."""
+    what was respelled (`ratios`: see _ratios)."""
     if set(ca) == set(cb):
         return ca, cb, []
-    close = [[fuzz.ratio(x, y, score_cutoff=85) > 0 for y in cb] for x in ca]
+    close = [[r >= 85 for r in row] for row in ratios]
     lonely_a = [x for x, row in zip(ca, close) if not any(row)]
     lonely_b = [y for j, y in enumerate(cb) if not any(row[j] for row in close)]
     if not lonely_a or not lonely_b or not (_may_join(ca, lonely_a, lonely_b) or _may_join(cb, lonely_b, lonely_a)
@@ -312,8 +341,8 @@ def _align(ca: list[str], cb: list[str]) -> tuple[list[str], list[str], list[str
     new_b = _rejoin(cb, [x for x in lonely_a if len(x) >= 5])
     if new_a is not ca or new_b is not cb:
         ca, cb = new_a, new_b
-        lonely_a = [x for x in ca if not any(fuzz.ratio(x, y, score_cutoff=85) for y in cb)]
-        lonely_b = [y for y in cb if not any(fuzz.ratio(y, x, score_cutoff=85) for x in ca)]
+        lonely_a = [x for x in ca if not any(_ratio(x, y, score_cutoff=85) for y in cb)]
+        lonely_b = [y for y in cb if not any(_ratio(y, x, score_cutoff=85) for x in ca)]
     cb = _respell(cb, lonely_b, lonely_a, respelled)
     # then the other way, for what is still alone on both sides
     ca = _respell(ca, [x for x in lonely_a if x not in cb], [y for y in lonely_b if y in cb], respelled)
@@ -328,7 +357,7 @@ def _may_join(tokens: list[str], lonely: list[str], others: list[str]) -> bool:
         if first not in lonely or second not in lonely:
             continue
         pieces = (first + second, first + second + tokens[i + 2]) if i + 2 < len(tokens) else (first + second,)
-        if any(len(o) >= 5 and o[0] == first[0] and fuzz.ratio(p, o, score_cutoff=90) for o in others for p in pieces):
+        if any(len(o) >= 5 and o[0] == first[0] and _ratio(p, o, score_cutoff=90) for o in others for p in pieces):
             return True
         # syllables keep their final sound across romanisations: 'tse tung' ~ 'zedong'
         if len(first) <= 4 and len(second) <= 4 and any(
@@ -372,7 +401,7 @@ def _respell(tokens: list[str], lonely: list[str], free: list[str], respelled: l
 
 
 def _same_part(a: str, b: str) -> bool:
-    return fuzz.ratio(a, b) >= 85 or bool(name_symbols(a) & name_symbols(b))
+    return _ratio(a, b) >= 85 or bool(name_symbols(a) & name_symbols(b))
 
 
 def _splits_into(word: str, first: str, second: str) -> bool:
@@ -395,8 +424,8 @@ def _rejoin(tokens: list[str], wanted: list[str]) -> list[str]:
             if i + size > len(out):
                 continue
             piece = "".join(out[i : i + size])
-            target = next((r for r in wanted if abs(len(piece) - len(r)) <= 2 and fuzz.ratio(piece, r, score_cutoff=90)
-                           and not any(fuzz.ratio(p, r, score_cutoff=85) for p in out[i : i + size])), None)
+            target = next((r for r in wanted if abs(len(piece) - len(r)) <= 2 and _ratio(piece, r, score_cutoff=90)
+                           and not any(_ratio(p, r, score_cutoff=85) for p in out[i : i + size])), None)
             if target is not None:
                 out = out[:i] + [piece] + out[i + size :]
                 break
@@ -404,15 +433,15 @@ def _rejoin(tokens: list[str], wanted: list[str]) -> list[str]:
     return out
 
 
-ARABIC_EQUIVALENTS = {"el": "al", "ul": "al", "ibn": "bin"}
-ARABIC_PARTICLES = re.compile(r"\b(el|ul|ibn)([\s\-])")
+ARABIC_EQUIVALENTS: Final = {"el": "al", "ul": "al", "ibn": "bin"}
+ARABIC_PARTICLES: Final = re.compile(r"\b(el|ul|ibn)([\s\-])")
 # 'Abd al-Aziz', 'Abdel Aziz', 'Abd-ul-Aziz' are 'Abdul Aziz'; 'Isa ben Tarif' is 'Isa bin Tarif'
 # (not at the start: 'Ben Netanyahu' is a given name)
-ABD_AL = re.compile(r"\babd[\s\-]*(?:al|el|ul|ur|ar|as|ad|an)[\s\-]+|\babd(?:el|al|ul)\s+")
-INNER_BEN = re.compile(r"(?<=\w )ben(?= \w)")
-SUBSET_SCORE = 0.86
-NAME_PARTICLES = {"al", "bin", "bint", "abu", "abd", "ben", "van", "von", "de", "der", "da", "di", "du", "la", "le", "y"}
-BIN_SWAPPED_SCORE = 0.6
+ABD_AL: Final = re.compile(r"\babd[\s\-]*(?:al|el|ul|ur|ar|as|ad|an)[\s\-]+|\babd(?:el|al|ul)\s+")
+INNER_BEN: Final = re.compile(r"(?<=\w )ben(?= \w)")
+SUBSET_SCORE: Final = 0.86
+NAME_PARTICLES: Final = {"al", "bin", "bint", "abu", "abd", "ben", "van", "von", "de", "der", "da", "di", "du", "la", "le", "y"}
+BIN_SWAPPED_SCORE: Final = 0.6
 
 
 def _around_bin(tokens: list[str]) -> list[tuple[str, str]]:
@@ -432,10 +461,10 @@ def _bin_swapped(a: list[str], b: list[str]) -> str:
     """'Ahmad bin Hasan' and 'Hasan bin Ahmad' are son and father, not one person."""
     for own, father in _around_bin(a):
         for own_b, father_b in _around_bin(b):
-            if fuzz.ratio(own, father_b) >= 85 and fuzz.ratio(father, own_b) >= 85 and fuzz.ratio(own, own_b) < 85:
+            if _ratio(own, father_b) >= 85 and _ratio(father, own_b) >= 85 and _ratio(own, own_b) < 85:
                 return f"{own} bin {father} / {own_b} bin {father_b}"
     return ""
-ACRONYM_SCORE = 0.85
+ACRONYM_SCORE: Final = 0.85
 
 
 def _acronym(short: list[str], full: list[str]) -> bool:
@@ -445,28 +474,37 @@ def _acronym(short: list[str], full: list[str]) -> bool:
     letters = "".join(t[0] for t in full)
     content = "".join(t[0] for t in full if t not in {"of", "the", "and", "for", "de", "la", "le"})
     return short[0] in (letters, content)
-UNMATCHED_PENALTY = 0.12
-ORG_UNMATCHED_PENALTY = 0.1  # per name part of a person without any counterpart
+UNMATCHED_PENALTY: Final = 0.12
+ORG_UNMATCHED_PENALTY: Final = 0.1  # per name part of a person without any counterpart
 
 
-def _unmatched(tokens: list[str], others: list[str], *, strict: bool = False, person: bool = True) -> list[str]:
+def _unmatched(tokens: list[str], others: list[str], ratios: list[list[float]], token_keys: list[str],
+               keys: list[str], *, strict: bool = False, person: bool = True) -> list[str]:
     """Tokens without a counterpart among `others` (similar spelling or the same Korean key);
-    `strict` also needs each counterpart to be a different token."""
-    keys = [korean_key(u) for u in others]
+    `strict` also needs each counterpart to be a different token. `ratios`: see _ratios; the
+    keys: korean_key of each token and each other."""
+    limit, key_limit = (85, 95) if strict else (70, 80)
     left = list(range(len(others)))
     missing = []
-    for t in tokens:
-        limit, key_limit = (85, 95) if strict else (70, 80)
-        candidates = [i for i in left if (fuzz.ratio(t, others[i]) >= limit and not (person and _known_different(t, others[i])))
-                      or fuzz.ratio(korean_key(t), keys[i]) >= key_limit]
+    for t, row, key in zip(tokens, ratios, token_keys):
+        if not strict and any(row[i] >= limit and not (person and _known_different(t, others[i], row[i])) for i in left):
+            continue  # a counterpart by spelling: no need for the Korean keys
+        candidates: list[int] = []
+        for i in left:
+            if row[i] >= limit and not (person and _known_different(t, others[i], row[i])):
+                candidates.append(i)
+            elif _at_least(key, keys[i], key_limit):
+                candidates.append(i)
+            if candidates and not strict:
+                break  # one counterpart is enough when it need not be a token of its own
         if not candidates:
             missing.append(t)
         elif strict:
-            left.remove(max(candidates, key=lambda i: fuzz.ratio(t, others[i])))
+            left.remove(max(candidates, key=lambda i: row[i] if row[i] >= 0 else _ratio(t, others[i])))
     return missing
 
 
-@dataclass(frozen=True)
+@dataclass  # cached and shared: never changed once made (dataclasses.replace makes a new one)
 class Prepared:
     """What the comparison needs of one name, worked out once per name and schema."""
 
@@ -476,11 +514,19 @@ class Prepared:
     joined: str                 # core words, space-separated
     squeezed: str               # core words written together
     sorted_join: str            # core words sorted, written together (order-free equality)
+    sorted_words: str           # core words sorted, space-separated (fuzz.token_sort_ratio's form)
+    word_set: frozenset[str]    # core words
+    shortest: int               # length of the shortest core word (initials are short)
     generic: frozenset[str]
     forms: frozenset[str]
     digits: frozenset[str]
     places: frozenset[str]
     syllables: bool             # every core word one Korean syllable ('kim jong un', not 'jongun')
+    korean: bool                # every core word could be Korean (looks_korean)
+    keys: list[str]             # each core word's Korean key (korean_key)
+    korean_sorted: str          # the words' Korean keys sorted, space-separated
+    korean_squeezed: str        # the words' Korean keys written together
+    hangul: bool                # written in Hangul
 
 
 @lru_cache(maxsize=200_000)
@@ -490,14 +536,25 @@ def prepare(name: str, schema: str = "LegalEntity") -> Prepared:
     forms = legal_forms(name) & set(tokens) if schema not in PERSON_SCHEMATA else frozenset()
     core = _core(tokens, forms)
     return Prepared(
-        norm=norm, tokens=tokens, core=core, joined=" ".join(core), squeezed="".join(core),
-        sorted_join="".join(sorted(core)),
+        norm=norm, tokens=tokens, **_core_forms(core),
         generic=frozenset(t for t in tokens if t in WEAK_TOKENS and t not in forms and t not in COUNTRY_WORDS),
         forms=forms,
         digits=frozenset(t for t in tokens if t.isdigit()),
         places=countries_named(norm) if schema not in PERSON_SCHEMATA else frozenset(),
         syllables=all(KOREAN_ONE_SYLLABLE.match(t) for t in core),
+        hangul=HANGUL.search(name) is not None,
     )
+
+
+def _core_forms(core: list[str]) -> dict[str, Any]:
+    """The Prepared fields that follow from the core words (again when an alignment changes them)."""
+    ordered = sorted(core)
+    korean = looks_korean(core)
+    keys = [korean_key(t) for t in core]
+    return {"core": core, "joined": " ".join(core), "squeezed": "".join(core), "sorted_join": "".join(ordered),
+            "sorted_words": " ".join(ordered), "word_set": frozenset(core), "shortest": min(map(len, core), default=0),
+            "korean": korean, "keys": keys, "korean_sorted": " ".join(sorted(keys)),
+            "korean_squeezed": "".join(keys)}
 
 
 def compare(a: str, b: str, schema: str = "LegalEntity", threshold: float = THRESHOLD) -> Match:
@@ -518,12 +575,12 @@ def _alternatives(name: str) -> list[str]:
 
 
 def _compare(a: str, b: str, schema: str, threshold: float) -> Match:
-    if HANGUL.search(a) and HANGUL.search(b):
+    pa, pb = prepare(a, schema), prepare(b, schema)
+    if pa.hangul and pb.hangul:
         # both in Hangul: each syllable is a letter of the name, so compare the syllables themselves
         ha, hb = re.sub(r"\s+", "", a), re.sub(r"\s+", "", b)
-        score = 1.0 if ha == hb else fuzz.ratio(ha, hb) / 100 * 0.9
+        score = 1.0 if ha == hb else _ratio(ha, hb) / 100 * 0.9
         return Match(score, score >= threshold, f"Hangul compared syllable by syllable: {ha!r} ~ {hb!r}", (ha, hb))
-    pa, pb = prepare(a, schema), prepare(b, schema)
     na, nb = pa.norm, pb.norm
     if not na or not nb:
         # a script the transliteration does not cover (Khmer, for instance): compare the letters themselves
@@ -531,7 +588,7 @@ def _compare(a: str, b: str, schema: str, threshold: float) -> Match:
                   for x in (a, b))  # letters, marks (vowel signs) and digits
         if not ra or not rb:
             return Match(0.0, False, "a name is empty after normalisation")
-        score = 1.0 if ra == rb else fuzz.ratio(ra, rb) / 100 * 0.9
+        score = 1.0 if ra == rb else _ratio(ra, rb) / 100 * 0.9
         return Match(score, score >= threshold, f"compared in the original script: {ra!r} ~ {rb!r}", (ra, rb))
     if na == nb:
         return Match(1.0, True, f"same name after normalisation ({na!r})", (na, nb))
@@ -539,17 +596,20 @@ def _compare(a: str, b: str, schema: str, threshold: float) -> Match:
     ca, cb = pa.core, pb.core
     respelled: list[str] = []
     korean_syllables = pa.syllables and pb.syllables
+    ratios = _ratios(ca, cb) if schema in PERSON_SCHEMATA or len(ca) == len(cb) > 1 else []
     if schema in PERSON_SCHEMATA and not korean_syllables:
         # 'Patr ushev' ~ 'Patrushev'; then 'Ted' ~ 'Theodore', 'Hsi' ~ 'Xi', 'Usama' ~ 'Osama'
         # (not between Korean syllables: rigour's symbols read them as Chinese, 'kim' ~ 'jin')
-        ca, cb, respelled = _align(ca, cb)
+        ca, cb, respelled = _align(ca, cb, ratios) if pa.word_set != pb.word_set else (ca, cb, [])
+        if ca is not pa.core or cb is not pb.core:
+            ratios = _ratios(ca, cb)
         if ca is not pa.core:
-            pa = replace(pa, core=ca, joined=" ".join(ca), squeezed="".join(ca), sorted_join="".join(sorted(ca)))
+            pa = replace(pa, **_core_forms(ca))
         if cb is not pb.core:
-            pb = replace(pb, core=cb, joined=" ".join(cb), squeezed="".join(cb), sorted_join="".join(sorted(cb)))
+            pb = replace(pb, **_core_forms(cb))
     joined_a, joined_b = pa.sorted_join, pb.sorted_join
-    plain = fuzz.token_sort_ratio(pa.joined, pb.joined) / 100
-    squeezed = fuzz.ratio(pa.squeezed, pb.squeezed) / 100  # 'jong un' ~ 'jongun'
+    plain = _ratio(pa.sorted_words, pb.sorted_words) / 100  # fuzz.token_sort_ratio, the words sorted once per name
+    squeezed = _ratio(pa.squeezed, pb.squeezed) / 100  # 'jong un' ~ 'jongun'
     best, why = max((plain, "token similarity"), (squeezed, "similar when spaces and hyphens are ignored"))
     if respelled:
         why += f" (the same given or family names: {', '.join(respelled)})"
@@ -563,13 +623,13 @@ def _compare(a: str, b: str, schema: str, threshold: float) -> Match:
         best, why = (1.0, "same words") if ca == cb else (0.98, "same words in another order")
     if schema not in PERSON_SCHEMATA and ACRONYM_SCORE > best and (_acronym(ca, cb) or _acronym(cb, ca)):
         best, why = ACRONYM_SCORE, "one name is the other's initials"
-    initials = schema in PERSON_SCHEMATA and (_initials_match(ca, cb) or _initials_match(cb, ca))
+    initials = schema in PERSON_SCHEMATA and ((pa.shortest <= 3 and _initials_match(ca, cb))
+                                              or (pb.shortest <= 3 and _initials_match(cb, ca)))
     if initials and joined_a != joined_b:
         best, why = max(best, 0.9), "initials stand for the given names"
-    if joined_a != joined_b and looks_korean(ca) and looks_korean(cb):
-        keys_a, keys_b = [korean_key(t) for t in ca], [korean_key(t) for t in cb]
-        ka, kb = " ".join(sorted(keys_a)), " ".join(sorted(keys_b))
-        korean = max(fuzz.ratio(ka, kb), fuzz.ratio("".join(keys_a), "".join(keys_b))) / 100
+    if joined_a != joined_b and pa.korean and pb.korean:
+        ka = pa.korean_sorted
+        korean = max(_ratio(ka, pb.korean_sorted), _ratio(pa.korean_squeezed, pb.korean_squeezed)) / 100
         if korean * 0.97 > best:
             best, why = korean * 0.97, f"same Korean name in another romanisation ({ka!r})"
     # legal forms and generic words: weak evidence, a small penalty when they disagree
@@ -597,21 +657,24 @@ def _compare(a: str, b: str, schema: str, threshold: float) -> Match:
         why += "; numbers differ"
     # persons: every name part should find a counterpart
     if schema in PERSON_SCHEMATA and len(ca) > 1 and len(cb) > 1 and not initials:
-        unmatched = _unmatched(ca, cb)
-        short, long_ = (ca, cb) if len(ca) < len(cb) else (cb, ca)
+        unmatched = _unmatched(ca, cb, ratios, pa.keys, pb.keys)
+        short, long_ = (pa, pb) if len(ca) < len(cb) else (pb, pa)
         # (not for Korean syllables: 'Kim Chol' and 'Kim Song Chol' are two names, not one shortened)
-        if len(short) < len(long_) and not korean_syllables and not _unmatched(short, long_, strict=True):
+        if len(short.core) < len(long_.core) and not korean_syllables and not _unmatched(
+                short.core, long_.core, ratios if short is pa else [list(c) for c in zip(*ratios)], short.keys, long_.keys,
+                strict=True):
             # every part of the shorter name is in the longer: added middle names or a patronymic
             # ('Sergey Lavrov' ~ 'Sergey Viktorovich Lavrov')
             if SUBSET_SCORE > best:
-                best, why = SUBSET_SCORE, f"every part of the shorter name is in the longer ({len(long_) - len(short)} more)"
+                best, why = SUBSET_SCORE, f"every part of the shorter name is in the longer ({len(long_.core) - len(short.core)} more)"
         elif unmatched:
             best -= UNMATCHED_PENALTY * len(unmatched)
             why += f"; no counterpart for {', '.join(unmatched)}"
     if schema not in PERSON_SCHEMATA and len(ca) == len(cb) > 1:
         # organisations: a word swapped for an unrelated one ('Saudi Arabian Gas' / '... Oil')
         # (numbers, roman ones too, are weighed on their own below)
-        unmatched = [t for t in _unmatched(ca, cb, person=False) if not t.isdigit() and t not in ROMAN_VALUES]
+        unmatched = [t for t in _unmatched(ca, cb, ratios, pa.keys, pb.keys, person=False)
+                     if not t.isdigit() and t not in ROMAN_VALUES]
         if unmatched:
             best -= ORG_UNMATCHED_PENALTY * len(unmatched)
             why += f"; no counterpart for {', '.join(unmatched)}"
@@ -621,7 +684,7 @@ def _compare(a: str, b: str, schema: str, threshold: float) -> Match:
             best = DIFFERENT_KOREAN_SYLLABLE_SCORE
             why += f"; Korean syllable without a counterpart ({', '.join(different)}): another name"
     if schema in PERSON_SCHEMATA:
-        swapped = _bin_swapped(ca, cb)
+        swapped = _bin_swapped(ca, cb) if "bin" in ca and "bin" in cb else ""
         if swapped and best > BIN_SWAPPED_SCORE:
             best, why = BIN_SWAPPED_SCORE, f"son and father swapped around 'bin' ({swapped})"
     best = max(0.0, min(1.0, best))
