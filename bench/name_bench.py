@@ -6,7 +6,8 @@ Prints precision, recall and F1 for Interdict at the threshold, for logic-v2 (it
 threshold 0.7) on the same pairs, and for the Korean-related rows; then pairs/s for both in the
 same process when nomenklatura is installed: a first pass over names neither has seen, and a
 second pass with their per-name caches warm. Both engines load rigour's name tables (~5 s, once
-per process) before anything is timed.
+per process) before anything is timed. Interdict's matching runs compiled by mypyc when
+`scripts/build_native.py` has built it (make does); INTERDICT_PURE_PYTHON=1 times plain Python.
 """
 
 from __future__ import annotations
@@ -15,12 +16,15 @@ import argparse
 import csv
 import gc
 import re
+import statistics
 import time
 from pathlib import Path
 
-from interdict.matching import THRESHOLD, compare
+from interdict.matching import NATIVE, THRESHOLD, compare
 
 BENCH = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "matching" / "nomenklatura_name_bench"
+REPEATS = 5
+COPIES = 5
 KOREAN = re.compile(r"korea|\bkp\b|[\uac00-\ud7a3]", re.I)
 
 
@@ -82,18 +86,28 @@ def main() -> None:
     p, r, f, n = prf([(score >= 0.7, c["is_match"] == "true") for score, c in zip(theirs, cases)])
     print(f"{'logic-v2 (live, 0.7)':<32} n={n:<4} precision {p:.3f}  recall {r:.3f}  F1 {f:.3f}")
     # Speed: one-time loading (rigour's name tables, ICU transliterators: seconds) is already done
-    # by the quality passes above, so it is charged to neither engine. The first timed pass runs
-    # on new copies of the names (a suffix makes every name unseen by either engine's per-name
-    # caches; word-level caches still help both), the second pass repeats them (warm).
-    fresh = [(c["name1"] + " Q", c["name2"] + " Q", c["schema"]) for c in cases]
-    ours_pairs = [(a, b, schema, args.threshold) for a, b, schema in fresh]
-    their_pairs = [(entity(schema, a, 2 * n), entity(schema, b, 2 * n + 1), config) for n, (a, b, schema) in enumerate(fresh)]
-    ours_first, theirs_first = timed(compare, ours_pairs), timed(LogicV2.compare, their_pairs)
-    ours_warm, theirs_warm = timed(compare, ours_pairs), timed(LogicV2.compare, their_pairs)
-    print(f"pairs/s, first pass (names new to both): interdict {ours_first:,.0f}, logic-v2 {theirs_first:,.0f}, "
-          f"ratio {ours_first / theirs_first:.1f}x")
-    print(f"pairs/s, second pass (per-name caches warm): interdict {ours_warm:,.0f}, logic-v2 {theirs_warm:,.0f}, "
-          f"ratio {ours_warm / theirs_warm:.1f}x")
+    # by the quality passes above, so it is charged to neither engine. A first pass runs on new
+    # copies of the names (a suffix makes every name unseen by either engine's per-name caches;
+    # word-level caches still help both), a second pass repeats them (warm). A pass covers COPIES
+    # copies of the 826 pairs (long enough for a steady rate); each is run REPEATS times,
+    # alternating the engines, on new copies each time; the median of each is reported.
+    print(f"interdict.matching runs {'compiled (mypyc)' if NATIVE else 'as plain Python'}")
+    firsts: dict[str, list[float]] = {"interdict": [], "logic-v2": []}
+    warms: dict[str, list[float]] = {"interdict": [], "logic-v2": []}
+    for repeat in range(REPEATS):
+        fresh = [(c["name1"] + f" Q{repeat}{copy}", c["name2"] + f" Q{repeat}{copy}", c["schema"])
+                 for copy in "abcde"[:COPIES] for c in cases]
+        ours_pairs = [(a, b, schema, args.threshold) for a, b, schema in fresh]
+        their_pairs = [(entity(schema, a, 2 * n), entity(schema, b, 2 * n + 1), config) for n, (a, b, schema) in enumerate(fresh)]
+        firsts["interdict"].append(timed(compare, ours_pairs))
+        firsts["logic-v2"].append(timed(LogicV2.compare, their_pairs))
+        warms["interdict"].append(timed(compare, ours_pairs))
+        warms["logic-v2"].append(timed(LogicV2.compare, their_pairs))
+    for label, runs in (("first pass (names new to both)", firsts), ("second pass (per-name caches warm)", warms)):
+        ours_speed, their_speed = statistics.median(runs["interdict"]), statistics.median(runs["logic-v2"])
+        print(f"pairs/s, {label}: interdict {ours_speed:,.0f}, logic-v2 {their_speed:,.0f}, ratio {ours_speed / their_speed:.1f}x "
+              f"(median of {REPEATS} passes over {COPIES * len(cases):,} pairs; interdict {min(runs['interdict']):,.0f}-{max(runs['interdict']):,.0f}, "
+              f"logic-v2 {min(runs['logic-v2']):,.0f}-{max(runs['logic-v2']):,.0f})")
 
 
 if __name__ == "__main__":

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import csv
+import hashlib
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -174,3 +176,54 @@ def test_match_command(tmp_path):
     assert result["match"] is True and "romanisation" in result["explanation"]
     bad = subprocess.run([interdict, "match", "a", "b", "--schema", "Boat"], capture_output=True, text=True)
     assert bad.returncode == 2 and "unknown FtM schema 'Boat'" in bad.stderr
+
+
+def _plain_matching():  # type: ignore[no-untyped-def]
+    """interdict/matching.py loaded as plain Python, beside the compiled twin the package uses."""
+    import importlib.util
+
+    import interdict.matching as matching
+
+    source = Path(matching.__file__)
+    spec = importlib.util.spec_from_file_location("interdict_matching_plain", source)
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up while the class is made
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.skipif(bool(os.environ.get("INTERDICT_PURE_PYTHON")), reason="plain Python asked for")
+def test_matching_runs_compiled():
+    """make compiles matching.py with mypyc (scripts/build_native.py); the speed figures rest on it."""
+    import interdict.matching as matching
+
+    assert matching.NATIVE, "the compiled twin is missing or older than matching.py: run scripts/build_native.py"
+    assert type(matching.compare).__name__ == "builtin_function_or_method"
+
+
+def test_compiled_and_plain_give_the_same_results(shared_data):
+    import interdict.matching as matching
+
+    plain = _plain_matching()
+    assert not plain.NATIVE and type(plain.compare).__name__ == "function"
+    rows = csv.DictReader(open(shared_data / "matching/nomenklatura_name_bench/cases.csv", encoding="utf-8"))
+    pairs = [(r["name1"], r["name2"], r["schema"]) for r in rows] + SAME + DIFFERENT
+    persons = _dprk_persons(shared_data)
+    pairs += [(a, b, "Person") for names in persons[:150] for a in names[:3] for b in persons[0][:2] + names[1:3]]
+    def fields(m):  # type: ignore[no-untyped-def]  # two Match classes, one per module
+        return m.score, m.match, m.explanation, m.matched
+
+    for a, b, schema in pairs:
+        assert fields(matching.compare(a, b, schema)) == fields(plain.compare(a, b, schema)), (a, b, schema)
+
+
+def test_a_twin_from_another_source_is_not_used():
+    import interdict.matching as matching
+
+    class Twin:
+        SOURCE_SHA256 = hashlib.sha256(b"def compare(): ...").hexdigest()
+
+    assert matching.twin_is_current(Twin, b"def compare(): ...")
+    assert not matching.twin_is_current(Twin, b"def compare(): return 1")
+    assert not matching.twin_is_current(object(), b"def compare(): ...")

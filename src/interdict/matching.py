@@ -12,22 +12,41 @@
 
 `compare(a, b)` returns a `Match` with a score in [0, 1], whether it passes the threshold, and
 what matched.
+
+This file is also compiled, unchanged, by mypyc into `interdict._matching_native`
+(`scripts/build_native.py`, run by `make`): about twice as fast, same results. The compiled twin
+records the SHA-256 of the source it was made from and is used only while that equals this
+file's, so an edited matching.py runs as plain Python until it is compiled again; `NATIVE` tells
+which runs, and INTERDICT_PURE_PYTHON=1 keeps to plain Python.
 """
 
 from __future__ import annotations
 
+import hashlib
+import os
 import re
 import unicodedata
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
+from pathlib import Path
 from typing import Any, Final
 
 from normality import ascii_text
-from rapidfuzz import fuzz, process
+from rapidfuzz import fuzz
+from rapidfuzz.distance import Indel
 from rigour.names import NameTypeTag, SymbolCategory, analyze_names, extract_org_types, remove_person_prefixes, replace_org_types_compare
 from rigour.territories import get_territories
 
-_ratio: Final = fuzz.ratio  # bound once: the compiled module reads a Final without a lookup
+_indel: Final = Indel.distance
+
+
+def _ratio(x: str, y: str) -> float:
+    """fuzz.ratio(x, y): worked out from the Indel distance as rapidfuzz does it (the same double),
+    which spares rapidfuzz's per-call argument handling, a good part of a call this small."""
+    total = len(x) + len(y)
+    return (1.0 - _indel(x, y) / total) * 100 if total else 100.0
+
+
 THRESHOLD: Final = 0.80
 HANGUL: Final = re.compile(r"[\uac00-\ud7a3]")
 PERSON_SCHEMATA: Final = {"Person"}
@@ -281,7 +300,7 @@ def _initials_match(short: list[str], full: list[str]) -> bool:
     rest_full = list(full)
     for token in short:
         hit = next((f for f in rest_full if (f == token) or (len(token) == 1 and f.startswith(token))
-                    or _ratio(f, token) >= 85), None)
+                    or _at_least(f, token, 85)), None)
         if hit is None:
             return False
         rest_full.remove(hit)
@@ -330,23 +349,38 @@ def _align(ca: list[str], cb: list[str], ratios: list[list[float]]) -> tuple[lis
     what was respelled (`ratios`: see _ratios)."""
     if set(ca) == set(cb):
         return ca, cb, []
-    close = [[r >= 85 for r in row] for row in ratios]
-    lonely_a = [x for x, row in zip(ca, close) if not any(row)]
-    lonely_b = [y for j, y in enumerate(cb) if not any(row[j] for row in close)]
-    if not lonely_a or not lonely_b or not (_may_join(ca, lonely_a, lonely_b) or _may_join(cb, lonely_b, lonely_a)
-                                            or _may_respell(lonely_a, lonely_b)):
+    lonely_a = [x for i, x in enumerate(ca) if not _close_in_row(ratios, i)]
+    if not lonely_a:
+        return ca, cb, []
+    lonely_b = [y for j, y in enumerate(cb) if not _close_in_column(ratios, j)]
+    if not lonely_b or not (_may_join(ca, lonely_a, lonely_b) or _may_join(cb, lonely_b, lonely_a)
+                            or _may_respell(lonely_a, lonely_b)):
         return ca, cb, []  # the common case in screening: unrelated names, cheaply told apart
     respelled: list[str] = []
     new_a = _rejoin(ca, [y for y in lonely_b if len(y) >= 5])
     new_b = _rejoin(cb, [x for x in lonely_a if len(x) >= 5])
     if new_a is not ca or new_b is not cb:
         ca, cb = new_a, new_b
-        lonely_a = [x for x in ca if not any(_ratio(x, y, score_cutoff=85) for y in cb)]
-        lonely_b = [y for y in cb if not any(_ratio(y, x, score_cutoff=85) for x in ca)]
+        lonely_a = [x for x in ca if not any(_at_least(x, y, 85) for y in cb)]
+        lonely_b = [y for y in cb if not any(_at_least(y, x, 85) for x in ca)]
     cb = _respell(cb, lonely_b, lonely_a, respelled)
     # then the other way, for what is still alone on both sides
     ca = _respell(ca, [x for x in lonely_a if x not in cb], [y for y in lonely_b if y in cb], respelled)
     return ca, cb, respelled
+
+
+def _close_in_row(ratios: list[list[float]], i: int) -> bool:
+    for r in ratios[i]:
+        if r >= 85:
+            return True
+    return False
+
+
+def _close_in_column(ratios: list[list[float]], j: int) -> bool:
+    for row in ratios:
+        if row[j] >= 85:
+            return True
+    return False
 
 
 def _may_join(tokens: list[str], lonely: list[str], others: list[str]) -> bool:
@@ -356,9 +390,11 @@ def _may_join(tokens: list[str], lonely: list[str], others: list[str]) -> bool:
         first, second = tokens[i], tokens[i + 1]
         if first not in lonely or second not in lonely:
             continue
-        pieces = (first + second, first + second + tokens[i + 2]) if i + 2 < len(tokens) else (first + second,)
-        if any(len(o) >= 5 and o[0] == first[0] and _ratio(p, o, score_cutoff=90) for o in others for p in pieces):
-            return True
+        two = first + second
+        three = two + tokens[i + 2] if i + 2 < len(tokens) else ""
+        for o in others:
+            if len(o) >= 5 and o[0] == first[0] and (_at_least(two, o, 90) or (three and _at_least(three, o, 90))):
+                return True
         # syllables keep their final sound across romanisations: 'tse tung' ~ 'zedong'
         if len(first) <= 4 and len(second) <= 4 and any(
                 o[-1] == second[-1] and abs(len(first) + len(second) - len(o)) <= 3 for o in others):
@@ -401,7 +437,7 @@ def _respell(tokens: list[str], lonely: list[str], free: list[str], respelled: l
 
 
 def _same_part(a: str, b: str) -> bool:
-    return _ratio(a, b) >= 85 or bool(name_symbols(a) & name_symbols(b))
+    return _at_least(a, b, 85) or bool(name_symbols(a) & name_symbols(b))
 
 
 def _splits_into(word: str, first: str, second: str) -> bool:
@@ -424,8 +460,8 @@ def _rejoin(tokens: list[str], wanted: list[str]) -> list[str]:
             if i + size > len(out):
                 continue
             piece = "".join(out[i : i + size])
-            target = next((r for r in wanted if abs(len(piece) - len(r)) <= 2 and _ratio(piece, r, score_cutoff=90)
-                           and not any(_ratio(p, r, score_cutoff=85) for p in out[i : i + size])), None)
+            target = next((r for r in wanted if abs(len(piece) - len(r)) <= 2 and _at_least(piece, r, 90)
+                           and not any(_at_least(p, r, 85) for p in out[i : i + size])), None)
             if target is not None:
                 out = out[:i] + [piece] + out[i + size :]
                 break
@@ -461,7 +497,7 @@ def _bin_swapped(a: list[str], b: list[str]) -> str:
     """'Ahmad bin Hasan' and 'Hasan bin Ahmad' are son and father, not one person."""
     for own, father in _around_bin(a):
         for own_b, father_b in _around_bin(b):
-            if _ratio(own, father_b) >= 85 and _ratio(father, own_b) >= 85 and _ratio(own, own_b) < 85:
+            if _at_least(own, father_b, 85) and _at_least(father, own_b, 85) and not _at_least(own, own_b, 85):
                 return f"{own} bin {father} / {own_b} bin {father_b}"
     return ""
 ACRONYM_SCORE: Final = 0.85
@@ -487,21 +523,32 @@ def _unmatched(tokens: list[str], others: list[str], ratios: list[list[float]], 
     left = list(range(len(others)))
     missing = []
     for t, row, key in zip(tokens, ratios, token_keys):
-        if not strict and any(row[i] >= limit and not (person and _known_different(t, others[i], row[i])) for i in left):
-            continue  # a counterpart by spelling: no need for the Korean keys
-        candidates: list[int] = []
-        for i in left:
-            if row[i] >= limit and not (person and _known_different(t, others[i], row[i])):
-                candidates.append(i)
-            elif _at_least(key, keys[i], key_limit):
-                candidates.append(i)
-            if candidates and not strict:
-                break  # one counterpart is enough when it need not be a token of its own
+        if not strict:  # one counterpart is enough when it need not be a token of its own
+            if not _spelt_alike(t, row, others, left, limit, person) and not _keyed_alike(key, keys, left, key_limit):
+                missing.append(t)
+            continue
+        candidates = [i for i in left if (row[i] >= limit and not (person and _known_different(t, others[i], row[i])))
+                      or _at_least(key, keys[i], key_limit)]
         if not candidates:
             missing.append(t)
-        elif strict:
+        else:
             left.remove(max(candidates, key=lambda i: row[i] if row[i] >= 0 else _ratio(t, others[i])))
     return missing
+
+
+def _spelt_alike(t: str, row: list[float], others: list[str], left: list[int], limit: int, person: bool) -> bool:
+    """Whether one of `others` (by index in `left`) is spelt like `t` (`row`: t's ratios)."""
+    for i in left:
+        if row[i] >= limit and not (person and _known_different(t, others[i], row[i])):
+            return True
+    return False
+
+
+def _keyed_alike(key: str, keys: list[str], left: list[int], limit: int) -> bool:
+    for i in left:
+        if _at_least(key, keys[i], limit):
+            return True
+    return False
 
 
 @dataclass  # cached and shared: never changed once made (dataclasses.replace makes a new one)
@@ -516,7 +563,7 @@ class Prepared:
     sorted_join: str            # core words sorted, written together (order-free equality)
     sorted_words: str           # core words sorted, space-separated (fuzz.token_sort_ratio's form)
     word_set: frozenset[str]    # core words
-    shortest: int               # length of the shortest core word (initials are short)
+    initials: bool              # a core word could be initials: one letter, or two or three ('jc')
     generic: frozenset[str]
     forms: frozenset[str]
     digits: frozenset[str]
@@ -552,7 +599,7 @@ def _core_forms(core: list[str]) -> dict[str, Any]:
     korean = looks_korean(core)
     keys = [korean_key(t) for t in core]
     return {"core": core, "joined": " ".join(core), "squeezed": "".join(core), "sorted_join": "".join(ordered),
-            "sorted_words": " ".join(ordered), "word_set": frozenset(core), "shortest": min(map(len, core), default=0),
+            "sorted_words": " ".join(ordered), "word_set": frozenset(core), "initials": any(len(t) == 1 or (len(t) <= 3 and t.isalpha()) for t in core),
             "korean": korean, "keys": keys, "korean_sorted": " ".join(sorted(keys)),
             "korean_squeezed": "".join(keys)}
 
@@ -623,8 +670,8 @@ def _compare(a: str, b: str, schema: str, threshold: float) -> Match:
         best, why = (1.0, "same words") if ca == cb else (0.98, "same words in another order")
     if schema not in PERSON_SCHEMATA and ACRONYM_SCORE > best and (_acronym(ca, cb) or _acronym(cb, ca)):
         best, why = ACRONYM_SCORE, "one name is the other's initials"
-    initials = schema in PERSON_SCHEMATA and ((pa.shortest <= 3 and _initials_match(ca, cb))
-                                              or (pb.shortest <= 3 and _initials_match(cb, ca)))
+    initials = schema in PERSON_SCHEMATA and ((pa.initials and _initials_match(ca, cb))
+                                              or (pb.initials and _initials_match(cb, ca)))
     if initials and joined_a != joined_b:
         best, why = max(best, 0.9), "initials stand for the given names"
     if joined_a != joined_b and pa.korean and pb.korean:
@@ -689,3 +736,27 @@ def _compare(a: str, b: str, schema: str, threshold: float) -> Match:
             best, why = BIN_SWAPPED_SCORE, f"son and father swapped around 'bin' ({swapped})"
     best = max(0.0, min(1.0, best))
     return Match(best, best >= threshold, f"{why}: {na!r} ~ {nb!r}", (na, nb))
+
+
+def _native_twin() -> Any:
+    """This module compiled by mypyc from this very source, or None (not built, built from an
+    older source, or turned off)."""
+    if __name__ != "interdict.matching" or os.environ.get("INTERDICT_PURE_PYTHON"):
+        return None  # the twin itself, or plain Python asked for
+    try:
+        from interdict import _matching_native as twin  # type: ignore[attr-defined]
+    except ImportError:
+        return None
+    return twin if twin_is_current(twin, Path(__file__).read_bytes()) else None
+
+
+def twin_is_current(twin: Any, source: bytes) -> bool:
+    """Whether the compiled twin was made from `source` (this file as it is now)."""
+    return getattr(twin, "SOURCE_SHA256", None) == hashlib.sha256(source).hexdigest()
+
+
+_TWIN = _native_twin()
+NATIVE: Final = _TWIN is not None
+if _TWIN is not None:  # every function, class and table from the twin, so no caller sees a mix
+    globals().update({name: value for name, value in vars(_TWIN).items()
+                      if not name.startswith("__") and name not in ("SOURCE_SHA256", "_native_twin", "twin_is_current", "_TWIN", "NATIVE")})
