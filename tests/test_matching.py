@@ -49,6 +49,9 @@ SAME += [
     ("Nikolai Patr ushev", "Nikolai Platonovich Patrushev", "Person"),  # a name written apart
     ("'Abd al-Aziz al-Nuristani", "Abdul Aziz Nooristani", "Person"),
     ("JC Juncker", "Jean-Claude Juncker", "Person"),
+    ("RI, Yong Gil", "YI, Yo'ng-kil", "Person"),  # one listed person: the North's Ri is the South's Yi
+    ("Im Chol", "Rim Chol", "Person"),
+    ("Na Song Il", "Ra Song Il", "Person"),
 ]
 DIFFERENT = [
     ("Kim Jong Un", "Kim Jong Il", "Person"),

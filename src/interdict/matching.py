@@ -232,10 +232,19 @@ def _tokens(text: str) -> list[str]:
 KOREAN_CONSONANTS: Final = str.maketrans("tkplu", "dgbro")
 
 
+# family names that the North writes with an initial r and the South without (the initial-sound
+# rule) or in a spelling of its own: Ri / Yi / Lee, Ryu / Yu, Ro / No / Roh, Rim / Im / Lim,
+# Ryang / Yang, Ra / Na, Ryom / Yom
+KOREAN_INITIAL_R: Final = {"yi": "ri", "li": "ri", "lee": "ri", "rhee": "ri", "yu": "ryu", "yoo": "ryu", "ryoo": "ryu",
+                           "no": "ro", "noh": "ro", "roh": "ro", "im": "rim", "lim": "rim", "yang": "ryang",
+                           "na": "ra", "yom": "ryom", "yeom": "ryom"}
+
+
 @lru_cache(maxsize=200_000)
 def korean_key(token: str) -> str:
     """One spelling for the romanisations of a Korean syllable sequence."""
     t = token.lower().replace("-", "")
+    t = KOREAN_INITIAL_R.get(t, t)
     for old, new in (("tch", "j"), ("ch", "j"), ("sh", "s"), ("eo", "o"), ("eu", "u"), ("ae", "e"),
                      ("oe", "e"), ("wo", "o")):
         t = t.replace(old, new)
