@@ -62,12 +62,12 @@ KOREAN_SYLLABLE: Final = re.compile(
     r"(?:ng|n|m|l|k|p|t|r|g|b|d)?)+$"
 )
 WEAK_TOKENS: Final = {"co", "ltd", "llc", "corp", "inc", "jsc", "plc", "gmbh", "sa", "ag", "bureau", "trading", "general",
-               "company", "corporation", "the", "of", "and", "limited", "group",
-               # region and scope words: 'Faberlic Europe' is Faberlic's, as 'X International' is X's
-               "europe", "european", "asia", "asian", "africa", "african", "international", "global", "worldwide",
-               "holding", "holdings",
-               # the state's name, common in DPRK entity names ("Korea ... Corporation")
-               "korea", "korean", "dprk", "choson", "joson"}
+                      "company", "corporation", "the", "of", "and", "limited", "group",
+                      # region and scope words: 'Faberlic Europe' is Faberlic's, as 'X International' is X's
+                      "europe", "european", "asia", "asian", "africa", "african", "international", "global", "worldwide",
+                      "holding", "holdings",
+                      # the state's name, common in DPRK entity names ("Korea ... Corporation")
+                      "korea", "korean", "dprk", "choson", "joson"}
 
 
 @dataclass  # not frozen: a frozen dataclass's __init__ stays interpreted Python when compiled
@@ -86,14 +86,14 @@ class Match:
 NAME_SUFFIXES: Final = {"jr", "sr", "ii", "iii", "iv"}
 # titles and honorifics in front of a person's name: not part of the name
 PERSON_TITLES: Final = re.compile(r"^(?:(?:president|prasident|president-elect|prime minister|premier|chairman|general|gen|colonel|"
-                           r"col|admiral|marshal|shaikh|sheikh|sheik|monsieur|madame|mme|mlle|sir|dame|lord|lady|herr|frau|"
-                           r"senor|senora|dr|prof|professor|his excellency|her excellency|he|comrade)\.?\s+)+")
+                                  r"col|admiral|marshal|shaikh|sheikh|sheik|monsieur|madame|mme|mlle|sir|dame|lord|lady|herr|frau|"
+                                  r"senor|senora|dr|prof|professor|his excellency|her excellency|he|comrade)\.?\s+)+")
 UNITS: Final = {w: n for n, w in enumerate("zero one two three four five six seven eight nine ten eleven twelve thirteen "
-                                    "fourteen fifteen sixteen seventeen eighteen nineteen".split())}
+                                           "fourteen fifteen sixteen seventeen eighteen nineteen".split())}
 TENS: Final = {"twenty": 20, "thirty": 30, "forty": 40, "fourty": 40, "fifty": 50, "sixty": 60, "seventy": 70, "eighty": 80,
-        "ninety": 90}
+               "ninety": 90}
 NUMBER_WORDS: Final = re.compile(r"\b(?:(" + "|".join(TENS) + r")(?:[\s\-]+(" + "|".join(list(UNITS)[1:10]) + r"))?|("
-                          + "|".join(UNITS) + r"))\b")
+                                 + "|".join(UNITS) + r"))\b")
 
 
 ORDINALS: Final = {w: f"{n}{'st' if n == 1 else 'nd' if n == 2 else 'rd' if n == 3 else 'th'}" for n, w in enumerate(
@@ -177,12 +177,12 @@ ROMAN_VALUES: Final = {r: n for n, r in enumerate("i ii iii iv v vi vii viii ix 
 ROMAN_NAMES: Final = {n: r for r, n in ROMAN_VALUES.items()}
 # II to XX as whole words (a lone I, V or X is more often an initial than a number)
 ROMAN: Final = re.compile(r"(?<![\w.])(" + "|".join(sorted((r for r in ROMAN_VALUES if len(r) > 1), key=len, reverse=True))
-                   + r")(?![\w.])", re.IGNORECASE)
+                          + r")(?![\w.])", re.IGNORECASE)
 
 
 ORG_WORDS: Final = {"intl": "international", "natl": "national", "mfg": "manufacturing", "bros": "brothers",
-             "assn": "association", "dept": "department", "univ": "university", "inst": "institute",
-             "ind": "industries", "inds": "industries", "svcs": "services", "mgmt": "management"}
+                    "assn": "association", "dept": "department", "univ": "university", "inst": "institute",
+                    "ind": "industries", "inds": "industries", "svcs": "services", "mgmt": "management"}
 ORG_ABBREVIATIONS: Final = re.compile(r"\b(" + "|".join(ORG_WORDS) + r")\b")
 COUNTRY_WORDS: Final = {"korea", "korean", "dprk", "choson", "joson"}
 
@@ -194,7 +194,7 @@ COUNTRY_WORDS: Final = {"korea", "korean", "dprk", "choson", "joson"}
 COUNTRY_ALIASES: Final = {"america": "us", "britain": "gb", "great britain": "gb", "holland": "nl", "russia": "ru"}
 NOT_QUALIFIERS: Final = {"kp", "kr"}
 COUNTRY_LONG_FORMS: Final = {"u s": "united states", "u s a": "united states", "usa": "united states",
-                      "u k": "united kingdom", "uk": "united kingdom"}
+                             "u k": "united kingdom", "uk": "united kingdom"}
 COUNTRY_SHORT_FORMS: Final = re.compile(r"\b(" + "|".join(sorted(COUNTRY_LONG_FORMS, key=len, reverse=True)) + r")\b")
 
 
