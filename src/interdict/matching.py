@@ -14,7 +14,7 @@
 what matched.
 
 This file is also compiled, unchanged, by mypyc into `interdict._matching_native`
-(`scripts/build_native.py`, run by `make`): about twice as fast, same results. The compiled twin
+(`scripts/build_native.py`, run by `make`): about 2.5 times as fast, same results. The compiled twin
 records the SHA-256 of the source it was made from and is used only while that equals this
 file's, so an edited matching.py runs as plain Python until it is compiled again; `NATIVE` tells
 which runs, and INTERDICT_PURE_PYTHON=1 keeps to plain Python.
@@ -341,13 +341,18 @@ def _ratios(xs: list[str], ys: list[str]) -> list[list[float]]:
     """fuzz.ratio of every part of one name (rows) with every part of the other, worked out once
     per comparison for the rules that look for counterparts; -1.0 where the lengths alone keep it
     below 70, the lowest limit those rules use."""
-    return [[_ratio(x, y) if 20 * min(len(x), len(y)) >= 7 * (len(x) + len(y)) else -1.0 for y in ys] for x in xs]
+    return [[_ratio(x, y) if _within_reach(x, y, 70) else -1.0 for y in ys] for x in xs]
 
+
+def _within_reach(x: str, y: str, limit: int) -> bool:
+    """Whether fuzz.ratio(x, y) can reach `limit` at all: it is at most 200 * shorter / (sum of
+    both lengths), every letter the longer has over the shorter being one edit."""
+    return 200 * min(len(x), len(y)) >= limit * (len(x) + len(y))
 
 
 def _at_least(x: str, y: str, limit: int) -> bool:
     """fuzz.ratio(x, y) >= limit, without working it out when the lengths alone rule it out."""
-    return 200 * min(len(x), len(y)) >= limit * (len(x) + len(y)) and _ratio(x, y) >= limit
+    return _within_reach(x, y, limit) and _ratio(x, y) >= limit
 
 
 def _align(ca: list[str], cb: list[str], ratios: list[list[float]]) -> tuple[list[str], list[str], list[str]]:
@@ -355,9 +360,7 @@ def _align(ca: list[str], cb: list[str], ratios: list[list[float]]) -> tuple[lis
     parts written apart ('patr ushev' ~ 'patrushev', 'plat ono vich' ~ 'platonovich'), the same
     given or family name ('ted' ~ 'theodore', 'hsi' ~ 'xi', 'usama' ~ 'osama'), two syllables of
     one word ('tse tung' ~ 'zedong'). Returns both (unchanged lists when nothing applies) and
-    what was respelled (`ratios`: see _ratios)."""
-    if set(ca) == set(cb):
-        return ca, cb, []
+    what was respelled (`ratios`: see _ratios). Names of the same words are not for here."""
     lonely_a = [x for i, x in enumerate(ca) if not _close_in_row(ratios, i)]
     if not lonely_a:
         return ca, cb, []
@@ -509,6 +512,8 @@ def _bin_swapped(a: list[str], b: list[str]) -> str:
             if _at_least(own, father_b, 85) and _at_least(father, own_b, 85) and not _at_least(own, own_b, 85):
                 return f"{own} bin {father} / {own_b} bin {father_b}"
     return ""
+
+
 ACRONYM_SCORE: Final = 0.85
 
 
@@ -519,8 +524,10 @@ def _acronym(short: list[str], full: list[str]) -> bool:
     letters = "".join(t[0] for t in full)
     content = "".join(t[0] for t in full if t not in {"of", "the", "and", "for", "de", "la", "le"})
     return short[0] in (letters, content)
-UNMATCHED_PENALTY: Final = 0.12
-ORG_UNMATCHED_PENALTY: Final = 0.1  # per name part of a person without any counterpart
+
+
+UNMATCHED_PENALTY: Final = 0.12  # per name part of a person without any counterpart
+ORG_UNMATCHED_PENALTY: Final = 0.1  # per word of an organisation's name without any counterpart
 
 
 def _unmatched(tokens: list[str], others: list[str], ratios: list[list[float]], token_keys: list[str],
@@ -608,9 +615,9 @@ def _core_forms(core: list[str]) -> dict[str, Any]:
     korean = looks_korean(core)
     keys = [korean_key(t) for t in core]
     return {"core": core, "joined": " ".join(core), "squeezed": "".join(core), "sorted_join": "".join(ordered),
-            "sorted_words": " ".join(ordered), "word_set": frozenset(core), "initials": any(len(t) == 1 or (len(t) <= 3 and t.isalpha()) for t in core),
-            "korean": korean, "keys": keys, "korean_sorted": " ".join(sorted(keys)),
-            "korean_squeezed": "".join(keys)}
+            "sorted_words": " ".join(ordered), "word_set": frozenset(core),
+            "initials": any(len(t) == 1 or (len(t) <= 3 and t.isalpha()) for t in core),
+            "korean": korean, "keys": keys, "korean_sorted": " ".join(sorted(keys)), "korean_squeezed": "".join(keys)}
 
 
 def compare(a: str, b: str, schema: str = "LegalEntity", threshold: float = THRESHOLD) -> Match:
@@ -648,7 +655,6 @@ def _compare(a: str, b: str, schema: str, threshold: float) -> Match:
         return Match(score, score >= threshold, f"compared in the original script: {ra!r} ~ {rb!r}", (ra, rb))
     if na == nb:
         return Match(1.0, True, f"same name after normalisation ({na!r})", (na, nb))
-    ta, tb = pa.tokens, pb.tokens
     ca, cb = pa.core, pb.core
     respelled: list[str] = []
     korean_syllables = pa.syllables and pb.syllables
