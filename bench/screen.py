@@ -4,14 +4,17 @@
 
 Builds a workspace with the full lists (from ../shared/data/sanctions), then screens each
 perturbed ("treated") UN name of yente's positives; a hit counts when the top result carries
-the untreated name. Then screens `--names` different names (the lists' names and variants of
-them, none twice) for names/s, the way `interdict screen --file` does: spread over one forked
-process per core (`--single` also runs the batch in one process and checks the results agree).
+the untreated name. Then scored pairs/s against nomenklatura's logic-v2 (when installed) on the
+pairs that screening the first 3,000 query names scores in full. Then screens `--names` different
+names (the lists' names and variants of them, none twice) for names/s, the way `interdict screen
+--file` does: spread over one forked process per core (`--single` also runs the batch in one
+process and checks the results agree).
 """
 
 from __future__ import annotations
 
 import argparse
+import gc
 import os
 import random
 import csv
@@ -20,11 +23,13 @@ import tempfile
 import time
 from pathlib import Path
 
+from interdict import matching, screening
 from interdict.api import Interdict
 from interdict.lists import import_list
 from interdict.matching import normalise
 from interdict.screening import ScreeningIndex
 
+PAIR_QUERIES = 3_000
 SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 
 
@@ -55,6 +60,63 @@ def distinct_queries(index: ScreeningIndex, count: int) -> list[str]:
                     break
         variant += 1
     return out
+
+
+def scored_pairs_against_logic_v2(index: ScreeningIndex, queries: list[str]) -> None:
+    """Scored pairs/s on the pairs screening scores in full (each query against the candidates its
+    blocking and pre-score leave), for Interdict and for nomenklatura's logic-v2 in this process,
+    on the same pairs in the same order. Per-name caches are emptied first, so each query name
+    and each list name is prepared once, as in a screening run; word-level caches (and the name
+    tables both engines load) are left warm for both."""
+    try:
+        from followthemoney import model
+        from nomenklatura.matching import LogicV2
+        from nomenklatura.matching.types import ScoringConfig
+    except ImportError:
+        print("nomenklatura not installed (`pip install nomenklatura`): no scored pairs/s against logic-v2")
+        return
+    pairs: list[tuple[str, str, str]] = []
+
+    def recording(a: str, b: str, schema: str = "LegalEntity", threshold: float = matching.THRESHOLD) -> matching.Match:
+        pairs.append((a, b, schema))
+        return matching.compare(a, b, schema, threshold)
+
+    screening.compare = recording  # type: ignore[assignment]
+    try:
+        for query in queries:
+            index.screen(query, limit=10)
+    finally:
+        screening.compare = matching.compare
+    config = ScoringConfig.defaults()
+    proxies = []
+    for n, (a, b, schema) in enumerate(pairs):
+        left, right = model.make_entity(schema), model.make_entity(schema)
+        left.id, right.id = f"q{n}", f"c{n}"
+        left.add("name", a)
+        right.add("name", b)
+        proxies.append((left, right))
+    def timed(listed_warm: bool) -> float:
+        for cache in (matching.prepare, matching.normalise, matching.legal_forms, matching.countries_named):
+            cache.cache_clear()
+        if listed_warm:  # a screening service: the lists' names prepared by earlier queries
+            for _, b, schema in pairs:
+                matching.prepare(b, schema)
+        gc.collect()
+        start = time.perf_counter()
+        for a, b, schema in pairs:
+            matching.compare(a, b, schema)
+        return len(pairs) / (time.perf_counter() - start)
+
+    cold, listed_warm = timed(False), timed(True)
+    gc.collect()
+    start = time.perf_counter()
+    for left, right in proxies:
+        LogicV2.compare(left, right, config)
+    theirs = len(pairs) / (time.perf_counter() - start)
+    print(f"scored pairs/s on the {len(pairs):,} pairs {len(queries):,} queries had scored in full ({len(pairs) / len(queries):.1f} "
+          f"a query; matching {'compiled' if matching.NATIVE else 'plain Python'}): logic-v2 {theirs:,.0f}; interdict with every "
+          f"name new {cold:,.0f} ({cold / theirs:.1f}x), with the lists' names prepared before (a running service) "
+          f"{listed_warm:,.0f} ({listed_warm / theirs:.1f}x)")
 
 
 def main() -> None:
@@ -88,6 +150,7 @@ def main() -> None:
               f"({found} found; {absent} of the misses are not on the list versions held, so recall over the "
               f"findable ones is {found / (len(treated) - absent):.3f})")
         names = distinct_queries(index, args.names)
+        scored_pairs_against_logic_v2(index, names[:PAIR_QUERIES])
         queries = [{"name": name} for name in names]
         start = time.perf_counter()
         batch = index.screen_many(queries, limit=10)  # what `interdict screen --file` does: all cores

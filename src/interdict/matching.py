@@ -92,6 +92,9 @@ UNITS: Final = {w: n for n, w in enumerate("zero one two three four five six sev
                                            "fourteen fifteen sixteen seventeen eighteen nineteen".split())}
 TENS: Final = {"twenty": 20, "thirty": 30, "forty": 40, "fourty": 40, "fifty": 50, "sixty": 60, "seventy": 70, "eighty": 80,
                "ninety": 90}
+APOSTROPHES: Final = re.compile(r"['`\u2019\u2018\u02bc]")
+NOT_WORD: Final = re.compile(r"[^a-z0-9\- ]+")
+TENS_AND_UNITS: Final = re.compile(r"\b([2-9])0 ([1-9])\b")
 NUMBER_WORDS: Final = re.compile(r"\b(?:(" + "|".join(TENS) + r")(?:[\s\-]+(" + "|".join(list(UNITS)[1:10]) + r"))?|("
                                  + "|".join(UNITS) + r"))\b")
 
@@ -139,18 +142,19 @@ def normalise(name: str, schema: str = "LegalEntity") -> str:
         # Haftung', 'GmbH', 'Ltd' -> 'llc'; 'AG', 'OAO', 'S.A.' -> 'jsc') before transliteration;
         # roman numerals are set aside meanwhile (rigour reads 'II' as a legal form)
         name = replace_org_types_compare(_set_roman_aside(name), generic=True)
-        name = re.sub(r"romannumeral(\d+)", lambda m: ROMAN_NAMES[int(m.group(1))], name)
+        name = ROMAN_ASIDE.sub(lambda m: ROMAN_NAMES[int(m.group(1))], name)
     text = " ".join(_ascii_word(word) for word in name.split())
     text = text.lower().replace("&", " and ")
     if schema in PERSON_SCHEMATA:
         text = remove_person_prefixes(text)
         text = PERSON_TITLES.sub(" ", text)
-    text = re.sub(r"['`\u2019\u2018\u02bc]", "", text)  # McCune-Reischauer apostrophes and O'Brien: part of the word
-    text = re.sub(r"[^a-z0-9\- ]+", " ", text)
+    text = APOSTROPHES.sub("", text)  # McCune-Reischauer apostrophes and O'Brien: part of the word
+    text = NOT_WORD.sub(" ", text)
     text = NUMBER_WORDS.sub(_digits, text)
     text = ORDINAL_WORDS.sub(lambda m: ORDINALS[m.group(1)], text)  # 'First Bank' is '1st Bank'
-    text = re.sub(r"\b([2-9])0 ([1-9])\b", r"\1\2", text)  # 'forty 4' -> '40 4' -> '44'
-    text = re.sub(r"\s+", " ", text).strip()
+    if "0 " in text:
+        text = TENS_AND_UNITS.sub(r"\1\2", text)  # 'forty 4' -> '40 4' -> '44'
+    text = " ".join(text.split())  # only letters, digits, hyphens and spaces are left
     if schema not in PERSON_SCHEMATA:  # 'U.S.' and 'USA' are 'United States'
         text = COUNTRY_SHORT_FORMS.sub(lambda m: COUNTRY_LONG_FORMS[m.group(1)], text)
     text = KOREAN_GENERIC.sub(lambda m: KOREAN_EQUIVALENTS[m.group(1)], text)
@@ -175,6 +179,7 @@ def legal_forms(name: str) -> frozenset[str]:
                                                                  generic=True))
 ROMAN_VALUES: Final = {r: n for n, r in enumerate("i ii iii iv v vi vii viii ix x xi xii xiii xiv xv xvi xvii xviii xix xx".split(), 1)}
 ROMAN_NAMES: Final = {n: r for r, n in ROMAN_VALUES.items()}
+ROMAN_ASIDE: Final = re.compile(r"romannumeral(\d+)")  # how _set_roman_aside writes one
 # II to XX as whole words (a lone I, V or X is more often an initial than a number)
 ROMAN: Final = re.compile(r"(?<![\w.])(" + "|".join(sorted((r for r in ROMAN_VALUES if len(r) > 1), key=len, reverse=True))
                           + r")(?![\w.])", re.IGNORECASE)
@@ -211,22 +216,30 @@ def _country_names() -> dict[str, str]:
     return {k: v for k, v in names.items() if v not in NOT_QUALIFIERS}
 
 
+@lru_cache(maxsize=1)
+def _country_first_words() -> frozenset[str]:
+    return frozenset(name.split()[0] for name in _country_names())
+
+
 @lru_cache(maxsize=200_000)
 def countries_named(text: str) -> frozenset[str]:
     """Codes of the countries named in a normalised organisation name."""
-    names = _country_names()
+    names, first_words = _country_names(), _country_first_words()
     tokens = text.split()
     found = set()
     for size in (3, 2, 1):
         for i in range(len(tokens) - size + 1):
-            code = names.get(" ".join(tokens[i : i + size]))
+            code = names.get(" ".join(tokens[i : i + size])) if tokens[i] in first_words else None
             if code:
                 found.add(code)
     return frozenset(found)
 
 
+TOKEN_BREAKS: Final = re.compile(r"[\s\-]+")
+
+
 def _tokens(text: str) -> list[str]:
-    return [t for t in re.split(r"[\s\-]+", text) if t]
+    return [t for t in TOKEN_BREAKS.split(text) if t]
 
 
 KOREAN_CONSONANTS: Final = str.maketrans("tkplu", "dgbro")
