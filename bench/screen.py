@@ -65,9 +65,10 @@ def distinct_queries(index: ScreeningIndex, count: int) -> list[str]:
 def scored_pairs_against_logic_v2(index: ScreeningIndex, queries: list[str]) -> None:
     """Scored pairs/s on the pairs screening scores in full (each query against the candidates its
     blocking and pre-score leave), for Interdict and for nomenklatura's logic-v2 in this process,
-    on the same pairs in the same order. Per-name caches are emptied first, so each query name
-    and each list name is prepared once, as in a screening run; word-level caches (and the name
-    tables both engines load) are left warm for both."""
+    on the same pairs in the same order. Interdict is timed twice, its per-name caches emptied
+    first: with every name new (each query and list name prepared once in the run), and with the
+    lists' names prepared beforehand, as in a running service. Word-level caches (and the name
+    tables both engines load) are warm for both."""
     try:
         from followthemoney import model
         from nomenklatura.matching import LogicV2
@@ -95,6 +96,7 @@ def scored_pairs_against_logic_v2(index: ScreeningIndex, queries: list[str]) -> 
         left.add("name", a)
         right.add("name", b)
         proxies.append((left, right))
+
     def timed(listed_warm: bool) -> float:
         for cache in (matching.prepare, matching.normalise, matching.legal_forms, matching.countries_named):
             cache.cache_clear()
