@@ -52,6 +52,8 @@ SAME += [
     ("RI, Yong Gil", "YI, Yo'ng-kil", "Person"),  # one listed person: the North's Ri is the South's Yi
     ("Im Chol", "Rim Chol", "Person"),
     ("Na Song Il", "Ra Song Il", "Person"),
+    ("이영길", "Ri Yong Gil", "Person"),  # the South's Hangul 이 against the North's Ri
+    ("최룡해", "Choe Ryong Hae", "Person"),
 ]
 DIFFERENT = [
     ("Kim Jong Un", "Kim Jong Il", "Person"),

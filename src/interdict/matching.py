@@ -246,11 +246,11 @@ KOREAN_CONSONANTS: Final = str.maketrans("tkplu", "dgbro")
 
 
 # family names that the North writes with an initial r and the South without (the initial-sound
-# rule) or in a spelling of its own: Ri / Yi / Lee, Ryu / Yu, Ro / No / Roh, Rim / Im / Lim,
+# rule) or in a spelling of its own: Ri / Yi / I (이) / Lee, Ryu / Yu, Ro / No / Roh, Rim / Im / Lim,
 # Ryang / Yang, Ra / Na, Ryom / Yom
-KOREAN_INITIAL_R: Final = {"yi": "ri", "li": "ri", "lee": "ri", "rhee": "ri", "yu": "ryu", "yoo": "ryu", "ryoo": "ryu",
-                           "no": "ro", "noh": "ro", "roh": "ro", "im": "rim", "lim": "rim", "yang": "ryang",
-                           "na": "ra", "yom": "ryom", "yeom": "ryom"}
+KOREAN_INITIAL_R: Final = {"i": "ri", "yi": "ri", "li": "ri", "lee": "ri", "rhee": "ri",
+                           "yu": "ryu", "yoo": "ryu", "ryoo": "ryu", "no": "ro", "noh": "ro", "roh": "ro",
+                           "im": "rim", "lim": "rim", "yang": "ryang", "na": "ra", "yom": "ryom", "yeom": "ryom"}
 
 
 @lru_cache(maxsize=200_000)
