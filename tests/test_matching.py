@@ -79,6 +79,8 @@ DIFFERENT = [
     ("JANG, Myong Chol", "Chang Myong Ho", "Person"),
     ("KIM, Ch'o'l", "KIM TONG CHOL", "Person"),  # a Korean given name without a syllable is another
     ("KIM, Jong Un", "YU, Jin", "Person"),
+    ("YU, Jin", "Kim Young-Chol", "Person"),  # rigour's symbols: 'jin' ~ 'kim' (金), 'yu' ~ 'young'
+    ("CHO, Il Woo", "CHON, Il Ho", "Person"),  # and 'woo' ~ 'ho'
 ]
 
 

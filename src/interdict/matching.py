@@ -247,10 +247,11 @@ KOREAN_CONSONANTS: Final = str.maketrans("tkplu", "dgbro")
 
 # family names that the North writes with an initial r and the South without (the initial-sound
 # rule) or in a spelling of its own: Ri / Yi / I (이) / Lee, Ryu / Yu, Ro / No / Roh, Rim / Im / Lim,
-# Ryang / Yang, Ra / Na, Ryom / Yom
+# Ryang / Yang, Ra / Na, Ryom / Yom; and Choe / Choi / Chwe (최)
 KOREAN_INITIAL_R: Final = {"i": "ri", "yi": "ri", "li": "ri", "lee": "ri", "rhee": "ri",
                            "yu": "ryu", "yoo": "ryu", "ryoo": "ryu", "no": "ro", "noh": "ro", "roh": "ro",
-                           "im": "rim", "lim": "rim", "yang": "ryang", "na": "ra", "yom": "ryom", "yeom": "ryom"}
+                           "im": "rim", "lim": "rim", "yang": "ryang", "na": "ra", "yom": "ryom", "yeom": "ryom",
+                           "choi": "choe", "chwe": "choe"}
 
 
 @lru_cache(maxsize=200_000)
@@ -368,7 +369,7 @@ def _at_least(x: str, y: str, limit: int) -> bool:
     return _within_reach(x, y, limit) and _ratio(x, y) >= limit
 
 
-def _align(ca: list[str], cb: list[str], ratios: list[list[float]]) -> tuple[list[str], list[str], list[str]]:
+def _align(ca: list[str], cb: list[str], ratios: list[list[float]], korean: bool) -> tuple[list[str], list[str], list[str]]:
     """The two names' parts, brought together where they are the same name written otherwise:
     parts written apart ('patr ushev' ~ 'patrushev', 'plat ono vich' ~ 'platonovich'), the same
     given or family name ('ted' ~ 'theodore', 'hsi' ~ 'xi', 'usama' ~ 'osama'), two syllables of
@@ -379,7 +380,7 @@ def _align(ca: list[str], cb: list[str], ratios: list[list[float]]) -> tuple[lis
         return ca, cb, []
     lonely_b = [y for j, y in enumerate(cb) if not _close_in_column(ratios, j)]
     if not lonely_b or not (_may_join(ca, lonely_a, lonely_b) or _may_join(cb, lonely_b, lonely_a)
-                            or _may_respell(lonely_a, lonely_b)):
+                            or _may_respell(lonely_a, lonely_b, korean)):
         return ca, cb, []  # the common case in screening: unrelated names, cheaply told apart
     respelled: list[str] = []
     new_a = _rejoin(ca, [y for y in lonely_b if len(y) >= 5])
@@ -388,9 +389,9 @@ def _align(ca: list[str], cb: list[str], ratios: list[list[float]]) -> tuple[lis
         ca, cb = new_a, new_b
         lonely_a = [x for x in ca if not any(_at_least(x, y, 85) for y in cb)]
         lonely_b = [y for y in cb if not any(_at_least(y, x, 85) for x in ca)]
-    cb = _respell(cb, lonely_b, lonely_a, respelled)
+    cb = _respell(cb, lonely_b, lonely_a, respelled, korean)
     # then the other way, for what is still alone on both sides
-    ca = _respell(ca, [x for x in lonely_a if x not in cb], [y for y in lonely_b if y in cb], respelled)
+    ca = _respell(ca, [x for x in lonely_a if x not in cb], [y for y in lonely_b if y in cb], respelled, korean)
     return ca, cb, respelled
 
 
@@ -427,21 +428,30 @@ def _may_join(tokens: list[str], lonely: list[str], others: list[str]) -> bool:
     return False
 
 
-def _may_respell(lonely_a: list[str], lonely_b: list[str]) -> bool:
-    symbols_b = [name_symbols(y) for y in lonely_b]
-    return any(name_symbols(x) & sb for x in lonely_a for sb in symbols_b)
+def _may_respell(lonely_a: list[str], lonely_b: list[str], korean: bool) -> bool:
+    return any(_same_name(x, y, korean) for x in lonely_a for y in lonely_b)
 
 
-def _respell(tokens: list[str], lonely: list[str], free: list[str], respelled: list[str]) -> list[str]:
+def _same_name(a: str, b: str, korean: bool) -> bool:
+    """Whether rigour's symbols take `a` and `b` for one name ('ted' ~ 'theodore', 'hsi' ~ 'xi').
+    Not between two short Korean-looking parts of two Korean-looking names (`korean`): the symbols
+    read those as Chinese characters ('kim' ~ 'jin', 'chong' ~ 'sang', 'woo' ~ 'ho'); their
+    spellings are the Korean keys' business."""
+    if korean and len(a) <= 5 and len(b) <= 5 and _korean_word(a) and _korean_word(b):
+        return False
+    return bool(name_symbols(a) & name_symbols(b))
+
+
+def _respell(tokens: list[str], lonely: list[str], free: list[str], respelled: list[str], korean: bool) -> list[str]:
     """`tokens` with each lonely part that stands for the same name as a free part of the other
-    name written as that one (and two lonely syllables that spell one free word as that word)."""
+    name written as that one (and two lonely syllables that spell one free word as that word);
+    `korean`: see _same_name."""
     free = list(free)
     out = tokens
     for token in lonely:
         if not free:
             break
-        symbols = name_symbols(token) if len(token) >= 2 else frozenset()
-        hit = next((r for r in free if symbols & name_symbols(r)), None) if symbols else None
+        hit = next((r for r in free if _same_name(token, r, korean)), None) if len(token) >= 2 else None
         if hit is not None:
             out = [hit if t == token else t for t in out]
             free.remove(hit)
@@ -452,7 +462,7 @@ def _respell(tokens: list[str], lonely: list[str], free: list[str], respelled: l
         hit = None
         if len(first) <= 4 and len(second) <= 4 and first in lonely and second in lonely:  # syllables
             hit = next((r for r in free if abs(len(first) + len(second) - len(r)) <= 3
-                        and _splits_into(r, first, second)), None)
+                        and _splits_into(r, first, second, korean)), None)
         if hit is not None:
             out = out[:i] + [hit] + out[i + 2 :]
             free.remove(hit)
@@ -461,13 +471,13 @@ def _respell(tokens: list[str], lonely: list[str], free: list[str], respelled: l
     return out
 
 
-def _same_part(a: str, b: str) -> bool:
-    return _at_least(a, b, 85) or bool(name_symbols(a) & name_symbols(b))
+def _same_part(a: str, b: str, korean: bool) -> bool:
+    return _at_least(a, b, 85) or _same_name(a, b, korean)
 
 
-def _splits_into(word: str, first: str, second: str) -> bool:
+def _splits_into(word: str, first: str, second: str, korean: bool) -> bool:
     """Whether `word` is two parts spelt as `first` and `second` (or names they stand for)."""
-    return any(_same_part(word[:k], first) and _same_part(word[k:], second) for k in range(2, len(word) - 1))
+    return any(_same_part(word[:k], first, korean) and _same_part(word[k:], second, korean) for k in range(2, len(word) - 1))
 
 
 def _rejoin(tokens: list[str], wanted: list[str]) -> list[str]:
@@ -675,7 +685,7 @@ def _compare(a: str, b: str, schema: str, threshold: float) -> Match:
     if schema in PERSON_SCHEMATA and not korean_syllables:
         # 'Patr ushev' ~ 'Patrushev'; then 'Ted' ~ 'Theodore', 'Hsi' ~ 'Xi', 'Usama' ~ 'Osama'
         # (not between Korean syllables: rigour's symbols read them as Chinese, 'kim' ~ 'jin')
-        ca, cb, respelled = _align(ca, cb, ratios) if pa.word_set != pb.word_set else (ca, cb, [])
+        ca, cb, respelled = _align(ca, cb, ratios, pa.korean and pb.korean) if pa.word_set != pb.word_set else (ca, cb, [])
         if ca is not pa.core or cb is not pb.core:
             ratios = _ratios(ca, cb)
         if ca is not pa.core:
