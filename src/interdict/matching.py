@@ -271,17 +271,16 @@ DIFFERENT_KOREAN_SYLLABLE_SCORE: Final = 0.7
 KOREAN_COUNTERPART: Final = 70  # key similarity of two spellings of one syllable ('yong' / 'jong' 75; 'chol' / 'ho' 40)
 
 
-def _korean_syllable_unmatched(ca: list[str], cb: list[str]) -> list[str]:
-    """Syllables of `ca` with no counterpart of their own in `cb` (one to one, order-free), when
-    both names have as many parts, each one Korean syllable. In a Korean name a syllable is a third
-    of the name: 'Kim Ki Nam' and 'Kim Il Nam' are two listed persons."""
-    if len(ca) != len(cb) or len(ca) < 2:
+def _korean_syllable_unmatched(ca: list[str], keys_a: list[str], keys_b: list[str]) -> list[str]:
+    """Syllables of `ca` with no counterpart of their own among the other name's (one to one,
+    order-free, by Korean key: `keys_a` and `keys_b`), when both names have as many parts, each one
+    Korean syllable. In a Korean name a syllable is a third of the name: 'Kim Ki Nam' and 'Kim Il
+    Nam' are two listed persons."""
+    if len(keys_a) != len(keys_b) or len(keys_a) < 2:
         return []
-    keys_b = [korean_key(t) for t in cb]
-    left = list(range(len(cb)))
+    left = list(range(len(keys_b)))
     missing = []
-    for token in sorted(ca, key=lambda t: korean_key(t) not in keys_b):  # exact counterparts first
-        key = korean_key(token)
+    for token, key in sorted(zip(ca, keys_a), key=lambda pair: pair[1] not in keys_b):  # exact counterparts first
         best = max(left, key=lambda i: _ratio(key, keys_b[i]), default=None)
         if best is None or _ratio(key, keys_b[best]) < KOREAN_COUNTERPART:
             missing.append(token)
@@ -682,9 +681,8 @@ def _compare(a: str, b: str, schema: str, threshold: float) -> Match:
     respelled: list[str] = []
     korean_syllables = pa.syllables and pb.syllables
     ratios = _ratios(ca, cb) if schema in PERSON_SCHEMATA or len(ca) == len(cb) > 1 else []
-    if schema in PERSON_SCHEMATA and not korean_syllables:
+    if schema in PERSON_SCHEMATA:
         # 'Patr ushev' ~ 'Patrushev'; then 'Ted' ~ 'Theodore', 'Hsi' ~ 'Xi', 'Usama' ~ 'Osama'
-        # (not between Korean syllables: rigour's symbols read them as Chinese, 'kim' ~ 'jin')
         ca, cb, respelled = _align(ca, cb, ratios, pa.korean and pb.korean) if pa.word_set != pb.word_set else (ca, cb, [])
         if ca is not pa.core or cb is not pb.core:
             ratios = _ratios(ca, cb)
@@ -764,7 +762,7 @@ def _compare(a: str, b: str, schema: str, threshold: float) -> Match:
             best -= ORG_UNMATCHED_PENALTY * len(unmatched)
             why += f"; no counterpart for {', '.join(unmatched)}"
     if schema in PERSON_SCHEMATA and korean_syllables and best > DIFFERENT_KOREAN_SYLLABLE_SCORE:
-        different = _korean_syllable_unmatched(ca, cb)
+        different = _korean_syllable_unmatched(ca, pa.keys, pb.keys)
         if different:
             best = DIFFERENT_KOREAN_SYLLABLE_SCORE
             why += f"; Korean syllable without a counterpart ({', '.join(different)}): another name"
