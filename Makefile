@@ -16,7 +16,7 @@ $(VENV)/.installed: $(BIN)/python pyproject.toml
 
 # the name comparison compiled by mypyc (about 2.5 times as fast); without a C compiler it stays
 # plain Python, which gives the same results (the test suite insists on the compiled one)
-$(VENV)/.native: $(VENV)/.installed src/interdict/matching.py scripts/build_native.py
+$(VENV)/.native: $(VENV)/.installed src/interdict/intel/matching.py scripts/build_native.py
 	$(BIN)/python scripts/build_native.py && touch $@ || echo "interdict: name matching runs as plain Python"
 
 demo: $(VENV)/.installed $(VENV)/.native

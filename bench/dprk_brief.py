@@ -33,7 +33,7 @@ def main() -> None:
         for _ in range(args.runs):
             me = node.as_user(args.user)  # a new session each run: nothing cached but the table read
             t0 = time.perf_counter()
-            ctx, content = reports.build(me, "dprk-brief")
+            ctx, content = reports.build(me.report_inputs("dprk-brief"), "dprk-brief")
             t1 = time.perf_counter()
             html = reports.render_html(ctx, content)
             t2 = time.perf_counter()

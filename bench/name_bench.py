@@ -20,7 +20,7 @@ import statistics
 import time
 from pathlib import Path
 
-from interdict.matching import NATIVE, THRESHOLD, compare
+from interdict.intel.matching import NATIVE, THRESHOLD, compare
 
 BENCH = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "matching" / "nomenklatura_name_bench"
 REPEATS = 5
@@ -91,7 +91,7 @@ def main() -> None:
     # word-level caches still help both), a second pass repeats them (warm). A pass covers COPIES
     # copies of the 826 pairs (long enough for a steady rate); each is run REPEATS times,
     # alternating the engines, on new copies each time; the median of each is reported.
-    print(f"interdict.matching runs {'compiled (mypyc)' if NATIVE else 'as plain Python'}")
+    print(f"interdict.intel.matching runs {'compiled (mypyc)' if NATIVE else 'as plain Python'}")
     firsts: dict[str, list[float]] = {"interdict": [], "logic-v2": []}
     warms: dict[str, list[float]] = {"interdict": [], "logic-v2": []}
     for repeat in range(REPEATS):

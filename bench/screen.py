@@ -23,11 +23,11 @@ import tempfile
 import time
 from pathlib import Path
 
-from interdict import matching, screening
+from interdict.intel import matching, screening
 from interdict.api import Interdict
-from interdict.lists import import_list
-from interdict.matching import normalise
-from interdict.screening import ScreeningIndex
+from interdict.intel.lists import import_list
+from interdict.intel.matching import normalise
+from interdict.intel.screening import ScreeningIndex
 
 PAIR_QUERIES = 3_000
 SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data"

@@ -1,4 +1,4 @@
-"""Compile src/interdict/matching.py with mypyc into interdict._matching_native.
+"""Compile src/interdict/intel/matching.py with mypyc into interdict.intel._matching_native.
 
     .venv/bin/python scripts/build_native.py      (`make` runs it after installing the package)
 
@@ -17,7 +17,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-PACKAGE = Path(__file__).resolve().parents[1] / "src" / "interdict"
+PACKAGE = Path(__file__).resolve().parents[1] / "src" / "interdict" / "intel"
 TWIN = "_matching_native"
 
 
@@ -27,16 +27,17 @@ def main() -> int:
     for old in PACKAGE.glob(f"{TWIN}*"):
         old.unlink()
     with tempfile.TemporaryDirectory() as tmp:
-        staged = Path(tmp) / "interdict"
-        staged.mkdir()
+        staged = Path(tmp) / "interdict" / "intel"
+        staged.mkdir(parents=True)
+        (staged.parent / "__init__.py").write_text("", encoding="utf-8")
         (staged / "__init__.py").write_text("", encoding="utf-8")
         text = source.read_text(encoding="utf-8") + f'\nSOURCE_SHA256: Final = "{digest}"\n'
         (staged / f"{TWIN}.py").write_text(text, encoding="utf-8")
-        run = subprocess.run([sys.executable, "-m", "mypyc", f"interdict/{TWIN}.py"], cwd=tmp, capture_output=True, text=True)
+        run = subprocess.run([sys.executable, "-m", "mypyc", f"interdict/intel/{TWIN}.py"], cwd=tmp, capture_output=True, text=True)
         built = sorted(staged.glob(f"{TWIN}*.so"))
         if run.returncode or not built:
             sys.stderr.write(run.stdout[-4000:] + run.stderr[-4000:])
-            print(f"build_native: mypyc could not compile {source}; interdict.matching runs as plain Python", file=sys.stderr)
+            print(f"build_native: mypyc could not compile {source}; interdict.intel.matching runs as plain Python", file=sys.stderr)
             return 1
         for library in built:
             shutil.copy2(library, PACKAGE / library.name)

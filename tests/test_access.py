@@ -21,7 +21,7 @@ from interdict.errors import NotFound
 from interdict.markings import TLP, Grade, Handling, Marking
 from interdict.tables import statements
 from interdict.util import utcnow
-from interdict.writer import DatasetWrite, SourceRecord, StatementRecord, write_dataset
+from interdict.intel.writer import DatasetWrite, SourceRecord, StatementRecord, write_dataset
 
 AGENCIES = {"AFP": ("AUS", True), "A_P": ("NZL", True), "JCG": ("JPN", True), "KCG": ("KOR", True),
             "INCB": ("XUN", False)}
@@ -195,7 +195,7 @@ def test_public_functions_never_leak(marked_node):
 def test_web_and_cli_never_leak(marked_node, tmp_path, monkeypatch):
     from typer.testing import CliRunner
 
-    from interdict.cli import app as cli_app
+    from interdict.cli.main import app as cli_app
     from interdict.web.app import create_app
 
     node = marked_node

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from interdict.errors import NotFound, ValidationError
-from interdict.lists import import_list
+from interdict.intel.lists import import_list
 
 DPRK_ENTS = ("12209", "12312", "12313", "12219")
 
@@ -111,8 +111,8 @@ def test_ofac_advanced_xml_import(node, tmp_path):
     """OFAC's sdn_advanced.xml (SYNTHETIC sample in tests/data with the real structure): the same
     entity ids as the CSV importer, names from typed name parts, vessel features and IMO from ID
     documents, programmes, relationships; a re-import changes nothing."""
-    from interdict.lists import import_list
-    from interdict.screening import ScreeningIndex
+    from interdict.intel.lists import import_list
+    from interdict.intel.screening import ScreeningIndex
 
     node.registry.add_agency("INCB", "INCB", "XUN", False)
     node.registry.add_user("incb.monitor", "INCB", ["monitor"])
@@ -141,7 +141,7 @@ def test_ofac_advanced_xml_import(node, tmp_path):
 
 def test_ofac_advanced_rejects_other_xml(node, tmp_path):
     from interdict.errors import ValidationError
-    from interdict.lists import import_list
+    from interdict.intel.lists import import_list
 
     node.registry.add_agency("INCB", "INCB", "XUN", False)
     other = tmp_path / "other.xml"

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from rapidfuzz import fuzz
 
-from interdict.matching import compare, korean_key, normalise
+from interdict.intel.matching import compare, korean_key, normalise
 
 SAME = [
     ("Daesung", "Taesong", "Company"),
@@ -189,7 +189,7 @@ def _plain_matching():  # type: ignore[no-untyped-def]
     """interdict/matching.py loaded as plain Python, beside the compiled twin the package uses."""
     import importlib.util
 
-    import interdict.matching as matching
+    import interdict.intel.matching as matching
 
     source = Path(matching.__file__)
     spec = importlib.util.spec_from_file_location("interdict_matching_plain", source)
@@ -203,14 +203,14 @@ def _plain_matching():  # type: ignore[no-untyped-def]
 @pytest.mark.skipif(bool(os.environ.get("INTERDICT_PURE_PYTHON")), reason="plain Python asked for")
 def test_matching_runs_compiled():
     """make compiles matching.py with mypyc (scripts/build_native.py); the speed figures rest on it."""
-    import interdict.matching as matching
+    import interdict.intel.matching as matching
 
     assert matching.NATIVE, "the compiled twin is missing or older than matching.py: run scripts/build_native.py"
     assert type(matching.compare).__name__ == "builtin_function_or_method"
 
 
 def test_compiled_and_plain_give_the_same_results(shared_data):
-    import interdict.matching as matching
+    import interdict.intel.matching as matching
 
     plain = _plain_matching()
     assert not plain.NATIVE and type(plain.compare).__name__ == "function"
@@ -226,7 +226,7 @@ def test_compiled_and_plain_give_the_same_results(shared_data):
 
 
 def test_a_twin_from_another_source_is_not_used():
-    import interdict.matching as matching
+    import interdict.intel.matching as matching
 
     class Twin:
         SOURCE_SHA256 = hashlib.sha256(b"def compare(): ...").hexdigest()

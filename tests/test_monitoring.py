@@ -444,11 +444,13 @@ def test_report_for_another_agency_omits_the_first_agencys_restricted_statements
 def test_banner_is_the_highest_marking_of_the_content(real):
     from interdict.monitoring.reports import build
 
-    ctx, content = build(real.as_user("kcg.analyst"), "dprk-brief", samples=1_000)
+    me = real.as_user("kcg.analyst")
+    ctx, content = build(me.report_inputs("dprk-brief"), "dprk-brief", samples=1_000)
     shown = [s.marking for e in ctx["entities"] for s in e["statements"]]
     assert any(m.tlp is TLP.AMBER for m in shown)
     assert content.banner.tlp is TLP.AMBER
-    ctx, content = build(real.as_user("incb.monitor"), "country", country="JPN")
+    me = real.as_user("incb.monitor")
+    ctx, content = build(me.report_inputs("country"), "country", country="JPN")
     assert content.banner.tlp is TLP.CLEAR and content.banner.label == "TLP:CLEAR"
 
 

@@ -143,7 +143,7 @@ def test_dataset_of_another_agency_cannot_be_overwritten(afp_node, tmp_path):
 
 def test_failure_midway_writes_nothing(afp_node, tmp_path, monkeypatch):
     """A crash after statements are written but before claims rolls everything back."""
-    import interdict.writer as writer
+    import interdict.intel.writer as writer
 
     original = writer.sync_records
     calls = []

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from interdict.demo import import_demo_lists
-from interdict.screening import ScreeningIndex
+from interdict.intel.screening import ScreeningIndex
 
 
 @pytest.fixture(scope="module")
@@ -88,7 +88,7 @@ def test_screen_command(screened, tmp_path):
 
 
 def test_a_large_batch_is_screened_over_forked_workers_with_the_same_results(screened, monkeypatch):
-    import interdict.screening as screening
+    import interdict.intel.screening as screening
 
     index = index_for(screened, "jcg.watch")
     names = sorted({value for c in index.candidates.values() for _, value in c.names})[:120]

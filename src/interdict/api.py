@@ -8,15 +8,20 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
-from typing import Any, Iterator
+from typing import TYPE_CHECKING, Any, Iterator
 
-from interdict.entities import ClaimView, EntityReader, EntityView, SourceRef
-from interdict.recordfile import LoadResult, load_records_file
-from interdict.registry import Registry, User
+from interdict.intel.entities import ClaimView, EntityReader, EntityView, SourceRef
+from interdict.intel.recordfile import LoadResult, load_records_file
+from interdict.accounts import Registry, User
 from interdict.util import data_path  # noqa: F401  (re-exported: interdict.api.data_path)
 from interdict.workspace import Workspace
+
+if TYPE_CHECKING:
+    from interdict.behaviour.engine import DetectionRun
 
 CASE_FILE = "case/dprk_narcotics.yaml"
 
@@ -50,9 +55,9 @@ class Interdict:
         return result
 
     def import_list(self, kind: str, paths: list[Path], *, agency: str, screen: bool = True, **options: Any):  # type: ignore[no-untyped-def]
-        """Import a sanctions list (OFAC, UN, FtM JSON lines; see interdict.lists.import_list),
+        """Import a sanctions list (OFAC, UN, FtM JSON lines; see interdict.intel.lists.import_list),
         then screen the node's vessels and entities against it."""
-        from interdict.lists import import_list
+        from interdict.intel.lists import import_list
 
         self.registry.agency(agency)
         result = import_list(self.workspace.engine, kind, [Path(p) for p in paths], agency=agency, **options)
@@ -71,8 +76,8 @@ class Interdict:
     def screening_index(self):  # type: ignore[no-untyped-def]
         """The node-level screening index (every statement), rebuilt when statements change. Only
         for derived matches, which are filtered by the access rule when read."""
-        from interdict.screening import ScreeningIndex
-        from interdict.watchlist import index_fingerprint
+        from interdict.intel.screening import ScreeningIndex
+        from interdict.intel.watchlist import index_fingerprint
 
         fingerprint = index_fingerprint(self.workspace.engine)
         cached = getattr(self, "_screening_index", None)
@@ -82,8 +87,8 @@ class Interdict:
 
     def screen(self, *, vessels: bool = True, entities: bool = True, batches: list[str] | None = None):  # type: ignore[no-untyped-def]
         """Screen AIS vessels (all, or those of `batches`) and entities against the node's
-        entities, replacing the stored matches (interdict.watchlist)."""
-        from interdict import watchlist
+        entities, replacing the stored matches (interdict.intel.watchlist)."""
+        from interdict.intel import watchlist
 
         return watchlist.refresh(self.workspace.engine, self.screening_index(), vessels=vessels, entities=entities,
                                  batches=batches)
@@ -100,13 +105,24 @@ class Interdict:
         return import_seizures(self.workspace.engine, path, agency=agency,
                                quarantine_dir=self.workspace.home / "quarantine" / "seizures", **options)
 
-    def detect(self, *, engine: str = "local", scheduler: str | None = None, since=None, until=None,  # type: ignore[no-untyped-def]
-               preset: str | None = None):
-        """Run the behaviour detectors over the whole track store and save the events (replacing
-        those of the same window). Returns the run (events, counts, timings)."""
-        from interdict.behaviour.engine import detect_store
+    def detect(self, *, engine: str = "local", scheduler: str | None = None, since: datetime | None = None,
+               until: datetime | None = None, preset: str | None = None) -> DetectionRun:
+        """Run the behaviour detectors over the whole track store (every live batch) in a time
+        window and save the events, replacing those of the same window. Returns the run (events,
+        counts, timings)."""
+        from interdict.behaviour import engine as detection
+        from interdict.behaviour import events as event_store
 
-        return detect_store(self, engine=engine, scheduler=scheduler, since=since, until=until, preset=preset)
+        started = time.perf_counter()
+        positions = detection.window(self.tracks.node_positions(), since, until).collect()
+        static = detection.window(self.tracks.node_static(), since, until).collect()
+        read_s = time.perf_counter() - started
+        run = detection.detect(positions, static, engine=engine, scheduler=scheduler, preset=preset)
+        run.timings["read"] = read_s
+        started = time.perf_counter()
+        event_store.save(self.workspace.engine, run.events, engine_name=run.engine, since=since, until=until)
+        run.timings["save"] = time.perf_counter() - started
+        return run
 
     def as_user(self, username: str) -> "UserSession":
         return UserSession(self, self.registry.user(username))
@@ -161,8 +177,8 @@ class UserSession:
 
     # -- link analysis ---------------------------------------------------------------------
     def graph(self):  # type: ignore[no-untyped-def]
-        """The entity graph built from the statements this user may see (interdict.graph)."""
-        from interdict import graph
+        """The entity graph built from the statements this user may see (interdict.intel.graph)."""
+        from interdict.intel import graph
 
         if "graph" not in self._cache:
             self._cache["graph"] = graph.build(self.node.workspace.engine, self.viewer)
@@ -173,7 +189,7 @@ class UserSession:
                   listed: bool | None = None) -> list[dict[str, Any]]:
         """Screening matches (AIS vessels and entities against the node's entities) this user may
         see, each with the matched entity's caption and programmes as this user sees them."""
-        from interdict import watchlist
+        from interdict.intel import watchlist
 
         matches = watchlist.read(self.node.workspace.engine, self.viewer, set(self.node.tracks.visible_batches(self.viewer)),
                                  subject_kind=subject_kind, subject=subject, entity_id=entity_id, listed=listed)
@@ -199,8 +215,8 @@ class UserSession:
 
     def screening_index(self):  # type: ignore[no-untyped-def]
         """The screening index of what this user may see (rebuilt when statements change)."""
-        from interdict.screening import ScreeningIndex
-        from interdict.watchlist import index_fingerprint
+        from interdict.intel.screening import ScreeningIndex
+        from interdict.intel.watchlist import index_fingerprint
 
         v = self.viewer
         key = (v.agency, v.country, v.law_enforcement, index_fingerprint(self.node.workspace.engine))
@@ -211,15 +227,15 @@ class UserSession:
         return cache[key]
 
     def screen(self, name: str, **options: Any) -> list[Any]:
-        """Screen a name or identifier against everything this user may see (interdict.screening)."""
+        """Screen a name or identifier against everything this user may see (interdict.intel.screening)."""
         return self.screening_index().screen(name, **options)
 
     def duplicate_candidates(self, *, entity_id: str | None = None, limit: int = 100) -> list[dict[str, Any]]:
         """Candidate duplicates across sources, best first, not yet judged and not already merged:
         the stored screening matches between entities, and for `entity_id` a live screening of its
         names against everything this user may see."""
-        from interdict import resolution
-        from interdict.matching import THRESHOLD
+        from interdict.intel import resolution
+        from interdict.intel.matching import THRESHOLD
 
         engine = self.node.workspace.engine
         judged = {frozenset((j["left"], j["right"])) for j in resolution.list_judgements(engine, self.viewer)}
@@ -264,18 +280,18 @@ class UserSession:
     def judge(self, left: str, right: str, judgement: str, *, note: str | None = None, score: float | None = None,
               marking=None) -> dict[str, Any]:  # type: ignore[no-untyped-def]
         """Record this user's judgement that two entities are the same, different, or unsure."""
-        from interdict import resolution
+        from interdict.intel import resolution
 
         return resolution.judge(self.node.workspace.engine, self.viewer, left, right, judgement, note=note,
                                 score=score, marking=marking)
 
     def undo_judgement(self, judgement_id: str) -> dict[str, Any]:
-        from interdict import resolution
+        from interdict.intel import resolution
 
         return resolution.undo(self.node.workspace.engine, self.viewer, judgement_id)
 
     def judgements(self, *, entity_id: str | None = None, include_retracted: bool = False) -> list[dict[str, Any]]:
-        from interdict import resolution
+        from interdict.intel import resolution
 
         ids = self.cluster(entity_id)["members"] if entity_id else None
         return resolution.list_judgements(self.node.workspace.engine, self.viewer, entity_ids=ids,
@@ -283,7 +299,7 @@ class UserSession:
 
     def cluster(self, entity_id: str) -> dict[str, Any]:
         """The entity's cluster as this user sees it: canonical id and members."""
-        from interdict import resolution
+        from interdict.intel import resolution
 
         self.entity(entity_id)  # NotFound when hidden
         members = resolution.cluster_of(self.node.workspace.engine, self.viewer, entity_id)
@@ -292,7 +308,7 @@ class UserSession:
 
     def merged_entity(self, entity_id: str) -> EntityView:
         """The entity merged with every entity judged the same (only statements this user may see)."""
-        from interdict import resolution
+        from interdict.intel import resolution
 
         members = frozenset(self.cluster(entity_id)["members"])
         return resolution.merged(self.node.reader, self.viewer, entity_id, members)
@@ -301,16 +317,16 @@ class UserSession:
     def events(self, *, types: tuple[str, ...] = (), mmsi: int | None = None, since=None, until=None,  # type: ignore[no-untyped-def]
                limit: int | None = None) -> list[dict[str, Any]]:
         """Behaviour events this user may see (every batch they rest on must be visible)."""
-        from interdict.behaviour import store
+        from interdict.behaviour import events as event_store
 
-        return store.read(self.node.workspace.engine, self.viewer, set(self.node.tracks.visible_batches(self.viewer)),
+        return event_store.read(self.node.workspace.engine, self.viewer, set(self.node.tracks.visible_batches(self.viewer)),
                           types=types, mmsi=mmsi, since=since, until=until, limit=limit)
 
     def risk(self, *, top: int | None = None) -> list[dict[str, Any]]:
         """Vessels ranked by risk from the events this user may see, each score with its reasons."""
         from interdict.behaviour import risk
 
-        from interdict.watchlist import by_vessel
+        from interdict.intel.watchlist import by_vessel
 
         names = {v["mmsi"]: v["name"] for v in self.vessels("", limit=1_000_000) if v.get("name")}
         ranked = risk.score(self.events(), names=names, watchlist=by_vessel(self.watchlist(subject_kind="vessel")))
@@ -356,8 +372,25 @@ class UserSession:
 
         return estimates.run(name, {c.key: c for c in self.claims()}, seed=seed, samples=samples)
 
-    def report(self, kind: str, *, fmt: str = "html", country: str | None = None, region: str | None = None,
-               seed: int = 0, samples: int | None = None) -> bytes:
+    def report_inputs(self, kind: str) -> Any:
+        """What a report of `kind` is built from, read as this user (interdict.monitoring.reports)."""
         from interdict.monitoring import reports
 
-        return reports.render(self, kind, fmt=fmt, country=country, region=region, seed=seed, samples=samples)
+        records = self.seizure_records()
+        source_ids = {r["source_id"] for r in records if r["source_id"]}
+        entities = {}
+        if kind == "dprk-brief":
+            entities = self.node.reader.entities(self.viewer, list(reports.brief_spec().entities))
+        return reports.ReportInputs(
+            username=self.user.username, agency=self.user.agency.code, agency_name=self.user.agency.name,
+            seizure_records=records, claims={c.key: c for c in self.claims()}, routes=self.routes(),
+            sources=self.node.reader.sources_by_id(self.viewer, source_ids), entities=entities)
+
+    def report(self, kind: str, *, fmt: str = "html", country: str | None = None, region: str | None = None,
+               seed: int = 0, samples: int | None = None) -> bytes:
+        """A report (HTML or PDF bytes) built from what this user may see, its banner the highest
+        marking of its content on every page."""
+        from interdict.monitoring import reports
+
+        return reports.render(self.report_inputs(kind), kind, fmt=fmt, country=country, region=region, seed=seed,
+                              samples=samples)

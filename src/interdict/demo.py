@@ -108,7 +108,7 @@ def render_demo_brief(node: Interdict, username: str = "incb.monitor") -> dict[s
 
     me = node.as_user(username)
     started = time.perf_counter()
-    html = reports.render_html(*reports.build(me, "dprk-brief"))
+    html = reports.render_html(*reports.build(me.report_inputs("dprk-brief"), "dprk-brief"))
     (folder / "dprk-brief.html").write_text(html)
     (folder / "dprk-brief.pdf").write_bytes(reports.html_to_pdf(html))
     return {"pdf": str((folder / "dprk-brief.pdf").resolve()), "html": str((folder / "dprk-brief.html").resolve()),

@@ -287,7 +287,7 @@ ais_events = Table(
     Index("ix_ais_events_start_ts", "start_ts"),
 )
 
-# -- Screening on ingest and entity resolution (interdict.watchlist, interdict.resolution) ------
+# -- Screening on ingest and entity resolution (interdict.intel.watchlist, interdict.intel.resolution) ------
 # A match is derived by the node: an AIS vessel or an entity screened against the entities of the
 # node. It rests on the statements on both sides (`statements`) and, for a vessel, on the AIS
 # batches its identity came from (`batches`); a user sees it only when they may see all of them.

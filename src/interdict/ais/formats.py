@@ -3,7 +3,7 @@
 Formats: raw NMEA (`nmea`), NOAA MarineCadastre CSV/Parquet (`marinecadastre`), Danish Maritime
 Authority CSV (`dma`), any CSV/Parquet with a column mapping (`table`), and GeoParquet (`geoparquet`,
 point geometry). `sniff` picks one from the content (`--format auto`). Compressed input (gzip, zstd,
-zip) is opened transparently by `interdict.ais.stream.open_input`.
+zip) is opened transparently by `interdict.io.open_input`.
 
 Normalised positions: mmsi, ts (UTC), lat, lon, sog, cog, heading, nav_status, msg_type, channel,
 station, source_row. Static reports: mmsi, ts, imo, name, callsign, ship_type, length, width,
@@ -22,7 +22,8 @@ import pyarrow.parquet as pq
 
 from interdict.ais.decode import Decoded
 from interdict.ais.fields import POSITION_TYPES, STATIC_TYPES
-from interdict.ais.stream import decode_stream, open_input
+from interdict.ais.stream import decode_stream
+from interdict.io import open_input
 from interdict.errors import ValidationError
 
 FORMATS = ("auto", "nmea", "marinecadastre", "dma", "table", "geoparquet")

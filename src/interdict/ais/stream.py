@@ -1,6 +1,6 @@
 """Reading AIS input in bounded chunks: any size of file in constant memory.
 
-`open_input` opens plain, gzip, zstd and zip files transparently (by content, not by name).
+Files are opened by `interdict.io.open_input` (plain, gzip, zstd or zip, by content).
 `chunks` cuts a byte stream at line boundaries where no multi-sentence message is split and no
 `$PGHP` header is parted from its sentence. `decode_path` decodes chunk by chunk and yields one
 `Decoded` per chunk, with line numbers counted from the start of the file.
@@ -8,12 +8,10 @@
 
 from __future__ import annotations
 
-import gzip
 import os
 from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor
 import re
-import zipfile
 from pathlib import Path
 from typing import BinaryIO, Iterator
 
@@ -21,37 +19,11 @@ import polars as pl
 
 from interdict.ais.decode import Decoded, decode_bytes
 from interdict.errors import ValidationError
+from interdict.io import open_input
 
 CHUNK_BYTES = 4 * 1024 * 1024
 WORKERS = min(2, os.cpu_count() or 1)
-GZIP_MAGIC = b"\x1f\x8b"
-ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
-ZIP_MAGIC = b"PK\x03\x04"
 _FRAGMENT = re.compile(rb"^(?:\\[^\\]*\\)?![A-Z]{2}VD[MO],([1-9]),([1-9]),")
-
-
-def open_input(path: str | Path) -> BinaryIO:
-    """A binary stream of the file's content, decompressed when it is gzip, zstd or zip."""
-    path = Path(path)
-    try:
-        raw = open(path, "rb")
-    except OSError as exc:
-        raise ValidationError(f"cannot open: {exc.strerror}", where=str(path)) from None
-    magic = raw.read(4)
-    raw.seek(0)
-    if magic.startswith(GZIP_MAGIC):
-        return gzip.GzipFile(fileobj=raw)  # type: ignore[return-value]
-    if magic == ZSTD_MAGIC:
-        import zstandard
-
-        return zstandard.ZstdDecompressor().stream_reader(raw, closefd=True)  # type: ignore[return-value]
-    if magic == ZIP_MAGIC:
-        archive = zipfile.ZipFile(raw)
-        members = [m for m in archive.infolist() if not m.is_dir()]
-        if len(members) != 1:
-            raise ValidationError(f"zip archive must hold exactly one file, it holds {len(members)}", where=str(path))
-        return archive.open(members[0])  # type: ignore[return-value]
-    return raw
 
 
 def _safe_cut(block: bytes) -> int:

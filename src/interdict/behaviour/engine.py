@@ -38,7 +38,8 @@ class DetectionRun:
                 "timings": {k: round(v, 2) for k, v in self.timings.items()}}
 
 
-def _window(frame: pl.LazyFrame, since: datetime | None, until: datetime | None) -> pl.LazyFrame:
+def window(frame: pl.LazyFrame, since: datetime | None, until: datetime | None) -> pl.LazyFrame:
+    """Rows of `frame` whose `ts` lies in [since, until] (either end open when None)."""
     if since is not None:
         frame = frame.filter(pl.col("ts") >= since)
     if until is not None:
@@ -116,27 +117,16 @@ def run_dask(positions: pl.DataFrame, static: pl.DataFrame, *, scheduler: str | 
                         positions["mmsi"].n_unique() if positions.height else 0, time.perf_counter() - started, timings)
 
 
-def detect_store(node: Any, *, engine: str = "local", scheduler: str | None = None, since: datetime | None = None,
-                 until: datetime | None = None, preset: str | None = None, save: bool = True) -> DetectionRun:
-    """Run every detector over the node's track store (all live batches) in a time window and
-    save the events, replacing those of the same window."""
-    from interdict.behaviour import store
-
-    t0 = time.perf_counter()
-    positions = _window(node.tracks.node_positions(), since, until).collect()
-    static = _window(node.tracks.node_static(), since, until).collect()
-    read_s = time.perf_counter() - t0
+def detect(positions: pl.DataFrame, static: pl.DataFrame, *, engine: str = "local", scheduler: str | None = None,
+           preset: str | None = None) -> DetectionRun:
+    """Run every detector over positions and static reports with the chosen engine (local: Polars
+    in this process; dask: partitions on a Dask cluster). The caller reads the track store and
+    saves the events (`interdict.api.Interdict.detect`)."""
     if engine == "local":
-        run = run_local(positions, static, preset=preset)
-    elif engine == "dask":
-        run = run_dask(positions, static, scheduler=scheduler, preset=preset)
-    else:
-        from interdict.errors import ValidationError
+        return run_local(positions, static, preset=preset)
+    if engine == "dask":
+        return run_dask(positions, static, scheduler=scheduler, preset=preset)
+    from interdict.errors import ValidationError
 
-        raise ValidationError(f"engine must be local or dask, got {engine!r}", where="--engine")
-    run.timings["read"] = read_s
-    if save:
-        t0 = time.perf_counter()
-        store.save(node.workspace.engine, run.events, engine_name=run.engine, since=since, until=until)
-        run.timings["save"] = time.perf_counter() - t0
-    return run
+    raise ValidationError(f"engine must be local or dask, got {engine!r}", where="--engine")
+

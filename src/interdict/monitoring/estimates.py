@@ -19,7 +19,7 @@ from typing import Any, Callable
 import numpy as np
 import yaml
 
-from interdict.entities import ClaimView
+from interdict.intel.entities import ClaimView
 from interdict.errors import NotFound, ValidationError
 from interdict.markings import Banner, Marking, highest
 from interdict.monitoring.codes import countries

@@ -24,14 +24,46 @@ from interdict.monitoring import charts, estimates, indicators
 from interdict.monitoring.codes import code_lists, countries, regions
 
 if TYPE_CHECKING:
-    from interdict.api import UserSession
+    from interdict.intel.entities import ClaimView, EntityView, SourceRef
+    from interdict.monitoring.routes import RouteSet
 
 KINDS = ("country", "region", "dprk-brief")
-BRIEF_NEIGHBOURS = ["JPN", "KOR", "CHN", "HKG", "TWN", "PHL", "AUS", "NZL"]
-BRIEF_ENTITIES = ["case-office-39", "case-aesung-chongguk", "case-daesung-chongguk", "case-daesung-sangsa",
-                  "case-pong-su", "case-event-pong-su-landing", "case-event-pong-su-boarding",
-                  "case-event-pong-su-verdict", "case-event-japan-meth-2002", "case-event-spy-boat"]
 REGION_BBOX = {"east-asia-oceania": (90.0, 190.0, -50.0, 50.0)}
+BRIEF_FILE = "monitoring/dprk_brief.yaml"
+
+
+@dataclass(frozen=True)
+class BriefSpec:
+    """What the DPRK brief draws on besides seizure tables: the case-file entities it presents and
+    the neighbouring countries it compares (data, in `data/monitoring/dprk_brief.yaml`)."""
+
+    entities: tuple[str, ...]
+    neighbours: tuple[str, ...]
+
+
+def brief_spec() -> BriefSpec:
+    import yaml
+
+    from interdict.util import data_path
+
+    raw = yaml.safe_load(data_path(BRIEF_FILE).read_text(encoding="utf-8"))
+    return BriefSpec(tuple(raw["entities"]), tuple(raw["neighbours"]))
+
+
+@dataclass
+class ReportInputs:
+    """Everything a report is built from, gathered for one user by the API
+    (`interdict.api.UserSession.report_inputs`) from what that user may see; this module reads
+    nothing else."""
+
+    username: str
+    agency: str
+    agency_name: str
+    seizure_records: list[dict[str, Any]]
+    claims: dict[str, ClaimView]
+    routes: RouteSet
+    sources: dict[str, tuple[SourceRef, Marking]]
+    entities: dict[str, EntityView] = field(default_factory=dict)
 
 
 @dataclass
@@ -69,7 +101,7 @@ class _Row:
         self.__dict__.update(mapping)
 
 
-def _img(png: bytes) -> str:
+def img(png: bytes) -> str:
     return "data:image/png;base64," + base64.b64encode(png).decode()
 
 
@@ -139,38 +171,31 @@ def environment() -> jinja2.Environment:
     if _ENV is None:
         env = jinja2.Environment(loader=jinja2.PackageLoader("interdict.monitoring", "templates"),
                                  autoescape=jinja2.select_autoescape(["html"]), trim_blocks=True, lstrip_blocks=True)
-        env.filters.update({"num": fmt_number, "money": fmt_money, "qty": fmt_quantity, "pct": fmt_pct, "css_string": css_string, "claim_figure": claim_figure, "img": _img,
+        env.filters.update({"num": fmt_number, "money": fmt_money, "qty": fmt_quantity, "pct": fmt_pct, "css_string": css_string, "claim_figure": claim_figure, "img": img,
                             "country": lambda c: countries().name(c) if c else "—",
                             "group": lambda g: code_lists()["drug_groups"].labels.get(g, g or "—")})
         _ENV = env
     return _ENV
 
 
-def _dataset_sources(session: "UserSession", content: Content, records: list[dict[str, Any]], used_for: str) -> None:
+def _dataset_sources(inputs: ReportInputs, content: Content, records: list[dict[str, Any]], used_for: str) -> None:
     """List the sources of `records` that the user may see, with the grades the records carry."""
-    from sqlalchemy import select
-
-    from interdict.access import visible_filter
-    from interdict.tables import sources
-
     grades: dict[str, set[str]] = {}
     for r in records:
         if r["source_id"]:
             grades.setdefault(r["source_id"], set()).add(r["reliability"] + r["credibility"])
-    if not grades:
-        return
-    with session.node.workspace.engine.connect() as conn:
-        rows = conn.execute(select(sources).where(sources.c.id.in_(grades), visible_filter(sources, session.viewer))).all()
-    for row in rows:
-        for code in grades[row.id]:
-            content.add_source(row.id, title=row.title, publisher=row.publisher, grade=code,
-                               marking=Marking.from_row(row), used_for=used_for)
+    for source_id, codes in grades.items():
+        if source_id not in inputs.sources:
+            continue
+        ref, marking = inputs.sources[source_id]
+        for code in codes:
+            content.add_source(ref.id, title=ref.title, publisher=ref.publisher, grade=code, marking=marking,
+                               used_for=used_for)
 
 
-def _base_context(session: "UserSession", title: str, subtitle: str) -> dict[str, Any]:
-    user = session.user
+def _base_context(inputs: ReportInputs, title: str, subtitle: str) -> dict[str, Any]:
     return {"title": title, "subtitle": subtitle, "generated": datetime.now(timezone.utc).strftime("%d %B %Y, %H:%M UTC"),
-            "user": user.username, "agency": user.agency.code, "agency_name": user.agency.name}
+            "user": inputs.username, "agency": inputs.agency, "agency_name": inputs.agency_name}
 
 
 def _group_series(groups: pl.DataFrame, country: str) -> dict[str, list[tuple[int, float]]]:
@@ -181,21 +206,21 @@ def _group_series(groups: pl.DataFrame, country: str) -> dict[str, list[tuple[in
     return out
 
 
-def country_report(session: "UserSession", country: str) -> tuple[dict[str, Any], Content]:
+def country_report(inputs: ReportInputs, country: str) -> tuple[dict[str, Any], Content]:
     code = countries().resolve(country, where="--country")
     content = Content()
-    records = session.seizure_records()
+    records = inputs.seizure_records
     df = indicators.frame(records)
     mine = [r for r in records if r["country"] == code]
     if not mine:
         raise ValidationError(f"no seizure records you may see for {countries().name(code)} ({code})", where="--country")
-    routes = session.routes()
+    routes = inputs.routes
     result = indicators.country_indicators(df, code, routes=routes.country(code))
     series = indicators.choose_series(df)
     groups = indicators.by_group(series)
     used = series.filter(pl.col("country") == code)
     content.add_records(mine)
-    _dataset_sources(session, content, mine, "seizure records")
+    _dataset_sources(inputs, content, mine, "seizure records")
     years = sorted({r["year"] for r in result["series"]})
     recent = [y for y in years if y >= (years[-1] - 9)] if years else []
     table: dict[str, dict[int, Any]] = {}
@@ -204,7 +229,7 @@ def country_report(session: "UserSession", country: str) -> tuple[dict[str, Any]
     sub_national = (df.filter((pl.col("country") == code) & pl.col("area").is_not_null() & (pl.col("kind") == "seizure"))
                     .group_by("dataset", "area").agg(pl.col("kg").sum(), pl.col("year").max().alias("last_year"))
                     .sort("kg", descending=True, nulls_last=True).head(12))
-    ctx = _base_context(session, f"{result['name']}: drug seizures and enforcement",
+    ctx = _base_context(inputs, f"{result['name']}: drug seizures and enforcement",
                         f"Country report · {result['subregion'] or 'region not known'}")
     ctx.update({
         "kind": "country", "country": code, "ind": result, "recent_years": recent, "table": table,
@@ -245,25 +270,25 @@ def _methods(extra: list[str] | None = None) -> list[str]:
     ]
 
 
-def region_report(session: "UserSession", region: str = "east-asia-oceania") -> tuple[dict[str, Any], Content]:
+def region_report(inputs: ReportInputs, region: str = "east-asia-oceania") -> tuple[dict[str, Any], Content]:
     spec = regions().get(region)
     if spec is None:
         raise ValidationError(f"unknown region {region!r} ({', '.join(regions())})", where="--region")
     members = list(spec["countries"])
     content = Content()
-    records = [r for r in session.seizure_records() if r["country"] in members]
+    records = [r for r in inputs.seizure_records if r["country"] in members]
     if not records:
         raise ValidationError(f"no seizure records you may see for {spec['title']}", where="--region")
     content.add_records(records)
-    _dataset_sources(session, content, records, "seizure records")
+    _dataset_sources(inputs, content, records, "seizure records")
     df = indicators.frame(records)
     series = indicators.choose_series(df)
     groups = indicators.by_group(series)
-    completeness = _window(indicators.completeness(df, members), 10)
+    completeness = last_years(indicators.completeness(df, members), 10)
     last_year = int(groups["year"].max())
     maps = []
     for group in ("ats", "opioids"):
-        year, values = _best_map_year(groups, group, members)
+        year, values = best_map_year(groups, group, members)
         reported_any = {r["country"] for r in groups.filter(pl.col("year") == year).iter_rows(named=True)}
         maps.append({"group": group, "year": year, "png": charts.choropleth(
             values, title=f"{code_lists()['drug_groups'].labels[group]} seized, {year}", bbox=REGION_BBOX.get(region, (-180, 180, -60, 80)),
@@ -273,7 +298,7 @@ def region_report(session: "UserSession", region: str = "east-asia-oceania") -> 
     region_series: dict[str, list[tuple[int, float]]] = {}
     for r in totals.iter_rows(named=True):
         region_series.setdefault(code_lists()["drug_groups"].labels.get(r["drug_group"], r["drug_group"]), []).append((r["year"], r["kg"]))
-    ctx = _base_context(session, f"{spec['title']}: drug seizures", f"Regional report · {len(members)} countries and territories")
+    ctx = _base_context(inputs, f"{spec['title']}: drug seizures", f"Regional report · {len(members)} countries and territories")
     ctx.update({
         "kind": "region", "region": spec["title"], "maps": maps, "completeness": completeness, "last_year": last_year,
         "latest": sorted(latest.to_dicts(), key=lambda r: -sum(v or 0 for k, v in r.items() if k != "country")),
@@ -286,7 +311,7 @@ def region_report(session: "UserSession", region: str = "east-asia-oceania") -> 
     return ctx, content
 
 
-def _window(completeness: dict[str, Any], years: int) -> dict[str, Any]:
+def last_years(completeness: dict[str, Any], years: int) -> dict[str, Any]:
     """The completeness table cut to its last `years` years."""
     if not completeness["years"]:
         return completeness
@@ -298,7 +323,7 @@ def _window(completeness: dict[str, Any], years: int) -> dict[str, Any]:
     return completeness
 
 
-def _best_map_year(groups: pl.DataFrame, group: str, members: list[str]) -> tuple[int, dict[str, float | None]]:
+def best_map_year(groups: pl.DataFrame, group: str, members: list[str]) -> tuple[int, dict[str, float | None]]:
     part = groups.filter((pl.col("drug_group") == group) & pl.col("country").is_in(members))
     counts = part.group_by("year").agg(pl.col("country").n_unique().alias("n")).sort(["n", "year"], descending=True)
     year = int(counts["year"][0]) if not counts.is_empty() else int(groups["year"].max())
@@ -306,18 +331,19 @@ def _best_map_year(groups: pl.DataFrame, group: str, members: list[str]) -> tupl
     return year, values
 
 
-def dprk_brief(session: "UserSession", *, seed: int = 0, samples: int | None = None) -> tuple[dict[str, Any], Content]:
+def dprk_brief(inputs: ReportInputs, *, seed: int = 0, samples: int | None = None) -> tuple[dict[str, Any], Content]:
     content = Content()
-    claims = {c.key: c for c in session.claims()}
+    claims = inputs.claims
+    spec = brief_spec()
+    neighbours = list(spec.neighbours)
     for c in claims.values():
         content.markings.append(c.marking)
         if c.source:
             content.add_source(c.source.id, title=c.source.title, publisher=c.source.publisher, grade=c.grade.code,
                                marking=c.marking, used_for="case-file claims")
-    entities = session.node.reader.entities(session.viewer, BRIEF_ENTITIES)
     shown_entities = []
-    for entity_id in BRIEF_ENTITIES:
-        view = entities.get(entity_id)
+    for entity_id in spec.entities:
+        view = inputs.entities.get(entity_id)
         if view is None:
             continue
         statements = [s for s in view.statements if s.prop in ("name", "alias", "notes", "summary", "description",
@@ -348,9 +374,9 @@ def dprk_brief(session: "UserSession", *, seed: int = 0, samples: int | None = N
         drawable = [r for r in rows if "unavailable" not in r]
         comparisons.append({**comparison, "rows": rows,
                             "png": charts.interval_chart(drawable, title=comparison["title"], unit=comparison["unit"]) if drawable else None})
-    records = [r for r in session.seizure_records() if r["country"] in BRIEF_NEIGHBOURS + ["PRK"]]
+    records = [r for r in inputs.seizure_records if r["country"] in neighbours + ["PRK"]]
     content.add_records(records)
-    _dataset_sources(session, content, records, "seizure records")
+    _dataset_sources(inputs, content, records, "seizure records")
     df = indicators.frame(records)
     series = indicators.choose_series(df)
     groups = indicators.by_group(series)
@@ -358,22 +384,22 @@ def dprk_brief(session: "UserSession", *, seed: int = 0, samples: int | None = N
     for group in ("ats", "opioids"):
         lines = {countries().name(c): [(r["year"], r["kg"]) for r in groups.filter(
             (pl.col("country") == c) & (pl.col("drug_group") == group) & pl.col("kg").is_not_null() & (pl.col("year") >= 2000)).iter_rows(named=True)]
-            for c in BRIEF_NEIGHBOURS}
+            for c in neighbours}
         neighbour_charts.append({"group": group, "png": charts.trend_chart(
             lines, title=f"{code_lists()['drug_groups'].labels[group]} seized by the DPRK's neighbours and partners, 2000-")})
     prk_records = [r for r in records if r["country"] == "PRK"]
-    completeness = _window(indicators.completeness(df, BRIEF_NEIGHBOURS + ["PRK"]), 15)
+    completeness = last_years(indicators.completeness(df, neighbours + ["PRK"]), 15)
     anomalies = [a.to_dict() for a in indicators.anomalies(series)
                  if a.year >= 2000 and a.drug_group in ("ats", "opioids", "cocaine")][:12]
     key = {k: claims.get(k) for k in ("dprk-drug-revenue-range", "dprk-narcotics-exports-usfk", "dprk-opium-production",
                                       "pong-su-heroin-landed", "pong-su-heroin-recovered", "japan-meth-seizure-2002",
                                       "dprk-arrests-since-1976", "japan-drug-imports-from-dprk-share")}
-    ctx = _base_context(session, "North Korea's narcotics trade", "Brief for the Security Council · prepared for the INCB")
+    ctx = _base_context(inputs, "North Korea's narcotics trade", "Brief for the Security Council · prepared for the INCB")
     ctx.update({
         "kind": "dprk-brief", "claims": sorted(claims.values(), key=lambda c: c.key), "key": key,
         "entities": shown_entities, "comparisons": comparisons, "neighbour_charts": neighbour_charts,
         "completeness": completeness, "prk_records": len(prk_records), "anomalies": anomalies,
-        "routes": [r for c in ("JPN", "KOR", "AUS", "CHN") for r in ([{"country": c, **x} for x in session.routes().country(c)])],
+        "routes": [r for c in ("JPN", "KOR", "AUS", "CHN") for r in ([{"country": c, **x} for x in inputs.routes.country(c)])],
         "seed": seed,
         "methods": _methods(extra=[
             "Estimates are Monte Carlo propagations (seeded, reproducible) of the input distributions listed with each "
@@ -386,16 +412,17 @@ def dprk_brief(session: "UserSession", *, seed: int = 0, samples: int | None = N
     return ctx, content
 
 
-def build(session: "UserSession", kind: str, *, country: str | None = None, region: str | None = None,
+def build(inputs: ReportInputs, kind: str, *, country: str | None = None, region: str | None = None,
           seed: int = 0, samples: int | None = None) -> tuple[dict[str, Any], Content]:
+    """The report's template context and its content (markings, sources), from `inputs` alone."""
     if kind == "country":
         if not country:
             raise ValidationError("a country report needs --country ISO3", where="--country")
-        return country_report(session, country)
+        return country_report(inputs, country)
     if kind == "region":
-        return region_report(session, region or "east-asia-oceania")
+        return region_report(inputs, region or "east-asia-oceania")
     if kind == "dprk-brief":
-        return dprk_brief(session, seed=seed, samples=samples)
+        return dprk_brief(inputs, seed=seed, samples=samples)
     raise ValidationError(f"unknown report kind {kind!r} ({', '.join(KINDS)})", where="--kind")
 
 
@@ -406,11 +433,11 @@ def render_html(ctx: dict[str, Any], content: Content) -> str:
         **ctx, banner=content.banner, sources=sources)
 
 
-def render(session: "UserSession", kind: str, *, fmt: str = "html", country: str | None = None, region: str | None = None,
+def render(inputs: ReportInputs, kind: str, *, fmt: str = "html", country: str | None = None, region: str | None = None,
            seed: int = 0, samples: int | None = None) -> bytes:
     if fmt not in ("html", "pdf"):
         raise ValidationError(f"format must be html or pdf, got {fmt!r}", where="--format")
-    ctx, content = build(session, kind, country=country, region=region, seed=seed, samples=samples)
+    ctx, content = build(inputs, kind, country=country, region=region, seed=seed, samples=samples)
     html = render_html(ctx, content)
     return html.encode() if fmt == "html" else html_to_pdf(html)
 

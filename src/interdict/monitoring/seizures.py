@@ -26,7 +26,7 @@ from interdict.monitoring.codes import code_lists, countries
 from interdict.monitoring.units import UnitTable, default_units
 from interdict.tables import seizures
 from interdict.util import stable_uuid, utcnow
-from interdict.writer import SourceRecord, WriteCounts, check_owner, sync_records, write_sources
+from interdict.intel.writer import SourceRecord, WriteCounts, check_owner, sync_records, write_sources
 
 KINDS = ("seizure", "arrests")
 STATUSES = ("reported", "not_known", "missing")
@@ -425,7 +425,7 @@ def datasets(engine: Engine, viewer: Viewer) -> list[dict[str, Any]]:
 
 def iter_csv(path: Path) -> Iterator[tuple[int, dict[str, str]]]:
     """(line number, row) for a CSV with a header row; line numbers count the header as 1."""
-    from interdict.ais.stream import open_input
+    from interdict.io import open_input
 
     with open_input(path) as binary:
         import io

@@ -13,7 +13,7 @@ from pydantic import BaseModel
 from interdict.api import UserSession
 from interdict.errors import AuthError, NotFound, ValidationError
 from interdict.markings import Marking
-from interdict.matching import THRESHOLD
+from interdict.intel.matching import THRESHOLD
 
 SCHEMATA = ("Vessel", "Company", "Organization", "Person", "LegalEntity")
 

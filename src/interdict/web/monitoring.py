@@ -27,7 +27,7 @@ def register(app: FastAPI, page_session: Callable[..., UserSession], api_session
              render: Callable[..., HTMLResponse]) -> None:
     from interdict.monitoring import charts, estimates, indicators
     from interdict.monitoring.codes import code_lists, countries, regions
-    from interdict.monitoring.reports import KINDS, REGION_BBOX, _best_map_year, _img, _window
+    from interdict.monitoring.reports import KINDS, REGION_BBOX, best_map_year as _best_map_year, img as _img, last_years as _window
 
     @app.get("/monitoring", response_class=HTMLResponse, include_in_schema=False)
     def dashboard(request: Request, region: str = "east-asia-oceania", group: str = "ats",

@@ -314,6 +314,14 @@ class EntityReader:
             rows = conn.execute(select(sources).where(visible_filter(sources, viewer)).order_by(sources.c.id)).all()
         return [SourceRef(r.id, r.title, r.publisher, r.published, r.url, r.kind) for r in rows]
 
+    def sources_by_id(self, viewer: Viewer, ids: set[str] | list[str]) -> dict[str, tuple[SourceRef, Marking]]:
+        """The sources among `ids` that the viewer may see, each with its own marking."""
+        if not ids:
+            return {}
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(sources).where(sources.c.id.in_(list(ids)), visible_filter(sources, viewer))).all()
+        return {r.id: (SourceRef(r.id, r.title, r.publisher, r.published, r.url, r.kind), Marking.from_row(r)) for r in rows}
+
     def overview(self, viewer: Viewer, *, latest: int = 10) -> dict[str, Any]:
         """Counts and the latest-changed entities, all computed over visible records only."""
         with self.engine.connect() as conn:

@@ -1,7 +1,7 @@
 """Entity resolution across agencies: candidate duplicates, analysts' judgements, reversible merges.
 
 - Candidates are pairs of entities from different sources whose names or identifiers match:
-  the stored screening matches (interdict.watchlist) and, for one entity, a live screening of its
+  the stored screening matches (interdict.intel.watchlist) and, for one entity, a live screening of its
   names against everything the analyst may see.
 - A judgement (same / different / unsure) is a record: who, when, why, with a marking. It is
   never deleted; undoing it retracts it, and a new judgement of the same pair supersedes the old.
@@ -25,7 +25,7 @@ from followthemoney.exc import InvalidData
 from sqlalchemy import Engine, and_, or_, select, update
 
 from interdict.access import Viewer, visible_filter
-from interdict.entities import EntityReader, EntityView, common_schema
+from interdict.intel.entities import EntityReader, EntityView, common_schema
 from interdict.errors import AuthError, NotFound, ValidationError
 from interdict.markings import TLP, Marking
 from interdict.tables import judgements, statements

@@ -1,20 +1,19 @@
-"""`interdict seizures`, `indicators`, `estimate` and `report`: the monitoring commands, a thin
-layer over `interdict.api` (registered on the main app by `interdict.cli`)."""
+"""`interdict seizures ...`, `indicators`, `estimate` and `report`: monitoring for the INCB and the UN."""
 
 from __future__ import annotations
 
+from contextlib import nullcontext
 from pathlib import Path
 from typing import Any, Optional
 
 import typer
 from rich.table import Table
 
-from interdict.cli import UserOption, _emit_json, _node, _null, app, console, err
+from interdict.cli.common import USER, console, emit_json, err, open_node
 from interdict.errors import InterdictError
 
-seizures_app = typer.Typer(help="Seizure and arrest records: import tables, make the member-state template, list records.",
-                           no_args_is_help=True)
-app.add_typer(seizures_app, name="seizures")
+app = typer.Typer()
+seizures_app = typer.Typer(help="Seizure and arrest records: import tables, make the member-state template, list records.", no_args_is_help=True)
 
 
 class RejectedRows(InterdictError):
@@ -40,18 +39,18 @@ def seizures_import(
     refused whole, so nothing is half-imported. Re-importing a file changes nothing."""
     from interdict.markings import Grade, Marking, parse_agency_code
 
-    node = _node()
+    node = open_node()
     code = parse_agency_code(agency, where="--agency")
     marking = Marking.parse({"tlp": tlp, "releasable_to": releasable_to or [], "orcon": orcon, "handling": handling})
     results = []
-    with console.status("Importing seizure tables…", spinner="dots") if not as_json else _null():
+    with console.status("Importing seizure tables…", spinner="dots") if not as_json else nullcontext():
         for path in files:
             results.append(node.import_seizures(path, agency=code, fmt=fmt, dataset=dataset, marking=marking,
                                                 grade=Grade.parse(grade) if grade else None, accept_valid=accept_valid,
                                                 published=published))
     refused = [r for r in results if not r.written]
     if as_json:
-        _emit_json([r.to_dict() for r in results] if len(results) > 1 else results[0].to_dict())
+        emit_json([r.to_dict() for r in results] if len(results) > 1 else results[0].to_dict())
     else:
         table = Table("file", "format", "dataset", "rows", "accepted", "rejected", "added", "updated", "unchanged", "retracted")
         for r in results:
@@ -84,7 +83,7 @@ def seizures_template(output: Path = typer.Option(..., "-o", "--output", help="F
 
 @seizures_app.command("list")
 def seizures_list(
-    user: str = UserOption,
+    user: str = USER,
     country: Optional[list[str]] = typer.Option(None, help="ISO3 code(s)."),
     year: Optional[int] = typer.Option(None, help="Reference year."),
     limit: int = typer.Option(50, help="Rows to print (JSON prints all)."),
@@ -93,11 +92,11 @@ def seizures_list(
     """Seizure and arrest records you may see."""
     from interdict.monitoring.codes import countries
 
-    me = _node(create=False).as_user(user)
+    me = open_node(create=False).as_user(user)
     wanted = {countries().resolve(c, where="--country") for c in country or []}
     rows = [r for r in me.seizure_records() if (not wanted or r["country"] in wanted) and (year is None or r["year"] == year)]
     if as_json:
-        _emit_json(rows)
+        emit_json(rows)
         return
     table = Table("country", "area", "year", "month", "group", "drug", "quantity", "unit", "kg", "events", "arrests", "dataset")
     for r in rows[:limit]:
@@ -111,11 +110,11 @@ def seizures_list(
 
 
 @seizures_app.command("datasets")
-def seizures_datasets(user: str = UserOption, as_json: bool = typer.Option(False, "--json")) -> None:
+def seizures_datasets(user: str = USER, as_json: bool = typer.Option(False, "--json")) -> None:
     """Seizure datasets you may see, with their coverage."""
-    rows = _node(create=False).as_user(user).seizure_datasets()
+    rows = open_node(create=False).as_user(user).seizure_datasets()
     if as_json:
-        _emit_json(rows)
+        emit_json(rows)
         return
     table = Table("dataset", "agency", "records", "countries", "years")
     for r in rows:
@@ -126,14 +125,14 @@ def seizures_datasets(user: str = UserOption, as_json: bool = typer.Option(False
 @app.command()
 def indicators(
     country: str = typer.Option(..., help="ISO3 code (or UN name) of the country."),
-    user: str = UserOption,
+    user: str = USER,
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
     """Country indicators: quantities by drug and trend, share of the sub-region, reporting
     completeness, enforcement ratios, anomaly flags and trafficking routes."""
-    result = _node(create=False).as_user(user).indicators(country)
+    result = open_node(create=False).as_user(user).indicators(country)
     if as_json:
-        _emit_json(result)
+        emit_json(result)
         return
     console.print(f"[bold]{result['name']}[/] ({result['country']}), {result['subregion']}; series: {', '.join(result['datasets'])}")
     table = Table("drug group", "latest year", "kg", "change on year before", "a year over 5 years")
@@ -174,7 +173,7 @@ def estimate(
     if list_all:
         items = estimates.describe()
         if as_json:
-            _emit_json({"estimates": items, "comparisons": estimates.comparisons()})
+            emit_json({"estimates": items, "comparisons": estimates.comparisons()})
             return
         table = Table("name", "title", "unit", "claims used")
         for e in items:
@@ -184,13 +183,13 @@ def estimate(
         return
     if not user:
         raise ValidationError("give --user (estimates read case-file claims, which depend on who you are)", where="--user")
-    me = _node(create=False).as_user(user)
+    me = open_node(create=False).as_user(user)
     claims = {c.key: c for c in me.claims()}
     if compare:
         result = estimates.compare(compare, claims, seed=seed, samples=samples)
         data = {**result, "items": [_compare_item(i) for i in result["items"]]}
         if as_json:
-            _emit_json(data)
+            emit_json(data)
             return
         table = Table("figure", "best", "p5", "p50", "p95")
         for item in data["items"]:
@@ -206,7 +205,7 @@ def estimate(
         raise ValidationError("give an estimate name, --compare NAME or --list", where="estimate")
     result = me.estimate(name, seed=seed, samples=samples)
     if as_json:
-        _emit_json(result.to_dict())
+        emit_json(result.to_dict())
         return
     console.print(f"[bold]{result.title}[/] ({result.unit}) — {result.formula}")
     console.print(f"best {result.best:,.4g} · p5 {result.p5:,.4g} · p50 {result.p50:,.4g} · p95 {result.p95:,.4g} · "
@@ -230,7 +229,7 @@ def _compare_item(item: dict[str, Any]) -> dict[str, Any]:
 def report(
     kind: str = typer.Option(..., "--kind", help="country, region or dprk-brief."),
     output: Path = typer.Option(..., "-o", "--output", help="File to write."),
-    user: str = UserOption,
+    user: str = USER,
     country: Optional[str] = typer.Option(None, help="ISO3 code for --kind country."),
     region: Optional[str] = typer.Option(None, help="Region for --kind region (default east-asia-oceania)."),
     fmt: Optional[str] = typer.Option(None, "--format", help="pdf or html (default: from the file name)."),
@@ -241,7 +240,7 @@ def report(
     import time
 
     fmt = fmt or ("pdf" if output.suffix.lower() == ".pdf" else "html")
-    me = _node(create=False).as_user(user)
+    me = open_node(create=False).as_user(user)
     started = time.perf_counter()
     with console.status(f"Rendering the {kind} report…", spinner="dots"):
         data = me.report(kind, fmt=fmt, country=country, region=region, seed=seed)

@@ -1,5 +1,4 @@
-"""`interdict watchlist` and `interdict resolve ...`: screening matches and entity resolution, a
-thin layer over `interdict.api` (registered on the main app by `interdict.cli`)."""
+"""`interdict watchlist`, `resolve ...` and `graph ...`: screening matches, entity resolution, link analysis."""
 
 from __future__ import annotations
 
@@ -8,16 +7,16 @@ from typing import Optional
 import typer
 from rich.table import Table
 
-from interdict.cli import UserOption, _emit_json, _node, app, console
+from interdict.cli.common import USER, console, emit_json, open_node
 
-resolve_app = typer.Typer(help="Entity resolution: candidate duplicates across agencies, judgements, merges.",
-                          no_args_is_help=True)
-app.add_typer(resolve_app, name="resolve")
+app = typer.Typer()
+resolve_app = typer.Typer(help="Entity resolution: candidate duplicates across agencies, judgements, merges.", no_args_is_help=True)
+graph_app = typer.Typer(help="Link analysis over the entities you may see: paths and neighbourhoods.", no_args_is_help=True)
 
 
 @app.command()
 def watchlist(
-    user: str = UserOption,
+    user: str = USER,
     vessel: Optional[int] = typer.Option(None, "--vessel", help="Only this MMSI's matches."),
     entity: Optional[str] = typer.Option(None, "--entity", help="Only matches of or against this entity."),
     kind: Optional[str] = typer.Option(None, "--kind", help="vessel (AIS vessels) or entity (intelligence records)."),
@@ -31,7 +30,7 @@ def watchlist(
 
     if kind not in (None, "vessel", "entity"):
         raise ValidationError(f"--kind must be vessel or entity, not {kind!r}", where="--kind")
-    node = _node(create=False)
+    node = open_node(create=False)
     if rescreen:
         with console.status("Screening vessels and entities…", spinner="dots"):
             result = node.screen()
@@ -44,7 +43,7 @@ def watchlist(
     if entity:
         matches = [m for m in matches if entity in (m["subject"], m["entity_id"])]
     if as_json:
-        _emit_json(matches)
+        emit_json(matches)
         return
     table = Table("score", "subject", "basis", "value", "matched", "entity", "listed", "sources", title="Watchlist matches")
     for m in matches:
@@ -56,16 +55,16 @@ def watchlist(
 
 @resolve_app.command("candidates")
 def resolve_candidates(
-    user: str = UserOption,
+    user: str = USER,
     entity: Optional[str] = typer.Option(None, "--entity", help="Candidates for this entity (also screens its names live)."),
     limit: int = typer.Option(50),
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
     """Candidate duplicates across sources, best first, not yet judged."""
-    me = _node(create=False).as_user(user)
+    me = open_node(create=False).as_user(user)
     candidates = me.duplicate_candidates(entity_id=entity, limit=limit)
     if as_json:
-        _emit_json(candidates)
+        emit_json(candidates)
         return
     table = Table("score", "left", "right", "why", title="Candidate duplicates")
     for c in candidates:
@@ -79,7 +78,7 @@ def resolve_judge(
     left: str = typer.Argument(..., help="Entity id."),
     right: str = typer.Argument(..., help="Entity id."),
     judgement: str = typer.Argument(..., help="same, different or unsure."),
-    user: str = UserOption,
+    user: str = USER,
     note: Optional[str] = typer.Option(None, help="Why (kept with the judgement)."),
     tlp: str = typer.Option("GREEN", help="Marking of the judgement itself."),
     releasable_to: Optional[list[str]] = typer.Option(None, "--releasable-to", help="Agency or country codes (repeatable)."),
@@ -88,11 +87,11 @@ def resolve_judge(
     """Record your judgement of a pair; 'same' merges them (reversibly: see `resolve undo`)."""
     from interdict.markings import Marking
 
-    me = _node(create=False).as_user(user)
+    me = open_node(create=False).as_user(user)
     record = me.judge(left, right, judgement, note=note,
                       marking=Marking.parse({"tlp": tlp, "releasable_to": releasable_to or []}))
     if as_json:
-        _emit_json({**record, "cluster": me.cluster(left)})
+        emit_json({**record, "cluster": me.cluster(left)})
         return
     cluster = me.cluster(left)
     console.print(f"judgement {record['id']}: {left} {judgement} {right}; {left} is now in {cluster['canonical_id']} "
@@ -100,27 +99,27 @@ def resolve_judge(
 
 
 @resolve_app.command("undo")
-def resolve_undo(judgement_id: str = typer.Argument(...), user: str = UserOption,
+def resolve_undo(judgement_id: str = typer.Argument(...), user: str = USER,
                  as_json: bool = typer.Option(False, "--json")) -> None:
     """Undo (retract) one of your agency's judgements; the merge it made is split again."""
-    record = _node(create=False).as_user(user).undo_judgement(judgement_id)
+    record = open_node(create=False).as_user(user).undo_judgement(judgement_id)
     if as_json:
-        _emit_json(record)
+        emit_json(record)
         return
     console.print(f"judgement {judgement_id} undone by {record['retracted_by']}", highlight=False)
 
 
 @resolve_app.command("judgements")
 def resolve_judgements(
-    user: str = UserOption,
+    user: str = USER,
     entity: Optional[str] = typer.Option(None, "--entity", help="Only judgements about this entity's cluster."),
     include_retracted: bool = typer.Option(False, "--all", help="Include undone and superseded judgements."),
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
     """Judgements you may see (on entities you may see), newest first."""
-    items = _node(create=False).as_user(user).judgements(entity_id=entity, include_retracted=include_retracted)
+    items = open_node(create=False).as_user(user).judgements(entity_id=entity, include_retracted=include_retracted)
     if as_json:
-        _emit_json(items)
+        emit_json(items)
         return
     table = Table("id", "left", "judgement", "right", "who", "when", "note", "undone", title="Judgements")
     for j in items:
@@ -130,18 +129,62 @@ def resolve_judgements(
 
 
 @resolve_app.command("show")
-def resolve_show(entity_id: str = typer.Argument(...), user: str = UserOption,
+def resolve_show(entity_id: str = typer.Argument(...), user: str = USER,
                  as_json: bool = typer.Option(False, "--json")) -> None:
     """The entity merged with everything judged the same as it (only statements you may see)."""
-    me = _node(create=False).as_user(user)
+    me = open_node(create=False).as_user(user)
     cluster = me.cluster(entity_id)
     view = me.merged_entity(entity_id)
     if as_json:
-        _emit_json({**view.to_dict(), "canonical_id": cluster["canonical_id"], "members": cluster["members"]})
+        emit_json({**view.to_dict(), "canonical_id": cluster["canonical_id"], "members": cluster["members"]})
         return
     console.print(f"[bold]{view.caption}[/] {view.schema} {cluster['canonical_id']} — members: {', '.join(cluster['members'])}")
     table = Table("property", "value", "entity", "source", "grade")
     for prop, stmts in view.properties.items():
         for s in stmts:
             table.add_row(view.prop_label(prop), s.display, s.entity_id, s.source.title if s.source else "", str(s.grade))
+    console.print(table)
+
+
+@graph_app.command("path")
+def graph_path(
+    source: str = typer.Argument(..., help="Entity id to start from."),
+    target: str = typer.Argument(..., help="Entity id to reach."),
+    user: str = USER,
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    """The shortest chain of links between two entities, each link with its source and grade."""
+    result = open_node(create=False).as_user(user).graph().path(source, target)
+    if as_json:
+        emit_json(result)
+        return
+    console.print(result["text"], highlight=False)
+    for step in result["steps"]:
+        for s in step["statements"]:
+            console.print(f"  {step['from']['caption']} -[{s['prop']}]- {step['to']['caption']}: grade {s['grade']}, "
+                          f"{s['source'] or 'no source'}, {_marking_label(s['marking'])}", highlight=False)
+
+
+def _marking_label(marking: dict) -> str:
+    from interdict.markings import Marking
+
+    return Marking.parse(marking).label
+
+
+@graph_app.command("neighbours")
+def graph_neighbours(
+    entity: str = typer.Argument(..., help="Entity id at the centre."),
+    depth: int = typer.Option(1, help="Links to follow (1-4)."),
+    user: str = USER,
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    """Entities within DEPTH links, with degree centrality and community."""
+    result = open_node(create=False).as_user(user).graph().neighbours(entity, depth)
+    if as_json:
+        emit_json(result)
+        return
+    table = Table("distance", "entity", "schema", "centrality", "community")
+    for n in result["nodes"]:
+        table.add_row(str(n["distance"]), f"{n['caption']} ({n['id']})", n["schema"] or "", f"{n['degree_centrality']:.3f}",
+                      str(n["community"]))
     console.print(table)

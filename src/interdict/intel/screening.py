@@ -23,7 +23,7 @@ from rapidfuzz import fuzz, process
 from sqlalchemy import Engine, select
 
 from interdict.access import Viewer, visible_filter
-from interdict.matching import PERSON_SCHEMATA, WEAK_TOKENS, compare, korean_key, looks_korean, name_symbols, normalise
+from interdict.intel.matching import PERSON_SCHEMATA, WEAK_TOKENS, compare, korean_key, looks_korean, name_symbols, normalise
 from interdict.tables import sources, statements
 
 NAME_PROPS = ("name", "alias", "weakAlias", "previousName")
@@ -108,7 +108,7 @@ class ScreeningIndex:
     @classmethod
     def build(cls, engine: Engine, viewer: Viewer | None) -> "ScreeningIndex":
         """The index of what `viewer` may see. `viewer=None` indexes the whole node: only for
-        derived matches (interdict.watchlist), which are filtered by the access rule when read."""
+        derived matches (interdict.intel.watchlist), which are filtered by the access rule when read."""
         candidates: dict[str, Candidate] = {}
         identifiers: dict[str, set[str]] = defaultdict(set)
         wanted = NAME_PROPS + IDENTIFIER_PROPS + ("program", "country", "nationality", "flag", "jurisdiction", "topics")
@@ -249,7 +249,6 @@ class ScreeningIndex:
                                           statements=tuple(said)))
                     break
         return hits
-        return sorted(hits.values(), key=lambda h: (-h.score, h.name))[:limit]
 
     def _admissible(self, candidate: Candidate, schema: str | None, country: str | None) -> bool:
         if schema and not model.get(candidate.schema).is_a(schema) and not model.get(schema).is_a(candidate.schema):

@@ -26,7 +26,7 @@ from interdict.access import Viewer, visible_filter
 from interdict.errors import ValidationError
 from interdict.markings import Grade, Marking, parse_agency_code
 from interdict.tables import agencies, statements
-from interdict.writer import ClaimRecord, DatasetWrite, SourceRecord, StatementRecord, write_dataset
+from interdict.intel.writer import ClaimRecord, DatasetWrite, SourceRecord, StatementRecord, write_dataset
 
 ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$")
 SOURCE_KINDS = ("document", "dataset", "court_record", "press", "official_statement", "testimony", "reference", "agency_report")

@@ -19,8 +19,8 @@ from typing import Any, Iterable
 from sqlalchemy import Engine, delete, func, select
 
 from interdict.access import Viewer, can_see_derived, visible_filter
-from interdict.matching import THRESHOLD
-from interdict.screening import NAME_PROPS, Hit, ScreeningIndex
+from interdict.intel.matching import THRESHOLD
+from interdict.intel.screening import NAME_PROPS, Hit, ScreeningIndex
 from interdict.tables import ais_batches, ais_identities, entity_matches, statements
 from interdict.util import utcnow
 

@@ -2,7 +2,7 @@
 parent organisation, a person involved in an event, ...) is an edge, built only from statements
 that pass the one access decision, so a hidden entity or link is not in the graph at all.
 
-Analysts' "same" judgements (interdict.resolution) the viewer may see are edges too (`sameAs`), so
+Analysts' "same" judgements (interdict.intel.resolution) the viewer may see are edges too (`sameAs`), so
 a path can cross from a case-file record to the sanctions entry it was judged to be.
 
 Relation entities (Ownership, Directorship, UnknownLink, Event, ...) are nodes of their own: a path
@@ -19,7 +19,7 @@ import networkx as nx
 from sqlalchemy import Engine, select
 
 from interdict.access import Viewer, visible_filter
-from interdict.entities import EntityReader
+from interdict.intel.entities import EntityReader
 from interdict.errors import NotFound, ValidationError
 from interdict.markings import Grade, Marking, highest
 from interdict.tables import sources, statements
@@ -107,7 +107,7 @@ def build(engine: Engine, viewer: Viewer) -> EntityGraph:
                        agency=r.agency, grade=Grade(r.reliability, r.credibility).code, marking=Marking.from_row(r).to_dict(),
                        source=source_titles.get(r.source_id))
     # analysts' "same" judgements join the records of one real-world entity across sources
-    from interdict.resolution import list_judgements
+    from interdict.intel.resolution import list_judgements
 
     for j in list_judgements(engine, viewer):
         if j["judgement"] == "same":

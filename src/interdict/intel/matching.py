@@ -13,7 +13,7 @@
 `compare(a, b)` returns a `Match` with a score in [0, 1], whether it passes the threshold, and
 what matched.
 
-This file is also compiled, unchanged, by mypyc into `interdict._matching_native`
+This file is also compiled, unchanged, by mypyc into `interdict.intel._matching_native`
 (`scripts/build_native.py`, run by `make`): about 2.5 times as fast, same results. The compiled twin
 records the SHA-256 of the source it was made from and is used only while that equals this
 file's, so an edited matching.py runs as plain Python until it is compiled again; `NATIVE` tells
@@ -777,10 +777,10 @@ def _compare(a: str, b: str, schema: str, threshold: float) -> Match:
 def _native_twin() -> Any:
     """This module compiled by mypyc from this very source, or None (not built, built from an
     older source, or turned off)."""
-    if __name__ != "interdict.matching" or os.environ.get("INTERDICT_PURE_PYTHON"):
+    if __name__ != "interdict.intel.matching" or os.environ.get("INTERDICT_PURE_PYTHON"):
         return None  # the twin itself, or plain Python asked for
     try:
-        from interdict import _matching_native as twin  # type: ignore[attr-defined]
+        from interdict.intel import _matching_native as twin  # type: ignore[attr-defined]
     except ImportError:
         return None
     return twin if twin_is_current(twin, Path(__file__).read_bytes()) else None

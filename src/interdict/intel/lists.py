@@ -2,7 +2,7 @@
 OFAC SDN advanced XML (`sdn_advanced.xml`, same entity ids), the UN
 Security Council consolidated list (XML), and FollowTheMoney JSON lines (OpenSanctions, Aleph).
 
-Each list becomes FtM entities stored as statements through `interdict.writer`, graded A1 (the
+Each list becomes FtM entities stored as statements through `interdict.intel.writer`, graded A1 (the
 list is an authoritative record of designations) and marked TLP:CLEAR unless told otherwise. The
 list keeps one stable source id, so importing a newer version is a diff: new designations are
 added, changed ones versioned, delisted ones retracted; `ListImport.diff` counts entities added,
@@ -29,7 +29,7 @@ from sqlalchemy import Engine, select
 from interdict.errors import ValidationError
 from interdict.markings import Grade, Marking, TLP
 from interdict.tables import statements
-from interdict.writer import DatasetWrite, SourceRecord, StatementRecord, write_dataset
+from interdict.intel.writer import DatasetWrite, SourceRecord, StatementRecord, write_dataset
 
 OFAC_TYPES = {"individual": "Person", "vessel": "Vessel", "aircraft": "Airplane", "-0-": "LegalEntity"}
 NULL = "-0-"
@@ -108,7 +108,7 @@ _MMSI = re.compile(r"MMSI (\d{9})")
 
 def _read(path: Path) -> bytes:
     """The file's bytes, decompressed when it is gzip, zstd or zip."""
-    from interdict.ais.stream import open_input
+    from interdict.io import open_input
 
     with open_input(path) as stream:
         return stream.read()

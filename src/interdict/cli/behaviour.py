@@ -1,17 +1,16 @@
-"""`interdict detect`, `risk` and `events`: the behaviour analytics commands, a thin layer over
-`interdict.api` (registered on the main app by `interdict.cli`)."""
+"""`interdict detect`, `risk` and `events`: the behaviour analytics."""
 
 from __future__ import annotations
 
+from contextlib import nullcontext
 from typing import Optional
 
 import typer
 from rich.table import Table
 
-from interdict.cli import UserOption, _emit_json, _node, _null, _parse_time, app, console
+from interdict.cli.common import console, emit_json, open_node, parse_time
 
-graph_app = typer.Typer(help="Link analysis over the entities you may see: paths and neighbourhoods.", no_args_is_help=True)
-app.add_typer(graph_app, name="graph")
+app = typer.Typer()
 
 
 @app.command()
@@ -30,12 +29,12 @@ def detect(
 
     if as_json and not user:
         raise ValidationError("--json prints events, which depend on who reads them: give --user", where="--user")
-    node = _node(create=False)
-    window = {"since": _parse_time(since, "--since"), "until": _parse_time(until, "--until")}
-    with console.status(f"Detecting ({engine})…", spinner="dots") if not as_json else _null():
+    node = open_node(create=False)
+    window = {"since": parse_time(since, "--since"), "until": parse_time(until, "--until")}
+    with console.status(f"Detecting ({engine})…", spinner="dots") if not as_json else nullcontext():
         run = node.detect(engine=engine, scheduler=scheduler, preset=preset, **window)
     if as_json:
-        _emit_json(node.as_user(user).events(**window))  # type: ignore[arg-type]
+        emit_json(node.as_user(user).events(**window))  # type: ignore[arg-type]
         return
     summary = run.summary()
     table = Table("event type", "events", title=f"{summary['events']:,} events from {summary['positions']:,} positions of "
@@ -54,9 +53,9 @@ def risk(
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
     """Vessels ranked by risk (0-100), each score with its reasons and their evidence."""
-    ranked = _node(create=False).as_user(user).risk(top=top)
+    ranked = open_node(create=False).as_user(user).risk(top=top)
     if as_json:
-        _emit_json(ranked)
+        emit_json(ranked)
         return
     table = Table("score", "MMSI", "name", "reasons")
     for r in ranked:
@@ -76,10 +75,10 @@ def events(
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
     """Saved behaviour events you may see."""
-    rows = _node(create=False).as_user(user).events(types=tuple(kind or ()), mmsi=mmsi, since=_parse_time(since, "--since"),
-                                                     until=_parse_time(until, "--until"), limit=limit)
+    rows = open_node(create=False).as_user(user).events(types=tuple(kind or ()), mmsi=mmsi, since=parse_time(since, "--since"),
+                                                     until=parse_time(until, "--until"), limit=limit)
     if as_json:
-        _emit_json(rows)
+        emit_json(rows)
         return
     table = Table("type", "MMSI", "other", "start", "end", "position", "details")
     for e in rows:
@@ -89,45 +88,3 @@ def events(
     console.print(table)
 
 
-@graph_app.command("path")
-def graph_path(
-    source: str = typer.Argument(..., help="Entity id to start from."),
-    target: str = typer.Argument(..., help="Entity id to reach."),
-    user: str = UserOption,
-    as_json: bool = typer.Option(False, "--json"),
-) -> None:
-    """The shortest chain of links between two entities, each link with its source and grade."""
-    result = _node(create=False).as_user(user).graph().path(source, target)
-    if as_json:
-        _emit_json(result)
-        return
-    console.print(result["text"], highlight=False)
-    for step in result["steps"]:
-        for s in step["statements"]:
-            console.print(f"  {step['from']['caption']} -[{s['prop']}]- {step['to']['caption']}: grade {s['grade']}, "
-                          f"{s['source'] or 'no source'}, {_marking_label(s['marking'])}", highlight=False)
-
-
-def _marking_label(marking: dict) -> str:
-    from interdict.markings import Marking
-
-    return Marking.parse(marking).label
-
-
-@graph_app.command("neighbours")
-def graph_neighbours(
-    entity: str = typer.Argument(..., help="Entity id at the centre."),
-    depth: int = typer.Option(1, help="Links to follow (1-4)."),
-    user: str = UserOption,
-    as_json: bool = typer.Option(False, "--json"),
-) -> None:
-    """Entities within DEPTH links, with degree centrality and community."""
-    result = _node(create=False).as_user(user).graph().neighbours(entity, depth)
-    if as_json:
-        _emit_json(result)
-        return
-    table = Table("distance", "entity", "schema", "centrality", "community")
-    for n in result["nodes"]:
-        table.add_row(str(n["distance"]), f"{n['caption']} ({n['id']})", n["schema"] or "", f"{n['degree_centrality']:.3f}",
-                      str(n["community"]))
-    console.print(table)

@@ -1,0 +1,68 @@
+"""The `interdict` command: the root app, its global options and its error handling. Each command
+group lives in a module of its own with its own `typer.Typer()`, added here.
+
+Bad input exits with code 2 and one line naming the file, record and field; `--debug` shows the
+traceback instead.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import Optional
+
+# This module is the process's entry point, so it configures the process: Polars' allocator
+# (jemalloc) keeps freed pages by default; returning them promptly keeps streaming ingest of large
+# files within its memory bound. It must be set before Polars loads, hence before the imports below.
+os.environ.setdefault("_RJEM_MALLOC_CONF", "background_thread:true,dirty_decay_ms:0,muzzy_decay_ms:0")
+
+import click  # noqa: E402  (after the allocator setting, see above)
+import typer  # noqa: E402
+
+from interdict.cli import accounts, ais, behaviour, entities, intel, lists, monitoring, node  # noqa: E402
+from interdict.cli.common import err, options  # noqa: E402
+from interdict.errors import InterdictError  # noqa: E402
+
+app = typer.Typer(help="Interdict: shared maritime, intelligence and monitoring system against state-sponsored drug trafficking.",
+                  no_args_is_help=True, add_completion=False)
+for group in (node.app, entities.app, behaviour.app, intel.app, monitoring.app):
+    app.add_typer(group)  # commands at the top level: `interdict demo`, `interdict search`, ...
+app.add_typer(accounts.agency_app, name="agency")
+app.add_typer(accounts.user_app, name="user")
+app.add_typer(lists.app, name="lists")
+app.add_typer(ais.app, name="ais")
+app.add_typer(intel.resolve_app, name="resolve")
+app.add_typer(intel.graph_app, name="graph")
+app.add_typer(monitoring.seizures_app, name="seizures")
+
+
+@app.callback()
+def global_options(
+    home: Optional[Path] = typer.Option(None, "--home", envvar="INTERDICT_HOME", help="Workspace directory (default: ./interdict-data)."),
+    database_url: Optional[str] = typer.Option(None, "--database-url", envvar="INTERDICT_DATABASE_URL", help="postgresql+psycopg://… to use PostgreSQL instead of the embedded SQLite."),
+    debug: bool = typer.Option(False, "--debug", help="Show tracebacks."),
+) -> None:
+    options.home, options.database_url, options.debug = home, database_url, debug
+
+
+def main() -> None:
+    try:
+        app(standalone_mode=False)
+    except InterdictError as exc:
+        if options.debug or os.environ.get("INTERDICT_DEBUG"):
+            raise
+        err.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+        sys.exit(exc.exit_code)
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except click.exceptions.Abort:
+        err.print("Aborted.")
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()
