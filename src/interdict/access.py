@@ -18,8 +18,12 @@ The rule, for a viewer from agency V (country C) and a record originated by agen
 6. For dissemination outside the node (exports, sync to another node), ORCON records and handling
    codes H2 (no dissemination without permission) and H3 (other restrictions) are withheld.
 
-Derived records (behaviour events computed by the node from AIS batches of several agencies) are
-visible to a viewer only if every record they rest on is: `can_see_derived`.
+Derived records (behaviour events and screening matches, computed by the node from AIS batches
+and statements of several agencies) are visible to a viewer only if every record they rest on is:
+`can_see_derived` in Python, `visible_derived` in SQL over the table of what they rest on.
+
+Readers do not write these filters themselves: `visible(table, viewer)` gives every condition a
+query over a marked table needs (the rule and, where the table keeps retractions, live rows only).
 """
 
 from __future__ import annotations
@@ -27,7 +31,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import Enum
 
-from sqlalchemy import and_, false, or_, true
+from collections.abc import Mapping
+
+from sqlalchemy import ColumnElement as _Column, and_, exists, false, not_, or_, select, true
 from sqlalchemy.sql import ColumnElement
 from sqlalchemy.sql.expression import FromClause
 
@@ -101,3 +107,29 @@ def can_see_derived(visible: set[str] | frozenset[str], rests_on: list[str] | tu
     may see every record it rests on; `visible` is the ids the viewer may see (found with
     `visible_filter`). An event resting on nothing is not shown: it has no provenance."""
     return bool(rests_on) and all(item in visible for item in rests_on)
+
+
+def visible(table: FromClause, viewer: Viewer, purpose: Purpose = Purpose.VIEW, *,
+            include_retracted: bool = False) -> tuple[ColumnElement[bool], ...]:
+    """Every condition a read of `table` needs: the access rule (`visible_filter`) and, for tables
+    that keep retractions, live rows only. Use it as `select(t).where(*visible(t, viewer))`."""
+    conditions: list[ColumnElement[bool]] = [visible_filter(table, viewer, purpose)]
+    if not include_retracted and "retracted_at" in table.c:
+        conditions.append(table.c.retracted_at.is_(None))
+    return tuple(conditions)
+
+
+def visible_derived(viewer: Viewer, derived_id: _Column[str], rests_on: FromClause, kind: str,
+                    bases: Mapping[str, FromClause]) -> ColumnElement[bool]:
+    """SQL equivalent of `can_see_derived` for derived records of `kind` whose id is `derived_id`.
+
+    `rests_on` holds one row per record a derived record rests on (columns kind, derived_id,
+    record_kind, record_id); `bases` maps each record_kind to the marked table holding those
+    records by `id`. A derived record is visible when it rests on something and every record it
+    rests on exists, is live and is visible to the viewer."""
+    r = rests_on.alias("rests")
+    seen = or_(*(and_(r.c.record_kind == record_kind,
+                      exists(select(table.c.id).where(table.c.id == r.c.record_id, *visible(table, viewer))))
+                 for record_kind, table in bases.items()))
+    mine = and_(r.c.kind == kind, r.c.derived_id == derived_id)
+    return and_(exists(select(r.c.record_id).where(mine)), not_(exists(select(r.c.record_id).where(mine, not_(seen)))))

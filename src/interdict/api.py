@@ -191,8 +191,7 @@ class UserSession:
         see, each with the matched entity's caption and programmes as this user sees them."""
         from interdict.intel import watchlist
 
-        matches = watchlist.read(self.node.workspace.engine, self.viewer, set(self.node.tracks.visible_batches(self.viewer)),
-                                 subject_kind=subject_kind, subject=subject, entity_id=entity_id, listed=listed)
+        matches = watchlist.read(self.node.workspace.engine, self.viewer, subject_kind=subject_kind, subject=subject, entity_id=entity_id, listed=listed)
         ids = {m["entity_id"] for m in matches} | {m["subject"] for m in matches if m["subject_kind"] == "entity"}
         views = self.node.reader.entities(self.viewer, ids)
         out = []
@@ -319,8 +318,7 @@ class UserSession:
         """Behaviour events this user may see (every batch they rest on must be visible)."""
         from interdict.behaviour import events as event_store
 
-        return event_store.read(self.node.workspace.engine, self.viewer, set(self.node.tracks.visible_batches(self.viewer)),
-                          types=types, mmsi=mmsi, since=since, until=until, limit=limit)
+        return event_store.read(self.node.workspace.engine, self.viewer, types=types, mmsi=mmsi, since=since, until=until, limit=limit)
 
     def risk(self, *, top: int | None = None) -> list[dict[str, Any]]:
         """Vessels ranked by risk from the events this user may see, each score with its reasons."""

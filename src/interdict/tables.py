@@ -262,9 +262,27 @@ seizures = Table(
     Index("ix_seizures_dataset", "dataset"),
 )
 
+# -- Derived records: what each rests on ---------------------------------------------------------
+# Behaviour events and screening matches are derived by the node from records of several agencies.
+# Each row here names one record a derived record rests on; a user sees the derived record only
+# when they may see every one of them (interdict.access.visible_derived, a SQL filter, so limits
+# and ordering stay in the query).
+DERIVED_EVENT = "event"
+DERIVED_MATCH = "match"
+RESTS_ON_BATCH = "batch"  # ais_batches.id
+RESTS_ON_STATEMENT = "statement"  # statements.id
+derived_rests_on = Table(
+    "derived_rests_on",
+    metadata,
+    Column("kind", String(8), primary_key=True),  # event | match
+    Column("derived_id", String(40), primary_key=True),
+    Column("record_kind", String(9), primary_key=True),  # batch | statement
+    Column("record_id", String(128), primary_key=True),
+    Index("ix_derived_rests_on_record", "record_kind", "record_id"),
+)
+
 # -- Behaviour events derived from the track store (interdict.behaviour) ------------------------
-# Derived by the node from the batches listed in `batches`; a user sees an event only when they
-# may see every one of those batches (interdict.access.can_see_derived).
+# Derived by the node from AIS batches (listed in derived_rests_on).
 ais_events = Table(
     "ais_events",
     metadata,
@@ -279,7 +297,6 @@ ais_events = Table(
     Column("details", Text, nullable=False),  # JSON
     Column("thresholds", Text, nullable=False),  # JSON: the thresholds the event was found with
     Column("evidence", Text, nullable=False),  # JSON list of position ids <batch[:12]>:<source_row>
-    Column("batches", Text, nullable=False),  # ",b1,b2," the batches it rests on
     Column("detected_at", DateTime(timezone=True), nullable=False),
     Column("engine", String(16), nullable=False),
     Index("ix_ais_events_mmsi", "mmsi"),
@@ -289,8 +306,8 @@ ais_events = Table(
 
 # -- Screening on ingest and entity resolution (interdict.intel.watchlist, interdict.intel.resolution) ------
 # A match is derived by the node: an AIS vessel or an entity screened against the entities of the
-# node. It rests on the statements on both sides (`statements`) and, for a vessel, on the AIS
-# batches its identity came from (`batches`); a user sees it only when they may see all of them.
+# node. It rests on the statements on both sides and, for a vessel, on the AIS batch its identity
+# came from (listed in derived_rests_on); a user sees it only when they may see all of them.
 entity_matches = Table(
     "entity_matches",
     metadata,
@@ -304,8 +321,6 @@ entity_matches = Table(
     Column("query", Text, nullable=False),  # the subject's value that was screened
     Column("matched", Text, nullable=False),  # the entity's value it matched
     Column("explanation", Text, nullable=False),
-    Column("statements", Text, nullable=False),  # ",s1,s2," statements it rests on
-    Column("batches", Text, nullable=False),  # ",b1,b2," AIS batches it rests on (vessels)
     Column("screened_at", DateTime(timezone=True), nullable=False),
     Index("ix_entity_matches_subject", "subject"),
     Index("ix_entity_matches_entity_id", "entity_id"),

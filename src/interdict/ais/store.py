@@ -11,7 +11,7 @@ A batch is written into a staging directory and renamed into place in one step, 
 in the `ais_batches` table. Readers use only recorded batches, so a crash or kill mid-ingest
 leaves the store exactly as before, and the next run (same content, same batch id) completes it.
 Re-ingesting the same content by the same agency adds nothing. Every batch carries its originating agency, source,
-grade and markings; every read goes through `interdict.access.visible_filter` on the manifest.
+grade and markings; every read goes through `interdict.access.visible` on the manifest.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ from typing import Any, Callable, Iterator
 import polars as pl
 from sqlalchemy import Engine, func, select
 
-from interdict.access import Viewer, visible_filter
+from interdict.access import Viewer, visible
 from interdict.ais import formats
 from interdict.ais.quality import DEFAULT_MAX_SPEED_KN, FLAG_NAMES, check_positions, flag_implied_speed
 from interdict.errors import NotFound, ValidationError
@@ -243,13 +243,13 @@ class TrackStore:
     def visible_batches(self, viewer: Viewer) -> list[str]:
         with self.engine.connect() as conn:
             return list(conn.execute(
-                select(ais_batches.c.id).where(visible_filter(ais_batches, viewer), ais_batches.c.retracted_at.is_(None))
+                select(ais_batches.c.id).where(*visible(ais_batches, viewer))
                 .order_by(ais_batches.c.ingested_at)
             ).scalars())
 
     def markings(self, viewer: Viewer, mmsi: int | None = None) -> list[Marking]:
         """Markings of the visible batches (holding `mmsi`, if given): what a page built on them shows."""
-        query = select(ais_batches).where(visible_filter(ais_batches, viewer), ais_batches.c.retracted_at.is_(None))
+        query = select(ais_batches).where(*visible(ais_batches, viewer))
         if mmsi is not None:
             query = query.where(ais_batches.c.id.in_(select(ais_tracks.c.batch_id).where(ais_tracks.c.mmsi == mmsi)))
         with self.engine.connect() as conn:
@@ -313,9 +313,9 @@ class TrackStore:
             pl.col("lon").min().alias("lon_min"), pl.col("lon").max().alias("lon_max"),
         ).collect().row(0, named=True)
         with self.engine.connect() as conn:
-            visible = (visible_filter(ais_batches, viewer), ais_batches.c.retracted_at.is_(None))
+            shown = visible(ais_batches, viewer)
             batches = conn.execute(select(func.count(), func.sum(ais_batches.c.static_reports),
-                                          func.sum(ais_batches.c.rejected)).where(*visible)).one()
+                                          func.sum(ais_batches.c.rejected)).where(*shown)).one()
         return {
             "batches": batches[0],
             "positions": positions["rows"],
@@ -332,9 +332,9 @@ class TrackStore:
         or call sign, from the batches the viewer may see (`mmsi`: that vessel only)."""
         text = query.strip().lower()
         with self.engine.connect() as conn:
-            visible = [visible_filter(ais_batches, viewer), ais_batches.c.retracted_at.is_(None)]
-            track_filter = [*visible, *([ais_tracks.c.mmsi == mmsi] if mmsi is not None else [])]
-            identity_filter = [*visible, *([ais_identities.c.mmsi == mmsi] if mmsi is not None else [])]
+            shown = list(visible(ais_batches, viewer))
+            track_filter = [*shown, *([ais_tracks.c.mmsi == mmsi] if mmsi is not None else [])]
+            identity_filter = [*shown, *([ais_identities.c.mmsi == mmsi] if mmsi is not None else [])]
             tracks = conn.execute(
                 select(ais_tracks.c.mmsi, func.sum(ais_tracks.c.positions), func.min(ais_tracks.c.first_ts),
                        func.max(ais_tracks.c.last_ts))
@@ -367,7 +367,7 @@ class TrackStore:
         with self.engine.connect() as conn:
             history = conn.execute(
                 select(ais_identities).join(ais_batches, ais_batches.c.id == ais_identities.c.batch_id)
-                .where(ais_identities.c.mmsi == mmsi, visible_filter(ais_batches, viewer), ais_batches.c.retracted_at.is_(None))
+                .where(ais_identities.c.mmsi == mmsi, *visible(ais_batches, viewer))
                 .order_by(ais_identities.c.first_ts)
             ).all()
         return {**found[0], "identity_history": [

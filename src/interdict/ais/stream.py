@@ -18,7 +18,6 @@ from typing import BinaryIO, Iterator
 import polars as pl
 
 from interdict.ais.decode import Decoded, decode_bytes
-from interdict.errors import ValidationError
 from interdict.io import open_input
 
 CHUNK_BYTES = 4 * 1024 * 1024

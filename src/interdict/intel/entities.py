@@ -1,6 +1,6 @@
 """Reading entities, claims and sources, always as a given viewer.
 
-Every query here filters with `interdict.access.visible_filter`: an entity's view is assembled
+Every query here filters with `interdict.access.visible`: an entity's view is assembled
 only from statements the viewer may see, so a hidden statement leaves no trace (no count, no
 placeholder, no schema hint). An entity none of whose statements is visible does not exist for
 that viewer: it raises the same `NotFound` as an id that was never stored.
@@ -17,7 +17,7 @@ from followthemoney import model, registry
 from followthemoney.exc import InvalidData
 from sqlalchemy import Connection, Engine, distinct, func, select
 
-from interdict.access import Purpose, Viewer, visible_filter
+from interdict.access import Purpose, Viewer, visible
 from interdict.errors import NotFound
 from interdict.markings import Banner, Grade, Marking, highest
 from interdict.tables import claims, sources, statements
@@ -179,7 +179,7 @@ def _utc(value: datetime) -> datetime:
 
 def _live(table, viewer: Viewer, purpose: Purpose = Purpose.VIEW):  # type: ignore[no-untyped-def]
     """Rows of `table` the viewer may see that are not retracted."""
-    return (visible_filter(table, viewer, purpose), table.c.retracted_at.is_(None))
+    return visible(table, viewer, purpose)
 
 
 class EntityReader:
@@ -191,7 +191,7 @@ class EntityReader:
         wanted = {i for i in ids if i}
         if not wanted:
             return {}
-        rows = conn.execute(select(sources).where(sources.c.id.in_(wanted), visible_filter(sources, viewer)))
+        rows = conn.execute(select(sources).where(sources.c.id.in_(wanted), *visible(sources, viewer)))
         return {r.id: SourceRef(r.id, r.title, r.publisher, r.published, r.url, r.kind) for r in rows}
 
     def _statements(
@@ -311,7 +311,7 @@ class EntityReader:
 
     def sources(self, viewer: Viewer) -> list[SourceRef]:
         with self.engine.connect() as conn:
-            rows = conn.execute(select(sources).where(visible_filter(sources, viewer)).order_by(sources.c.id)).all()
+            rows = conn.execute(select(sources).where(*visible(sources, viewer)).order_by(sources.c.id)).all()
         return [SourceRef(r.id, r.title, r.publisher, r.published, r.url, r.kind) for r in rows]
 
     def sources_by_id(self, viewer: Viewer, ids: set[str] | list[str]) -> dict[str, tuple[SourceRef, Marking]]:
@@ -319,7 +319,7 @@ class EntityReader:
         if not ids:
             return {}
         with self.engine.connect() as conn:
-            rows = conn.execute(select(sources).where(sources.c.id.in_(list(ids)), visible_filter(sources, viewer))).all()
+            rows = conn.execute(select(sources).where(sources.c.id.in_(list(ids)), *visible(sources, viewer))).all()
         return {r.id: (SourceRef(r.id, r.title, r.publisher, r.published, r.url, r.kind), Marking.from_row(r)) for r in rows}
 
     def overview(self, viewer: Viewer, *, latest: int = 10) -> dict[str, Any]:
@@ -330,7 +330,7 @@ class EntityReader:
             statement_count = conn.execute(select(func.count()).select_from(statements).where(*live)).scalar()
             claim_count = conn.execute(select(func.count()).select_from(claims).where(*_live(claims, viewer))).scalar()
             source_count = conn.execute(
-                select(func.count()).select_from(sources).where(visible_filter(sources, viewer))
+                select(func.count()).select_from(sources).where(*visible(sources, viewer))
             ).scalar()
             by_schema_rows = conn.execute(
                 select(statements.c.entity_id, statements.c.schema).where(*live).distinct()

@@ -18,7 +18,7 @@ from typing import Any
 import networkx as nx
 from sqlalchemy import Engine, select
 
-from interdict.access import Viewer, visible_filter
+from interdict.access import Viewer, visible
 from interdict.intel.entities import EntityReader
 from interdict.errors import NotFound, ValidationError
 from interdict.markings import Grade, Marking, highest
@@ -91,17 +91,17 @@ class EntityGraph:
 def build(engine: Engine, viewer: Viewer) -> EntityGraph:
     """The graph of entity-valued statements the viewer may see."""
     c = statements.c
-    live = (visible_filter(statements, viewer), c.retracted_at.is_(None))
+    live = visible(statements, viewer)
     with engine.connect() as conn:
         rows = conn.execute(select(c.id, c.entity_id, c.prop, c.value, c.agency, c.reliability, c.credibility,
                                    c.tlp, c.releasable_to, c.orcon, c.handling, c.source_id)
                             .where(c.prop_type == "entity", *live)).all()
-        source_titles = dict(conn.execute(select(sources.c.id, sources.c.title).where(visible_filter(sources, viewer))).all())
+        source_titles = dict(conn.execute(select(sources.c.id, sources.c.title).where(*visible(sources, viewer))).all())
         # a link to an entity the viewer may not see otherwise is no link: that entity is not a node
-        visible = set(conn.execute(select(c.entity_id).where(*live).distinct()).scalars())
+        seen = set(conn.execute(select(c.entity_id).where(*live).distinct()).scalars())
     graph = nx.MultiGraph()
     for r in rows:
-        if r.value not in visible:
+        if r.value not in seen:
             continue
         graph.add_edge(r.entity_id, r.value, key=r.id, statement=r.id, prop=r.prop, subject=r.entity_id, object=r.value,
                        agency=r.agency, grade=Grade(r.reliability, r.credibility).code, marking=Marking.from_row(r).to_dict(),

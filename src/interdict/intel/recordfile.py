@@ -22,7 +22,7 @@ import yaml
 from followthemoney import model
 from sqlalchemy import Engine, select
 
-from interdict.access import Viewer, visible_filter
+from interdict.access import Viewer, visible
 from interdict.errors import ValidationError
 from interdict.markings import Grade, Marking, parse_agency_code
 from interdict.tables import agencies, statements
@@ -315,7 +315,7 @@ def load_records_file(engine: Engine, path: str | Path) -> LoadResult:
                         law_enforcement=agency.law_enforcement)
         known = set(conn.execute(
             select(statements.c.entity_id)
-            .where(visible_filter(statements, loader), statements.c.retracted_at.is_(None)).distinct()
+            .where(*visible(statements, loader)).distinct()
         ).scalars())
         try:
             write, meta = _Parser(data, known).parse()

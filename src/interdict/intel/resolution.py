@@ -24,7 +24,7 @@ from followthemoney import model
 from followthemoney.exc import InvalidData
 from sqlalchemy import Engine, and_, or_, select, update
 
-from interdict.access import Viewer, visible_filter
+from interdict.access import Viewer, visible
 from interdict.intel.entities import EntityReader, EntityView, common_schema
 from interdict.errors import AuthError, NotFound, ValidationError
 from interdict.markings import TLP, Marking
@@ -46,8 +46,7 @@ def visible_entities(engine: Engine, viewer: Viewer, ids: Iterable[str]) -> set[
     with engine.connect() as conn:
         for start in range(0, len(wanted), 500):
             out.update(conn.execute(select(statements.c.entity_id).distinct().where(
-                statements.c.entity_id.in_(wanted[start:start + 500]), statements.c.retracted_at.is_(None),
-                visible_filter(statements, viewer))).scalars())
+                statements.c.entity_id.in_(wanted[start:start + 500]), *visible(statements, viewer))).scalars())
     return out
 
 
@@ -62,9 +61,7 @@ def list_judgements(engine: Engine, viewer: Viewer, *, entity_ids: Iterable[str]
                     include_retracted: bool = False) -> list[dict[str, Any]]:
     """Judgements the viewer may see (the judgement's marking and both entities), newest first."""
     c = judgements.c
-    stmt = select(judgements).where(visible_filter(judgements, viewer)).order_by(c.created_at.desc())
-    if not include_retracted:
-        stmt = stmt.where(c.retracted_at.is_(None))
+    stmt = select(judgements).where(*visible(judgements, viewer, include_retracted=include_retracted)).order_by(c.created_at.desc())
     if entity_ids is not None:
         ids = list(entity_ids)
         stmt = stmt.where(or_(c.left_id.in_(ids), c.right_id.in_(ids)))
@@ -148,7 +145,7 @@ def undo(engine: Engine, viewer: Viewer, judgement_id: str) -> dict[str, Any]:
     """Retract a live judgement of the viewer's own agency (others record a judgement of their own)."""
     c = judgements.c
     with engine.begin() as conn:
-        row = conn.execute(select(judgements).where(c.id == judgement_id, visible_filter(judgements, viewer))).one_or_none()
+        row = conn.execute(select(judgements).where(c.id == judgement_id, *visible(judgements, viewer, include_retracted=True))).one_or_none()
         if row is None or not {row.left_id, row.right_id} <= visible_entities(engine, viewer, (row.left_id, row.right_id)):
             raise NotFound(f"no judgement {judgement_id!r}")
         if row.retracted_at is not None:

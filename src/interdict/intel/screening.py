@@ -22,7 +22,7 @@ from followthemoney import model
 from rapidfuzz import fuzz, process
 from sqlalchemy import Engine, select
 
-from interdict.access import Viewer, visible_filter
+from interdict.access import Viewer, visible
 from interdict.intel.matching import PERSON_SCHEMATA, WEAK_TOKENS, compare, korean_key, looks_korean, name_symbols, normalise
 from interdict.tables import sources, statements
 
@@ -112,12 +112,12 @@ class ScreeningIndex:
         candidates: dict[str, Candidate] = {}
         identifiers: dict[str, set[str]] = defaultdict(set)
         wanted = NAME_PROPS + IDENTIFIER_PROPS + ("program", "country", "nationality", "flag", "jurisdiction", "topics")
-        visible = [visible_filter(statements, viewer)] if viewer is not None else []
+        shown = visible(statements, viewer) if viewer is not None else (statements.c.retracted_at.is_(None),)
         with engine.connect() as conn:
             rows = conn.execute(
                 select(statements.c.entity_id, statements.c.schema, statements.c.prop, statements.c.value,
                        statements.c.source_id, statements.c.id)
-                .where(statements.c.prop.in_(wanted), *visible, statements.c.retracted_at.is_(None))
+                .where(statements.c.prop.in_(wanted), *shown)
             )
             for entity_id, schema, prop, value, source_id, statement_id in rows:
                 candidate = candidates.get(entity_id)
@@ -145,7 +145,7 @@ class ScreeningIndex:
                 if source_id:
                     candidate.sources.add(source_id)
             titles = dict(conn.execute(select(sources.c.id, sources.c.title)
-                                       .where(*([visible_filter(sources, viewer)] if viewer is not None else []))).all())
+                                       .where(*(visible(sources, viewer) if viewer is not None else ()))).all())
         # entities without a name (links, sanctions) are not screening targets
         identified = set().union(*identifiers.values()) if identifiers else set()
         named = {k: v for k, v in candidates.items() if v.names or k in identified}

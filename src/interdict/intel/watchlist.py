@@ -4,9 +4,10 @@ itself on a sanctions list is screened against the entities of the node. Hits ar
 entity's matches as candidate duplicates.
 
 A match is derived by the node from everything it holds, so it records what it rests on: the
-statements on both sides and, for a vessel, the AIS batch its identity came from. A user sees a
-match only when they may see all of those (`interdict.access.can_see_derived`), so a match never
-tells a user about a statement or a batch hidden from them.
+statements on both sides and, for a vessel, the AIS batch its identity came from (table
+`derived_rests_on`). A user sees a match only when they may see all of those
+(`interdict.access.visible_derived`, decided in the query), so a match never tells a user about a
+statement or a batch hidden from them.
 """
 
 from __future__ import annotations
@@ -16,12 +17,21 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any, Iterable
 
-from sqlalchemy import Engine, delete, func, select
+from sqlalchemy import Engine, and_, delete, func, select
 
-from interdict.access import Viewer, can_see_derived, visible_filter
+from interdict.access import Viewer, visible_derived
 from interdict.intel.matching import THRESHOLD
 from interdict.intel.screening import NAME_PROPS, Hit, ScreeningIndex
-from interdict.tables import ais_batches, ais_identities, entity_matches, statements
+from interdict.tables import (
+    DERIVED_MATCH,
+    RESTS_ON_BATCH,
+    RESTS_ON_STATEMENT,
+    ais_batches,
+    ais_identities,
+    derived_rests_on,
+    entity_matches,
+    statements,
+)
 from interdict.util import utcnow
 
 VESSEL_NAME_THRESHOLD = 0.92  # ship names are short and common: only near-identical names count
@@ -52,9 +62,8 @@ def _row(kind: str, subject: str, hit: Hit, *, query: str, basis: str, score: fl
     key = "|".join((kind, subject, hit.id, basis, query, batch))
     return {"id": hashlib.sha1(key.encode()).hexdigest(), "subject_kind": kind, "subject": subject,
             "entity_id": hit.id, "listed": hit.listed, "score": round(score, 4), "basis": basis, "query": query,
-            "matched": hit.matched_name, "explanation": hit.explanation,
-            "statements": "," + ",".join(sorted(set(rests_on))) + ",", "batches": f",{batch}," if batch else "",
-            "screened_at": now or utcnow()}
+            "matched": hit.matched_name, "explanation": hit.explanation, "screened_at": now or utcnow(),
+            "rests_on": [(RESTS_ON_STATEMENT, s) for s in sorted(set(rests_on))] + ([(RESTS_ON_BATCH, batch)] if batch else [])}
 
 
 def screen_vessels(engine: Engine, index: ScreeningIndex, *, batches: Iterable[str] | None = None) -> tuple[int, list[dict[str, Any]]]:
@@ -128,50 +137,54 @@ def refresh(engine: Engine, index: ScreeningIndex, *, vessels: bool = True, enti
     vessel_count, vessel_rows = screen_vessels(engine, index, batches=batch_list) if vessels else (0, [])
     entity_count, entity_rows = screen_entities(index) if entities else (0, [])
     c = entity_matches.c
+    r = derived_rests_on.c
+    mine = r.kind == DERIVED_MATCH
+
+    def drop(condition) -> None:  # type: ignore[no-untyped-def]
+        doomed = select(c.id).where(condition)
+        conn.execute(delete(derived_rests_on).where(mine, r.derived_id.in_(doomed)))
+        conn.execute(delete(entity_matches).where(condition))
+
     with engine.begin() as conn:
         if vessels:
             if batch_list is None:
-                conn.execute(delete(entity_matches).where(c.subject_kind == "vessel"))
+                drop(c.subject_kind == "vessel")
             else:
                 for batch in batch_list:
-                    conn.execute(delete(entity_matches).where(c.subject_kind == "vessel", c.batches == f",{batch},"))
+                    drop(and_(c.subject_kind == "vessel", c.id.in_(
+                        select(r.derived_id).where(mine, r.record_kind == RESTS_ON_BATCH, r.record_id == batch))))
         if entities:
-            conn.execute(delete(entity_matches).where(c.subject_kind == "entity"))
+            drop(c.subject_kind == "entity")
         rows = vessel_rows + entity_rows
+        rests = [{"kind": DERIVED_MATCH, "derived_id": row["id"], "record_kind": kind, "record_id": record}
+                 for row in rows for kind, record in row["rests_on"]]
         for start in range(0, len(rows), 1000):
-            conn.execute(entity_matches.insert(), rows[start:start + 1000])
+            conn.execute(entity_matches.insert(), [{k: v for k, v in row.items() if k != "rests_on"}
+                                                   for row in rows[start:start + 1000]])
+        for start in range(0, len(rests), 5000):
+            conn.execute(derived_rests_on.insert(), rests[start:start + 5000])
     return Screened(vessel_count, entity_count, len(vessel_rows) + len(entity_rows))
 
 
-def _visible_statements(engine: Engine, viewer: Viewer, ids: set[str]) -> set[str]:
-    out: set[str] = set()
-    wanted = sorted(ids)
-    with engine.connect() as conn:
-        for start in range(0, len(wanted), 500):
-            out.update(conn.execute(select(statements.c.id).where(
-                statements.c.id.in_(wanted[start:start + 500]), statements.c.retracted_at.is_(None),
-                visible_filter(statements, viewer))).scalars())
-    return out
+def visible_matches(viewer: Viewer):  # type: ignore[no-untyped-def]
+    """The SQL condition: matches resting only on statements and AIS batches the viewer may see."""
+    return visible_derived(viewer, entity_matches.c.id, derived_rests_on, DERIVED_MATCH,
+                           {RESTS_ON_STATEMENT: statements, RESTS_ON_BATCH: ais_batches})
 
 
-def read(engine: Engine, viewer: Viewer, visible_batches: set[str], *, subject_kind: str | None = None,
-         subject: str | None = None, entity_id: str | None = None, listed: bool | None = None) -> list[dict[str, Any]]:
+def read(engine: Engine, viewer: Viewer, *, subject_kind: str | None = None, subject: str | None = None,
+         entity_id: str | None = None, listed: bool | None = None) -> list[dict[str, Any]]:
     """The matches the viewer may see, best first; a vessel's matches from several batches are
     shown once (the best of them)."""
     c = entity_matches.c
-    stmt = select(entity_matches)
+    stmt = select(entity_matches).where(visible_matches(viewer))
     for column, value in ((c.subject_kind, subject_kind), (c.subject, subject), (c.entity_id, entity_id), (c.listed, listed)):
         if value is not None:
             stmt = stmt.where(column == value)
     with engine.connect() as conn:
         rows = [dict(r._mapping) for r in conn.execute(stmt)]
-    rests = {s for r in rows for s in r["statements"].strip(",").split(",") if s}
-    visible = _visible_statements(engine, viewer, rests) | set(visible_batches)
     best: dict[tuple[str, str, str], dict[str, Any]] = {}
     for r in rows:
-        on = [s for s in r["statements"].strip(",").split(",") if s] + [b for b in r["batches"].strip(",").split(",") if b]
-        if not can_see_derived(visible, on):
-            continue
         key = (r["subject"], r["entity_id"], r["basis"])
         if key not in best or best[key]["score"] < r["score"]:
             best[key] = r

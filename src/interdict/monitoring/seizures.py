@@ -19,7 +19,7 @@ from typing import Any, Iterable, Iterator
 
 from sqlalchemy import Engine, select
 
-from interdict.access import Viewer, visible_filter
+from interdict.access import Viewer, visible
 from interdict.errors import ValidationError
 from interdict.markings import Grade, Marking
 from interdict.monitoring.codes import code_lists, countries
@@ -332,7 +332,7 @@ def _check_entity_links(engine: Engine, agency: str, wanted: dict[str, dict[str,
             raise ValidationError(f"unknown agency {agency!r}", where="agency")
         loader = Viewer(username=f"loader:{agency}", agency=agency, country=row.country, law_enforcement=row.law_enforcement)
         known = set(conn.execute(select(statements.c.entity_id).distinct().where(
-            statements.c.entity_id.in_(linked), visible_filter(statements, loader), statements.c.retracted_at.is_(None))).scalars())
+            statements.c.entity_id.in_(linked), *visible(statements, loader))).scalars())
     for record_id in list(wanted):
         missing = [i for i in (wanted[record_id]["entity_ids"] or "").split() if i not in known]
         if missing:
@@ -384,7 +384,7 @@ def read(engine: Engine, viewer: Viewer, query: SeizureQuery = SeizureQuery()) -
     changes; callers must not modify them."""
     c = seizures.c
     columns = [col for col in seizures.c if col.name != "details"]
-    stmt = select(*columns).where(visible_filter(seizures, viewer), c.retracted_at.is_(None))
+    stmt = select(*columns).where(*visible(seizures, viewer))
     if query.countries:
         stmt = stmt.where(c.country.in_(query.countries))
     if query.drug_groups:
@@ -417,7 +417,7 @@ def datasets(engine: Engine, viewer: Viewer) -> list[dict[str, Any]]:
     c = seizures.c
     stmt = (select(c.dataset, c.agency, c.source_id, func.count().label("records"), func.min(c.year).label("year_from"),
                    func.max(c.year).label("year_to"), func.count(func.distinct(c.country)).label("countries"))
-            .where(visible_filter(seizures, viewer), c.retracted_at.is_(None))
+            .where(*visible(seizures, viewer))
             .group_by(c.dataset, c.agency, c.source_id).order_by(c.dataset))
     with engine.connect() as conn:
         return [dict(r._mapping) for r in conn.execute(stmt)]
