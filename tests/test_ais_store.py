@@ -189,6 +189,16 @@ def test_implied_speed_flags_a_jump(store_node, tmp_path):
     assert result.flags.get("implied_speed") == 1
 
 
+def test_mapped_table_with_a_name_but_no_imo(store_node, tmp_path):
+    """A table that maps some identity columns (a name) and not the others (IMO, call sign)."""
+    path = tmp_path / "named.csv"
+    path.write_text("id,t,y,x,vessel\n367000002,2024-01-01T00:00:00Z,10.0,10.0,SYNTHETIC ONE\n"
+                    "367000002,2024-01-01T01:00:00Z,10.1,10.0,SYNTHETIC ONE\n"
+                    "367000002,2024-01-01T02:00:00Z,10.2,10.0,SYNTHETIC TWO\n")
+    result = store_node.tracks.ingest(path, options(mapping={"mmsi": "id", "ts": "t", "lat": "y", "lon": "x", "name": "vessel"}))
+    assert result.positions == 3 and result.static_reports == 2  # one identity, then its change
+
+
 def test_bad_mapping_and_format(store_node, tmp_path):
     path = tmp_path / "t.csv"
     path.write_text("a,b\n1,2\n")

@@ -4,24 +4,72 @@
     node = Interdict.open("interdict-data")
     me = node.as_user("afp.analyst")
     me.search("pong su")
+    me.banner.label          # the highest marking of everything `me` has been shown so far
+
+The faces (CLI, web) import nothing below this module: what they need of the wings (ingest
+options, event types, the match threshold, code lists) is re-exported here.
+
+Every read of a `UserSession` records the markings of what it returned (`shown`, `banner`), so a
+page or a document built from one session carries a banner computed in one place from what it
+shows; a web request or a CLI command gets a session of its own.
 """
 
 from __future__ import annotations
 
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterator
 
-from interdict.intel.entities import ClaimView, EntityReader, EntityView, SourceRef
-from interdict.intel.recordfile import LoadResult, load_records_file
+from collections.abc import Iterable
+
 from interdict.accounts import Registry, User
-from interdict.util import data_path  # noqa: F401  (re-exported: interdict.api.data_path)
+from interdict.ais.formats import parse_mapping
+from interdict.ais.quality import flag_names
+from interdict.ais.store import IngestOptions, IngestResult, TrackStore
+from interdict.behaviour.detectors import EVENT_TYPES
+from interdict.intel.entities import ClaimView, EntityReader, EntityView, SourceRef
+from interdict.intel.matching import THRESHOLD as MATCH_THRESHOLD
+from interdict.intel.matching import Match, compare
+from interdict.intel.recordfile import LoadResult, load_records_file
+from interdict.markings import Banner, Marking, highest
+from interdict.monitoring import estimates as _estimates
+from interdict.monitoring.codes import code_lists, countries, regions
+from interdict.monitoring.reports import KINDS as REPORT_KINDS
+from interdict.util import data_path
 from interdict.workspace import Workspace
 
 if TYPE_CHECKING:
     from interdict.behaviour.engine import DetectionRun
+    from interdict.intel.graph import EntityGraph
+    from interdict.intel.screening import Hit, ScreeningIndex
+
+__all__ = [
+    "EVENT_TYPES", "MATCH_THRESHOLD", "REPORT_KINDS", "ClaimView", "EntityView", "IngestOptions", "IngestResult", "Interdict",
+    "Match", "SourceRef", "UserSession", "code_lists", "compare_names", "countries", "data_path", "estimate_catalogue",
+    "flag_names", "parse_mapping", "regions", "seizure_template",
+]
+
+SEARCH_SHOWN_TYPES = ("name", "identifier")  # what a search result shows of an entity
+
+
+def compare_names(name1: str, name2: str, schema: str = "LegalEntity") -> Match:
+    """Compare two names (romanisation-aware), with the score's reason (interdict.intel.matching)."""
+    return compare(name1, name2, schema)
+
+
+def estimate_catalogue() -> dict[str, Any]:
+    """The estimates and comparisons Interdict can compute (no claims read)."""
+    return {"estimates": _estimates.describe(), "comparisons": _estimates.comparisons()}
+
+
+def seizure_template(path: str | Path) -> None:
+    """Write the seizure return template a member state fills in (.csv or .xlsx)."""
+    from interdict.monitoring.template import write_template
+
+    write_template(Path(path))
 
 CASE_FILE = "case/dprk_narcotics.yaml"
 
@@ -40,10 +88,8 @@ class Interdict:
         self.workspace.close()
 
     @property
-    def tracks(self):  # type: ignore[no-untyped-def]
+    def tracks(self) -> TrackStore:
         """The AIS track store (positions and static reports in Parquet, manifest in the database)."""
-        from interdict.ais.store import TrackStore
-
         return TrackStore(self.workspace.engine, self.workspace.parquet_dir)
 
     def load(self, path: str | Path, *, screen: bool = True) -> LoadResult:
@@ -65,7 +111,7 @@ class Interdict:
             self.screen()
         return result
 
-    def ingest_ais(self, path: str | Path, options, *, progress=None, screen: bool = True):  # type: ignore[no-untyped-def]
+    def ingest_ais(self, path: str | Path, options: IngestOptions, *, progress: Any = None, screen: bool = True) -> IngestResult:
         """Ingest one AIS file into the track store, then screen its vessels (MMSI, IMO, call
         sign, name) against the node's entities."""
         result = self.tracks.ingest(Path(path), options, progress=progress)
@@ -130,6 +176,19 @@ class Interdict:
     def session_for(self, user: User) -> "UserSession":
         return UserSession(self, user)
 
+    def live_ingest(self, options: IngestOptions, **settings: Any) -> Any:
+        """A live AIS feed reader writing micro-batches into the track store (interdict.ais.live)."""
+        from interdict.ais.live import LiveIngest
+
+        return LiveIngest(self.tracks, options, **settings)
+
+
+def decode_ais(path: str | Path, *, assume_time: float | None = None) -> Iterator[Any]:
+    """Decode an NMEA file chunk by chunk (interdict.ais.stream.decode_path)."""
+    from interdict.ais.stream import decode_path
+
+    return decode_path(path, assume_time=assume_time)
+
 
 @dataclass
 class UserSession:
@@ -138,51 +197,158 @@ class UserSession:
     node: Interdict
     user: User
     _cache: dict[str, Any] = field(default_factory=dict, repr=False)
+    _shown: dict[Marking, None] = field(default_factory=dict, repr=False)  # an ordered set
+    _quiet: int = field(default=0, repr=False)
 
     @property
     def viewer(self):  # type: ignore[no-untyped-def]
         return self.user.viewer
 
+    # -- what this session has shown ---------------------------------------------------------
+    def show(self, markings: Iterable[Marking]) -> None:
+        """Record that what carries these markings was handed to the user."""
+        if not self._quiet:
+            for marking in markings:
+                self._shown[marking] = None
+
+    def show_entities(self, views: Iterable[EntityView], prop_types: tuple[str, ...] | None = None) -> None:
+        self.show(s.marking for v in views for s in v.statements if prop_types is None or s.prop_type in prop_types)
+
+    @property
+    def shown(self) -> list[Marking]:
+        return list(self._shown)
+
+    @property
+    def banner(self) -> Banner:
+        """The highest marking of everything this session has shown: a page's or a document's banner."""
+        return highest(self._shown)
+
+    @contextmanager
+    def unshown(self) -> Iterator[None]:
+        """Reads inside are working material, not shown (the caller shows what it keeps)."""
+        self._quiet += 1
+        try:
+            yield
+        finally:
+            self._quiet -= 1
+
+    # -- records -------------------------------------------------------------------------------
     def entity(self, entity_id: str) -> EntityView:
-        return self.node.reader.entity(self.viewer, entity_id)
+        view = self.node.reader.entity(self.viewer, entity_id)
+        self.show_entities([view])
+        self.show(s.marking for r in view.relations for s in r.statements)
+        return view
+
+    def entities(self, ids: Iterable[str]) -> dict[str, EntityView]:
+        """The entities among `ids` this user may see (all their visible statements count as shown)."""
+        views = self.node.reader.entities(self.viewer, list(ids))
+        self.show_entities(views.values())
+        return views
 
     def search(self, query: str, *, schema: str | None = None, limit: int = 25) -> list[EntityView]:
-        return self.node.reader.search(self.viewer, query, schema=schema, limit=limit)
+        results = self.node.reader.search(self.viewer, query, schema=schema, limit=limit)
+        self.show_entities(results, SEARCH_SHOWN_TYPES)
+        return results
 
     def claims(self, *, entity_id: str | None = None) -> list[ClaimView]:
-        return self.node.reader.claims(self.viewer, entity_id=entity_id)
+        rows = self.node.reader.claims(self.viewer, entity_id=entity_id)
+        self.show(c.marking for c in rows)
+        return rows
 
     def sources(self) -> list[SourceRef]:
-        return self.node.reader.sources(self.viewer)
+        found = self.node.reader.sources_by_id(self.viewer, [s.id for s in self.node.reader.sources(self.viewer)])
+        self.show(marking for _, marking in found.values())
+        return [ref for ref, _ in found.values()]
 
     def overview(self) -> dict[str, Any]:
-        return self.node.reader.overview(self.viewer)
+        """Counts of what this user may see and the latest-changed entities."""
+        result = self.node.reader.overview(self.viewer)
+        self.entities(item["id"] for item in result["latest"])
+        return result
 
     def export_ftm(self) -> Iterator[dict[str, Any]]:
         return self.node.reader.export_ftm(self.viewer)
 
     # -- AIS track store -------------------------------------------------------------------
+    def batch_markings(self) -> dict[str, Marking]:
+        if "batch_markings" not in self._cache:
+            self._cache["batch_markings"] = self.node.tracks.batch_markings(self.viewer)
+        return self._cache["batch_markings"]
+
     def ais_stats(self) -> dict[str, Any]:
+        self.show(self.batch_markings().values())
         return self.node.tracks.stats(self.viewer)
 
+    def ais_markings(self, mmsi: int | None = None) -> list[Marking]:
+        """Markings of the AIS batches this user may see (holding `mmsi`, if given), shown."""
+        markings = self.node.tracks.markings(self.viewer, mmsi)
+        self.show(markings)
+        return markings
+
     def vessels(self, query: str = "", *, limit: int = 100) -> list[dict[str, Any]]:
+        self.ais_markings()
         return self.node.tracks.vessels(self.viewer, query, limit=limit)
 
     def vessel(self, mmsi: int) -> dict[str, Any]:
-        return self.node.tracks.vessel(self.viewer, mmsi)
+        found = self.node.tracks.vessel(self.viewer, mmsi)
+        self.ais_markings(mmsi)
+        return found
 
-    def track(self, mmsi: int, start=None, end=None):  # type: ignore[no-untyped-def]
+    def track(self, mmsi: int, start: datetime | None = None, end: datetime | None = None) -> Any:
         """The vessel's positions (a Polars DataFrame) in the time window, oldest first."""
+        self.ais_markings(mmsi)
         return self.node.tracks.positions(self.viewer, mmsi=mmsi, start=start, end=end).sort("ts").collect()
 
+    def map_data(self, *, types: tuple[str, ...] = (), mmsi: int | None = None, since: datetime | None = None,
+                 until: datetime | None = None, vessels: int = 60, points: int = 400) -> dict[str, Any]:
+        """Events as markers and the tracks of the vessels they concern (segments numbered): the
+        vessels with the most events first, at most `vessels`, tracks thinned to `points` fixes."""
+        import polars as pl
+
+        from interdict.behaviour import detectors
+
+        events = self.events(types=types, mmsi=mmsi, since=since, until=until, limit=5000)
+        placed = [e for e in events if e["lat"] is not None]
+        counts: dict[int, int] = {}
+        for e in placed:
+            counts[e["mmsi"]] = counts.get(e["mmsi"], 0) + 1
+        chosen = sorted(counts, key=lambda m: -counts[m])[:vessels] if mmsi is None else [mmsi]
+        tracks = {}
+        for vessel in chosen:
+            track = self.track(vessel, since, until)
+            if track.height < 2:
+                continue
+            track = track.with_columns(pl.lit("v").alias("batch")).with_columns(
+                pl.int_range(pl.len(), dtype=pl.Int64).alias("source_row"))
+            segmented = detectors.prepare(track)
+            thin = segmented.gather_every(max(1, segmented.height // points))
+            tracks[str(vessel)] = {"lat": thin["lat"].round(5).to_list(), "lon": thin["lon"].round(5).to_list(),
+                                   "t": thin["ts"].dt.epoch("s").to_list(), "segment": thin["segment"].to_list()}
+        return {"events": placed[:2000], "tracks": tracks}
+
     # -- link analysis ---------------------------------------------------------------------
-    def graph(self):  # type: ignore[no-untyped-def]
-        """The entity graph built from the statements this user may see (interdict.intel.graph)."""
+    def graph(self) -> EntityGraph:
+        """The entity graph built from the statements this user may see (interdict.intel.graph).
+        Use `path` and `neighbours` to have what they return count as shown."""
         from interdict.intel import graph
 
         if "graph" not in self._cache:
             self._cache["graph"] = graph.build(self.node.workspace.engine, self.viewer)
         return self._cache["graph"]
+
+    def path(self, source: str, target: str) -> dict[str, Any]:
+        """The shortest chain of visible links between two entities, each link with its source and grade."""
+        result = self.graph().path(source, target)
+        self.show(Marking.parse(s["marking"]) for step in result["steps"] for s in step["statements"])
+        self.entities([source, target])
+        return result
+
+    def neighbours(self, entity_id: str, depth: int = 1) -> dict[str, Any]:
+        """Entities within `depth` visible links, with degree centrality and community."""
+        result = self.graph().neighbours(entity_id, depth)
+        self.show(Marking.parse(e["marking"]) for e in result["edges"])
+        self.entities(n["id"] for n in result["nodes"])
+        return result
 
     # -- screening matches and entity resolution ---------------------------------------------
     def watchlist(self, *, subject_kind: str | None = None, subject: str | None = None, entity_id: str | None = None,
@@ -191,9 +357,12 @@ class UserSession:
         see, each with the matched entity's caption and programmes as this user sees them."""
         from interdict.intel import watchlist
 
-        matches = watchlist.read(self.node.workspace.engine, self.viewer, subject_kind=subject_kind, subject=subject, entity_id=entity_id, listed=listed)
+        matches = watchlist.read(self.node.workspace.engine, self.viewer, subject_kind=subject_kind, subject=subject,
+                                 entity_id=entity_id, listed=listed)
         ids = {m["entity_id"] for m in matches} | {m["subject"] for m in matches if m["subject_kind"] == "entity"}
-        views = self.node.reader.entities(self.viewer, ids)
+        views = self.entities(ids)
+        if any(m["subject_kind"] == "vessel" for m in matches):
+            self.ais_markings()
         out = []
         for m in matches:
             view = views.get(m["entity_id"])
@@ -212,8 +381,9 @@ class UserSession:
             out.append(m)
         return out
 
-    def screening_index(self):  # type: ignore[no-untyped-def]
-        """The screening index of what this user may see (rebuilt when statements change)."""
+    def screening_index(self) -> ScreeningIndex:
+        """The screening index of what this user may see (rebuilt when statements change). What
+        it answers is not recorded as shown: use `screen` for that."""
         from interdict.intel.screening import ScreeningIndex
         from interdict.intel.watchlist import index_fingerprint
 
@@ -225,14 +395,29 @@ class UserSession:
             cache[key] = ScreeningIndex.build(self.node.workspace.engine, v)
         return cache[key]
 
-    def screen(self, name: str, **options: Any) -> list[Any]:
+    def screen(self, name: str, **options: Any) -> list[Hit]:
         """Screen a name or identifier against everything this user may see (interdict.intel.screening)."""
-        return self.screening_index().screen(name, **options)
+        hits = self.screening_index().screen(name, **options)
+        self.entities(h.id for h in hits)
+        return hits
+
+    def screen_many(self, queries: list[dict[str, Any]], **options: Any) -> list[list[Hit]]:
+        """Screen a batch of names ({name, schema, country} each), in parallel where it pays."""
+        batches = self.screening_index().screen_many(queries, **options)
+        self.entities({h.id for hits in batches for h in hits})
+        return batches
 
     def duplicate_candidates(self, *, entity_id: str | None = None, limit: int = 100) -> list[dict[str, Any]]:
         """Candidate duplicates across sources, best first, not yet judged and not already merged:
         the stored screening matches between entities, and for `entity_id` a live screening of its
-        names against everything this user may see."""
+        names against everything this user may see. The two sides of each kept pair count as shown."""
+        with self.unshown():
+            ranked, views = self._duplicate_candidates(entity_id=entity_id, limit=limit)
+        self.show_entities(views[c[side]] for c in ranked for side in ("left", "right"))
+        return ranked
+
+    def _duplicate_candidates(self, *, entity_id: str | None,
+                              limit: int) -> tuple[list[dict[str, Any]], dict[str, EntityView]]:
         from interdict.intel import resolution
         from interdict.intel.matching import THRESHOLD
 
@@ -264,8 +449,7 @@ class UserSession:
                     if own is not None and target is not None and own.sources & target.sources:
                         continue
                     offer(entity_id, hit.id, hit.score, "name", name, hit.matched_name, hit.explanation)
-        ids = {x for pair in out for x in pair}
-        views = self.node.reader.entities(self.viewer, ids)
+        views = self.entities({x for pair in out for x in pair})
         ranked = []
         for c in sorted(out.values(), key=lambda c: (-c["score"], c["left"], c["right"])):
             if c["left"] in views and c["right"] in views:
@@ -274,7 +458,7 @@ class UserSession:
                     c[f"{side}_caption"], c[f"{side}_schema"] = v.caption, v.schema
                     c[f"{side}_sources"] = sorted({s.source.title for s in v.statements if s.source})
                 ranked.append(c)
-        return ranked[:limit]
+        return ranked[:limit], views
 
     def judge(self, left: str, right: str, judgement: str, *, note: str | None = None, score: float | None = None,
               marking=None) -> dict[str, Any]:  # type: ignore[no-untyped-def]
@@ -293,8 +477,10 @@ class UserSession:
         from interdict.intel import resolution
 
         ids = self.cluster(entity_id)["members"] if entity_id else None
-        return resolution.list_judgements(self.node.workspace.engine, self.viewer, entity_ids=ids,
+        rows = resolution.list_judgements(self.node.workspace.engine, self.viewer, entity_ids=ids,
                                           include_retracted=include_retracted)
+        self.show(Marking.parse(j["marking"]) for j in rows)
+        return rows
 
     def cluster(self, entity_id: str) -> dict[str, Any]:
         """The entity's cluster as this user sees it: canonical id and members."""
@@ -310,25 +496,46 @@ class UserSession:
         from interdict.intel import resolution
 
         members = frozenset(self.cluster(entity_id)["members"])
-        return resolution.merged(self.node.reader, self.viewer, entity_id, members)
+        view = resolution.merged(self.node.reader, self.viewer, entity_id, members)
+        self.show_entities([view])
+        return view
 
     # -- behaviour -------------------------------------------------------------------------
-    def events(self, *, types: tuple[str, ...] = (), mmsi: int | None = None, since=None, until=None,  # type: ignore[no-untyped-def]
-               limit: int | None = None) -> list[dict[str, Any]]:
+    def events(self, *, types: tuple[str, ...] = (), mmsi: int | None = None, since: datetime | None = None,
+               until: datetime | None = None, limit: int | None = None) -> list[dict[str, Any]]:
         """Behaviour events this user may see (every batch they rest on must be visible)."""
         from interdict.behaviour import events as event_store
 
-        return event_store.read(self.node.workspace.engine, self.viewer, types=types, mmsi=mmsi, since=since, until=until, limit=limit)
+        rows = event_store.read(self.node.workspace.engine, self.viewer, types=types, mmsi=mmsi, since=since, until=until,
+                                limit=limit)
+        self._show_events(rows)
+        return rows
 
-    def risk(self, *, top: int | None = None) -> list[dict[str, Any]]:
-        """Vessels ranked by risk from the events this user may see, each score with its reasons."""
+    def _show_events(self, rows: list[dict[str, Any]]) -> None:
+        markings = self.batch_markings()
+        self.show(markings[b] for e in rows for b in e["batches"] if b in markings)
+
+    def risk(self, *, top: int | None = None, mmsi: int | None = None) -> list[dict[str, Any]]:
+        """Vessels ranked by risk from the events this user may see, each score with its reasons;
+        the events and matches the kept reasons cite count as shown."""
         from interdict.behaviour import risk
-
         from interdict.intel.watchlist import by_vessel
 
-        names = {v["mmsi"]: v["name"] for v in self.vessels("", limit=1_000_000) if v.get("name")}
-        ranked = risk.score(self.events(), names=names, watchlist=by_vessel(self.watchlist(subject_kind="vessel")))
-        return ranked[:top] if top else ranked
+        with self.unshown():
+            names = {v["mmsi"]: v["name"] for v in self.vessels("", limit=1_000_000) if v.get("name")}
+            events = self.events()
+            matches = by_vessel(self.watchlist(subject_kind="vessel"))
+        ranked = risk.score(events, names=names, watchlist=matches)
+        if mmsi is not None:
+            ranked = [r for r in ranked if r["mmsi"] == mmsi]
+        ranked = ranked[:top] if top else ranked
+        cited = {c for r in ranked for reason in r["reasons"] for c in reason["evidence"]}
+        self._show_events([e for e in events if e["id"] in cited])
+        kept = {r["mmsi"] for r in ranked}
+        self.entities({m["entity_id"] for mmsi, found in matches.items() if mmsi in kept for m in found})
+        if ranked:
+            self.ais_markings()  # names and identities of the ranked vessels come from the track store
+        return ranked
 
     # -- monitoring ------------------------------------------------------------------------
     def seizure_records(self) -> list[dict[str, Any]]:
@@ -337,12 +544,29 @@ class UserSession:
 
         if "seizures" not in self._cache:
             self._cache["seizures"] = seizures.read(self.node.workspace.engine, self.viewer)
-        return self._cache["seizures"]
+        records = self._cache["seizures"]
+        self.show_records(records)
+        return records
+
+    def seizure_countries(self) -> list[str]:
+        """Countries with seizure records this user may see (ISO3)."""
+        return sorted({r["country"] for r in self.seizure_records()})
+
+    def show_records(self, records: list[dict[str, Any]]) -> None:
+        """Seizure/arrest records (dicts with marking columns) handed to the user."""
+        from interdict.monitoring.seizures import record_markings
+
+        self.show(record_markings(records))
 
     def seizure_datasets(self) -> list[dict[str, Any]]:
         from interdict.monitoring import seizures
 
-        return seizures.datasets(self.node.workspace.engine, self.viewer)
+        rows = seizures.datasets(self.node.workspace.engine, self.viewer)
+        with self.unshown():
+            records = self.seizure_records()
+        names = {r["dataset"] for r in rows}
+        self.show_records([r for r in records if r["dataset"] in names])
+        return rows
 
     def routes(self):  # type: ignore[no-untyped-def]
         """The trafficking-route network: UNODC IDS links shipped with Interdict, plus the links
@@ -365,10 +589,48 @@ class UserSession:
             raise NotFound(f"no seizure records you may see for {countries().name(code)} ({code})")
         return indicators.country_indicators(indicators.frame(records), code, routes=self.routes().country(code))
 
-    def estimate(self, name: str, *, seed: int = 0, samples: int | None = None):  # type: ignore[no-untyped-def]
+    def estimate(self, name: str, *, seed: int = 0, samples: int | None = None) -> Any:
+        """A Monte Carlo estimate from the case-file claims this user may see."""
         from interdict.monitoring import estimates
 
-        return estimates.run(name, {c.key: c for c in self.claims()}, seed=seed, samples=samples)
+        with self.unshown():
+            claims = {c.key: c for c in self.claims()}
+        result = estimates.run(name, claims, seed=seed, samples=samples)
+        self.show(result.markings())
+        return result
+
+    def compare_estimates(self, name: str, *, seed: int = 0, samples: int | None = None) -> dict[str, Any]:
+        """Several figures side by side (estimates and claims), never pooled."""
+        from interdict.monitoring import estimates
+
+        with self.unshown():
+            claims = {c.key: c for c in self.claims()}
+        result = estimates.compare(name, claims, seed=seed, samples=samples)
+        for item in result["items"]:
+            if item["kind"] == "estimate":
+                self.show(item["estimate"].markings())
+            elif item["kind"] == "claim":
+                self.show([item["claim"].marking])
+        return result
+
+    def dashboard(self, region: str, group: str) -> dict[str, Any]:
+        """The monitoring dashboard of a region and drug group (interdict.monitoring.dashboard)."""
+        from interdict.monitoring import dashboard
+
+        spec = regions().get(region) or regions()["east-asia-oceania"]
+        with self.unshown():
+            records = [r for r in self.seizure_records() if r["country"] in spec["countries"]]
+        self.show_records(records)
+        panels = [self.compare_estimates(name, samples=20_000) for name in _estimates.comparisons()]
+        return dashboard.region(records, spec, region, group, datasets=self.seizure_datasets(), comparisons=panels)
+
+    def country_trend(self, country: str) -> dict[str, Any]:
+        """Indicators of a country and its seizures by drug group as a chart (the country page)."""
+        from interdict.monitoring import dashboard
+
+        result = self.indicators(country)
+        records = [r for r in self.seizure_records() if r["country"] == result["country"]]
+        return {"indicators": result, "trend": dashboard.country_trend(records, result["name"])}
 
     def report_inputs(self, kind: str) -> Any:
         """What a report of `kind` is built from, read as this user (interdict.monitoring.reports)."""
@@ -376,9 +638,9 @@ class UserSession:
 
         records = self.seizure_records()
         source_ids = {r["source_id"] for r in records if r["source_id"]}
-        entities = {}
+        entities: dict[str, EntityView] = {}
         if kind == "dprk-brief":
-            entities = self.node.reader.entities(self.viewer, list(reports.brief_spec().entities))
+            entities = self.entities(reports.brief_spec().entities)
         return reports.ReportInputs(
             username=self.user.username, agency=self.user.agency.code, agency_name=self.user.agency.name,
             seizure_records=records, claims={c.key: c for c in self.claims()}, routes=self.routes(),

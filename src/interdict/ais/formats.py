@@ -313,7 +313,9 @@ def _mapped(frame: pl.DataFrame, mapping: dict[str, str] | None, where: str, day
             exprs.append(_number(source, dtype).alias(target))
     positions = frame.with_row_index("source_row").select(exprs).with_columns(pl.lit(1).alias("msg_type"))
     identity = [c for c in ("name", "imo", "callsign", "ship_type") if c in positions.columns]
-    static = _static_changes(conform(positions, {**POSITIONS_SCHEMA, **{c: STATIC_SCHEMA[c] for c in identity}})
+    # every identity column, the unmapped ones empty: a table may carry a name but no IMO
+    columns = {c: STATIC_SCHEMA[c] for c in ("name", "imo", "callsign", "ship_type")}
+    static = _static_changes(conform(positions, {**POSITIONS_SCHEMA, **columns})
                              .with_columns([pl.lit(None).alias(c) for c in ("length", "width", "draught")])
                              ) if identity else empty(STATIC_SCHEMA)
     return positions, static

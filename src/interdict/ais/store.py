@@ -247,6 +247,11 @@ class TrackStore:
                 .order_by(ais_batches.c.ingested_at)
             ).scalars())
 
+    def batch_markings(self, viewer: Viewer) -> dict[str, Marking]:
+        """Each visible batch's marking, by batch id."""
+        with self.engine.connect() as conn:
+            return {r.id: Marking.from_row(r) for r in conn.execute(select(ais_batches).where(*visible(ais_batches, viewer)))}
+
     def markings(self, viewer: Viewer, mmsi: int | None = None) -> list[Marking]:
         """Markings of the visible batches (holding `mmsi`, if given): what a page built on them shows."""
         query = select(ais_batches).where(*visible(ais_batches, viewer))

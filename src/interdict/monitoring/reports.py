@@ -22,6 +22,7 @@ from interdict.errors import ValidationError
 from interdict.markings import Banner, Marking, highest
 from interdict.monitoring import charts, estimates, indicators
 from interdict.monitoring.codes import code_lists, countries, regions
+from interdict.monitoring.seizures import record_markings
 
 if TYPE_CHECKING:
     from interdict.intel.entities import ClaimView, EntityView, SourceRef
@@ -74,12 +75,7 @@ class Content:
     sources: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def add_records(self, records: list[dict[str, Any]]) -> None:
-        seen: set[tuple[Any, ...]] = set()
-        for r in records:
-            key = (r["tlp"], r["releasable_to"], r["orcon"], r["handling"])
-            if key not in seen:
-                seen.add(key)
-                self.markings.append(Marking.from_row(_Row(r)))
+        self.markings.extend(record_markings(records))
 
     def add_source(self, source_id: str | None, *, title: str, publisher: str | None, grade: str, marking: Marking,
                    used_for: str) -> None:
@@ -94,11 +90,6 @@ class Content:
     @property
     def banner(self) -> Banner:
         return highest(self.markings)
-
-
-class _Row:
-    def __init__(self, mapping: dict[str, Any]) -> None:
-        self.__dict__.update(mapping)
 
 
 def img(png: bytes) -> str:

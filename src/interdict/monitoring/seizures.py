@@ -8,6 +8,8 @@ known" (the reporter said so) and zero (a reported 0) are kept apart in `quantit
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import csv
 import json
 import math
@@ -434,3 +436,13 @@ def iter_csv(path: Path) -> Iterator[tuple[int, dict[str, str]]]:
         reader = csv.DictReader(text)
         for number, row in enumerate(reader, start=2):
             yield number, {k.strip() if k else "": v for k, v in row.items()}
+
+
+def record_markings(records: list[dict[str, Any]]) -> list[Marking]:
+    """The distinct markings of seizure/arrest records as `read` returns them."""
+    seen: dict[tuple[Any, ...], Marking] = {}
+    for r in records:
+        key = (r["tlp"], r["releasable_to"], r["orcon"], r["handling"])
+        if key not in seen:
+            seen[key] = Marking.from_row(SimpleNamespace(**{k: r[k] for k in ("tlp", "releasable_to", "orcon", "handling")}))
+    return list(seen.values())

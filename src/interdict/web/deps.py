@@ -1,0 +1,77 @@
+"""What every route depends on: the node, who is asking (session cookie or API token), the
+templates, and `render`, the one place a page's marking banner is computed.
+
+A route gets a `UserSession` of its own per request; every read through it records the markings
+of what it returned (`interdict.api.UserSession.shown`), and `render` prints the highest of them
+as the page's banner. A page cannot forget its banner or pass the wrong one: it has none to pass.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Optional
+
+from fastapi import HTTPException, Request
+from fastapi.responses import HTMLResponse
+from fastapi.templating import Jinja2Templates
+
+from interdict import __version__
+from interdict.api import Interdict, UserSession, flag_names
+from interdict.errors import AuthError
+from interdict.markings import TLP
+
+HERE = Path(__file__).parent
+
+templates = Jinja2Templates(directory=HERE / "templates")
+templates.env.globals["version"] = __version__
+templates.env.filters["tlp_class"] = lambda tlp: "tlp-" + TLP(tlp).value.lower().replace("+", "-")
+templates.env.filters["num"] = lambda v: "" if v is None else f"{v:,.6g}"
+templates.env.filters["flags"] = lambda bits: ", ".join(flag_names(bits or 0)).replace("_", " ")
+
+
+def node_of(request: Request) -> Interdict:
+    node: Interdict = request.app.state.node
+    return node
+
+
+def api_session(request: Request) -> UserSession:
+    """The caller of a JSON route: `Authorization: Bearer <token>` or the login cookie; else 401."""
+    node = node_of(request)
+    header = request.headers.get("authorization", "")
+    try:
+        if header.lower().startswith("bearer "):
+            return node.session_for(node.registry.user_for_token(header[7:]))
+        username = request.session.get("user")
+        if username:
+            return node.as_user(username)
+    except AuthError as exc:
+        raise HTTPException(status_code=401, detail=str(exc), headers={"WWW-Authenticate": "Bearer"}) from None
+    raise HTTPException(status_code=401, detail="log in or send an API token", headers={"WWW-Authenticate": "Bearer"})
+
+
+def page_session(request: Request) -> UserSession:
+    """The logged-in user of a page; otherwise 401, which the app turns into the login page."""
+    username = request.session.get("user")
+    if username:
+        try:
+            return node_of(request).as_user(username)
+        except AuthError:
+            request.session.clear()
+    raise HTTPException(status_code=401, detail="log in first")
+
+
+def render(request: Request, template: str, me: UserSession | None, status_code: int = 200, **context: Any) -> HTMLResponse:
+    """A page; its banner is the highest marking of everything `me` was shown for it."""
+    banner = me.banner if me is not None else None
+    return templates.TemplateResponse(request, template, {"me": me, "banner": banner, **context}, status_code=status_code)
+
+
+def safe_next(target: str, default: str = "/") -> str:
+    """A redirect target on this site only (no scheme-relative or absolute URLs)."""
+    return target if target.startswith("/") and not target.startswith("//") else default
+
+
+def utc(value: Optional[datetime]) -> Optional[datetime]:
+    """A query parameter's time as UTC (a time without a zone is taken as UTC)."""
+    return value if value is None or value.tzinfo else value.replace(tzinfo=timezone.utc)

@@ -1,0 +1,243 @@
+"""Response shapes of the JSON API, so `/api/docs` shows what each route returns. Each model names
+the fields clients rely on; `extra="allow"` keeps any further field a route adds."""
+
+from __future__ import annotations
+
+from typing import Any, Optional
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class Shape(BaseModel):
+    model_config = ConfigDict(extra="allow", populate_by_name=True)
+
+
+class MarkingOut(Shape):
+    tlp: str
+    releasable_to: list[str] = []
+    orcon: bool = False
+    handling: Optional[str] = None
+
+
+class BannerOut(Shape):
+    label: str
+    tlp: str
+    releasable_to: Optional[list[str]] = None
+    orcon: bool = False
+    handling: Optional[str] = None
+
+
+class Health(Shape):
+    status: str
+    version: str
+    database: str
+
+
+class Me(Shape):
+    username: str
+    agency: str
+    country: str
+    roles: list[str]
+
+
+class Overview(Shape):
+    entities: int
+    statements: int
+    claims: int
+    sources: int
+    by_schema: dict[str, int]
+    latest: list[dict[str, Any]]
+
+
+class SearchResult(Shape):
+    id: str
+    schema_: str = Field(alias="schema")
+    caption: str
+    banner: BannerOut
+
+
+class StatementOut(Shape):
+    id: str
+    prop: str
+    value: str
+    display: str
+    agency: str
+    grade: str
+    marking: MarkingOut
+    source: Optional[dict[str, Any]] = None
+
+
+class EntityOut(Shape):
+    id: str
+    schema_: str = Field(alias="schema")
+    caption: str
+    properties: dict[str, list[StatementOut]]
+    relations: list[dict[str, Any]]
+    banner: BannerOut
+
+
+class MergedEntityOut(EntityOut):
+    canonical_id: str
+    members: list[str]
+
+
+class ClaimOut(Shape):
+    key: str
+    quantity: str
+    low: Optional[float] = None
+    best: Optional[float] = None
+    high: Optional[float] = None
+    unit: str
+    grade: str
+    marking: MarkingOut
+
+
+class AisStats(Shape):
+    batches: int
+    positions: int
+    static_reports: int
+    rejected: int
+    vessels: int
+    time_span: list[Optional[str]]
+    bbox: Optional[list[float]] = None
+
+
+class VesselOut(Shape):
+    mmsi: int
+    name: Optional[str] = None
+    imo: Optional[int] = None
+    callsign: Optional[str] = None
+    flag: Optional[str] = None
+    positions: int
+    last_seen: Optional[str] = None
+
+
+class TrackOut(Shape):
+    mmsi: int
+    positions: list[dict[str, Any]]
+
+
+class EventOut(Shape):
+    id: str
+    type: str
+    mmsi: int
+    other_mmsi: Optional[int] = None
+    start: Optional[str] = None
+    end: Optional[str] = None
+    lat: Optional[float] = None
+    lon: Optional[float] = None
+    details: dict[str, Any]
+    thresholds: dict[str, Any]
+    evidence: list[Any]
+    batches: list[str]
+
+
+class RiskReason(Shape):
+    weight: float
+    text: str
+    evidence: list[str]
+
+
+class RiskOut(Shape):
+    mmsi: int
+    name: Optional[str] = None
+    score: float
+    reasons: list[RiskReason]
+
+
+class MapData(Shape):
+    events: list[EventOut]
+    tracks: dict[str, dict[str, list[Any]]]
+
+
+class MatchOut(Shape):
+    id: str
+    subject_kind: str
+    subject: str
+    entity_id: str
+    listed: bool
+    score: float
+    basis: str
+    query: str
+    matched: str
+    explanation: str
+    caption: str
+    programs: list[str]
+    sources: list[str]
+
+
+class ScreenHit(Shape):
+    id: str
+    name: str
+    score: float
+    matched_name: str
+    source: str
+    programs: list[str]
+    explanation: str
+    match: bool
+
+
+class CandidateOut(Shape):
+    left: str
+    right: str
+    score: float
+    basis: str
+    explanation: str
+    left_caption: str
+    right_caption: str
+
+
+class JudgementOut(Shape):
+    id: str
+    left: str
+    right: str
+    judgement: str
+    user: str
+    agency: str
+    at: str
+    note: Optional[str] = None
+    marking: MarkingOut
+
+
+class JudgementIn(BaseModel):
+    left: str
+    right: str
+    judgement: str
+    note: Optional[str] = None
+    score: Optional[float] = None
+    marking: Optional[dict[str, Any]] = None
+
+
+class GraphNeighbours(Shape):
+    center: dict[str, Any]
+    depth: int
+    nodes: list[dict[str, Any]]
+    edges: list[dict[str, Any]]
+
+
+class GraphPath(Shape):
+    found: bool
+    steps: list[dict[str, Any]]
+    text: str
+
+
+class SeizuresOut(Shape):
+    total: int
+    records: list[dict[str, Any]]
+
+
+class EstimateCatalogue(Shape):
+    estimates: list[dict[str, Any]]
+    comparisons: list[str]
+
+
+class EstimateOut(Shape):
+    name: str
+    title: str
+    unit: str
+    best: float
+    p5: float
+    p50: float
+    p95: float
+    mean: float
+    inputs: list[dict[str, Any]]

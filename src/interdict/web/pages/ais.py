@@ -1,0 +1,50 @@
+"""The vessels list and a vessel's page (identity, track, events, risk, screening matches)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import HTMLResponse
+
+from interdict.api import UserSession
+from interdict.errors import NotFound
+from interdict.web.deps import page_session, render
+
+router = APIRouter(include_in_schema=False)
+
+
+def track_svg(track: Any, width: int = 640, height: int = 360) -> str:
+    """A vessel's track (a Polars frame with lat, lon) as an inline SVG polyline (equirectangular,
+    fitted and centred; the last fix marked): needs nothing from outside."""
+    if track.height < 2:
+        return ""
+    lon, lat = track["lon"].to_list(), track["lat"].to_list()
+    x0, x1, y0, y1 = min(lon), max(lon), min(lat), max(lat)
+    pad = 16
+    scale = min((width - 2 * pad) / max(x1 - x0, 1e-4), (height - 2 * pad) / max(y1 - y0, 1e-4))
+    dx = (width - (x1 - x0) * scale) / 2
+    dy = (height - (y1 - y0) * scale) / 2
+    xy = [(dx + (x - x0) * scale, height - dy - (y - y0) * scale) for x, y in zip(lon, lat)]
+    points = " ".join(f"{x:.1f},{y:.1f}" for x, y in xy)
+    return (f'<svg class="track" viewBox="0 0 {width} {height}" role="img" aria-label="Track of {track.height} positions">'
+            f'<polyline points="{points}" fill="none" stroke="#0b4f8a" stroke-width="1.5"/>'
+            f'<circle cx="{xy[-1][0]:.1f}" cy="{xy[-1][1]:.1f}" r="4" fill="#c0392b"/></svg>')
+
+
+@router.get("/vessels", response_class=HTMLResponse)
+def vessels_page(request: Request, q: str = "", me: UserSession = Depends(page_session)) -> HTMLResponse:
+    return render(request, "vessels.html", me, q=q, vessels=me.vessels(q, limit=200), stats=me.ais_stats())
+
+
+@router.get("/vessels/{mmsi}", response_class=HTMLResponse)
+def vessel_page(request: Request, mmsi: int, me: UserSession = Depends(page_session)) -> HTMLResponse:
+    try:
+        vessel = me.vessel(mmsi)
+    except NotFound:
+        return render(request, "not_found.html", me, what=f"MMSI {mmsi}")
+    track = me.track(mmsi)
+    scored = me.risk(mmsi=mmsi)
+    return render(request, "vessel.html", me, vessel=vessel, track=track.tail(200).reverse().to_dicts(),
+                  track_svg=track_svg(track), events=me.events(mmsi=mmsi, limit=500), risk=scored[0] if scored else None,
+                  matches=me.watchlist(subject_kind="vessel", subject=str(mmsi)))

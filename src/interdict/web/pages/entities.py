@@ -1,0 +1,69 @@
+"""Login, the overview, entity search, entity pages and claims."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from interdict.api import UserSession
+from interdict.errors import AuthError, NotFound
+from interdict.web.deps import node_of, page_session, render, safe_next, templates
+
+router = APIRouter(include_in_schema=False)
+
+
+@router.get("/login", response_class=HTMLResponse)
+def login_form(request: Request, next: str = "/", error: str = "") -> HTMLResponse:
+    return templates.TemplateResponse(request, "login.html", {"next": next, "error": error, "me": None, "banner": None})
+
+
+@router.post("/login")
+def login(request: Request, username: str = Form(...), password: str = Form(...), next: str = Form("/")) -> Response:
+    try:
+        user = node_of(request).registry.authenticate(username, password)
+    except AuthError as exc:
+        return templates.TemplateResponse(request, "login.html", {"next": next, "error": str(exc), "me": None, "banner": None},
+                                          status_code=401)
+    request.session.clear()
+    request.session["user"] = user.username
+    return RedirectResponse(safe_next(next), status_code=303)
+
+
+@router.post("/logout")
+def logout(request: Request) -> RedirectResponse:
+    request.session.clear()
+    return RedirectResponse("/login", status_code=303)
+
+
+@router.get("/", response_class=HTMLResponse)
+def overview_page(request: Request, me: UserSession = Depends(page_session)) -> HTMLResponse:
+    return render(request, "overview.html", me, overview=me.overview())
+
+
+@router.get("/search", response_class=HTMLResponse)
+def search_page(request: Request, q: str = "", schema: str = "", me: UserSession = Depends(page_session)) -> HTMLResponse:
+    results = me.search(q, schema=schema or None, limit=100) if q or schema else []
+    # names spelled another way (romanisations, word order, legal forms), each with its reason
+    shown = {v.id for v in results}
+    similar = [h for h in me.screen(q, schema=schema or None, limit=15, threshold=0.7) if h.id not in shown] if q.strip() else []
+    return render(request, "search.html", me, q=q, schema=schema, results=results, similar=similar)
+
+
+@router.get("/entities/{entity_id}", response_class=HTMLResponse)
+def entity_page(request: Request, entity_id: str, error: str = "", me: UserSession = Depends(page_session)) -> HTMLResponse:
+    try:
+        view = me.entity(entity_id)
+    except NotFound:
+        return render(request, "not_found.html", me, what=entity_id)
+    cluster = me.cluster(entity_id)
+    merged = me.merged_entity(entity_id) if len(cluster["members"]) > 1 else None
+    captions = {k: v.caption for k, v in me.entities(cluster["members"]).items()}
+    return render(request, "entity.html", me, entity=view, claims=me.claims(entity_id=entity_id), cluster=cluster,
+                  merged=merged, captions=captions, judgements=me.judgements(entity_id=entity_id, include_retracted=True),
+                  candidates=me.duplicate_candidates(entity_id=entity_id, limit=10),
+                  matches=me.watchlist(subject_kind="entity", subject=entity_id), error=error)
+
+
+@router.get("/claims", response_class=HTMLResponse)
+def claims_page(request: Request, me: UserSession = Depends(page_session)) -> HTMLResponse:
+    return render(request, "claims.html", me, claims=me.claims())

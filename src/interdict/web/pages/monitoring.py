@@ -1,0 +1,43 @@
+"""The monitoring dashboard (charts, map, completeness, estimates), country pages and reports."""
+
+from __future__ import annotations
+
+from typing import Optional
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import HTMLResponse, Response
+
+from interdict.api import REPORT_KINDS, UserSession, countries, regions
+from interdict.errors import NotFound, ValidationError
+from interdict.web.deps import page_session, render
+from interdict.web.reports import report_response
+
+router = APIRouter(include_in_schema=False)
+
+
+@router.get("/monitoring", response_class=HTMLResponse)
+def dashboard(request: Request, region: str = "east-asia-oceania", group: str = "ats",
+              me: UserSession = Depends(page_session)) -> HTMLResponse:
+    return render(request, "monitoring.html", me, **me.dashboard(region, group))
+
+
+@router.get("/monitoring/countries/{country}", response_class=HTMLResponse)
+def country_page(request: Request, country: str, me: UserSession = Depends(page_session)) -> HTMLResponse:
+    try:
+        found = me.country_trend(country)
+    except (NotFound, ValidationError):
+        return render(request, "not_found.html", me, what=f"seizure records for {country}")
+    return render(request, "monitoring_country.html", me, ind=found["indicators"], trend=found["trend"])
+
+
+@router.get("/reports", response_class=HTMLResponse)
+def reports_page(request: Request, me: UserSession = Depends(page_session)) -> HTMLResponse:
+    present = me.seizure_countries()
+    return render(request, "reports.html", me, kinds=REPORT_KINDS, regions=regions(),
+                  countries=sorted(((c, countries().name(c)) for c in present), key=lambda x: x[1]))
+
+
+@router.get("/reports/render")
+def report_download(kind: str, format: str = "pdf", country: Optional[str] = None, region: Optional[str] = None,
+                    seed: int = 0, me: UserSession = Depends(page_session)) -> Response:
+    return report_response(me, kind, format, country, region, seed)
