@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import argparse
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import numpy as np
 import polars as pl
@@ -34,7 +34,7 @@ def traffic(rows: int, seed: int = 0) -> pl.DataFrame:
     km = knots[:, None] * 1.852 * steps[None, :] * STEP_S / 3600
     lat = lat0[:, None] + km * np.cos(course)[:, None] / 111.32
     lon = lon0[:, None] + km * np.sin(course)[:, None] / (111.32 * np.cos(np.radians(lat0))[:, None])
-    start = int(datetime(2024, 3, 1, tzinfo=timezone.utc).timestamp() * 1_000_000)
+    start = int(datetime(2024, 3, 1, tzinfo=UTC).timestamp() * 1_000_000)
     ts = start + (steps * STEP_S * 1_000_000)[None, :].repeat(vessels, axis=0)
     mmsi = (412_000_000 + np.arange(vessels))[:, None].repeat(per_vessel, axis=1)
     n = vessels * per_vessel

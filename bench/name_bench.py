@@ -106,7 +106,8 @@ def main() -> None:
     for label, runs in (("first pass (names new to both)", firsts), ("second pass (per-name caches warm)", warms)):
         ours_speed, their_speed = statistics.median(runs["interdict"]), statistics.median(runs["logic-v2"])
         print(f"pairs/s, {label}: interdict {ours_speed:,.0f}, logic-v2 {their_speed:,.0f}, ratio {ours_speed / their_speed:.1f}x "
-              f"(median of {REPEATS} passes over {COPIES * len(cases):,} pairs; interdict {min(runs['interdict']):,.0f}-{max(runs['interdict']):,.0f}, "
+              f"(median of {REPEATS} passes over {COPIES * len(cases):,} pairs; "
+              f"interdict {min(runs['interdict']):,.0f}-{max(runs['interdict']):,.0f}, "
               f"logic-v2 {min(runs['logic-v2']):,.0f}-{max(runs['logic-v2']):,.0f})")
 
 

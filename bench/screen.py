@@ -14,17 +14,17 @@ process and checks the results agree).
 from __future__ import annotations
 
 import argparse
+import csv
 import gc
 import os
 import random
-import csv
 import resource
 import tempfile
 import time
 from pathlib import Path
 
-from interdict.intel import matching, screening
 from interdict.api import Interdict
+from interdict.intel import matching, screening
 from interdict.intel.lists import import_list
 from interdict.intel.matching import normalise
 from interdict.intel.screening import ScreeningIndex
@@ -62,7 +62,7 @@ def distinct_queries(index: ScreeningIndex, count: int) -> list[str]:
     return out
 
 
-def scored_pairs_against_logic_v2(index: ScreeningIndex, queries: list[str]) -> None:
+def scored_pairs_against_logic_v2(index: ScreeningIndex, queries: list[str]) -> None:  # noqa: C901 - one timed protocol, read top to bottom
     """Scored pairs/s on the pairs screening scores in full (each query against the candidates its
     blocking and pre-score leave), for Interdict and for nomenklatura's logic-v2 in this process,
     on the same pairs in the same order. Interdict is timed twice, its per-name caches emptied

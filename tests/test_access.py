@@ -18,10 +18,10 @@ from sqlalchemy import select
 
 from interdict.access import Purpose, Viewer, can_see, visible_filter
 from interdict.errors import NotFound
+from interdict.intel.writer import DatasetWrite, SourceRecord, StatementRecord, write_dataset
 from interdict.markings import TLP, Grade, Handling, Marking
 from interdict.tables import statements
 from interdict.util import utcnow
-from interdict.intel.writer import DatasetWrite, SourceRecord, StatementRecord, write_dataset
 
 AGENCIES = {"AFP": ("AUS", True), "A_P": ("NZL", True), "JCG": ("JPN", True), "KCG": ("KOR", True),
             "INCB": ("XUN", False)}

@@ -9,9 +9,10 @@ import os
 import signal
 import subprocess
 import sys
+import textwrap
 import time
 import zipfile
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import polars as pl
 import pytest
@@ -25,7 +26,7 @@ from interdict.errors import ValidationError
 from interdict.markings import TLP, Grade, Marking
 from interdict.tables import ais_batches
 
-ASSUMED = datetime(2012, 1, 27, 11, 47, tzinfo=timezone.utc)
+ASSUMED = datetime(2012, 1, 27, 11, 47, tzinfo=UTC)
 EVER_GIVEN_MAP = {"mmsi": "ID", "ts": "ais_pos_timestamp", "lat": "latitude", "lon": "longitude"}
 
 
@@ -130,7 +131,7 @@ def test_ever_given_with_mapping_and_geoparquet(store_node, shared_data, tmp_pat
     assert result.positions + result.duplicates == 22287 and result.vessels == 256
     assert result.flags["invalid_mmsi"] == result.positions  # anonymised ids, kept and flagged
     track = store_node.as_user("jcg.u").track(1)
-    assert track["ts"][0] == datetime(2021, 3, 20, 0, 22, tzinfo=timezone.utc)  # day-first: 20/03/2021
+    assert track["ts"][0] == datetime(2021, 3, 20, 0, 22, tzinfo=UTC)  # day-first: 20/03/2021
     # the same data as GeoParquet (built here from the CSV) gives the same positions
     frame = pl.read_csv(csv_path)
     points = shapely.points(frame["longitude"].to_numpy(), frame["latitude"].to_numpy())
@@ -218,13 +219,21 @@ def test_kill_during_ingest_leaves_store_unchanged_and_rerun_completes(store_nod
     path = shared_data / "ais/amsa_risky/exact-earth-augmented.txt"
     url = store_node.workspace.engine.url.render_as_string(hide_password=False)
     home = store_node.workspace.home
-    script = (
-        "import sys; from interdict.api import Interdict; from interdict.ais.store import IngestOptions;"
-        "from interdict.markings import Marking, TLP, Grade;"
-        f"node = Interdict.open({str(home)!r}, {url!r});"
-        f"node.tracks.ingest({str(path)!r}, IngestOptions(agency='INCB', marking=Marking(TLP.CLEAR), grade=Grade('B','2')))"
-    )
-    env = {**os.environ, "INTERDICT_TEST_PAUSE_AFTER_CHUNK": "2", "INTERDICT_AIS_CHUNK_BYTES": "100000"}
+    # the ingest stops for good after its second chunk (through its progress callback), to be killed there
+    script = textwrap.dedent(f"""
+        import time
+        from interdict.api import Interdict, IngestOptions
+        from interdict.markings import Marking, TLP, Grade
+        chunks = []
+        def progress(records):
+            chunks.append(records)
+            if len(chunks) >= 2:
+                time.sleep(3600)
+        node = Interdict.open({str(home)!r}, {url!r})
+        node.tracks.ingest({str(path)!r}, IngestOptions(agency='INCB', marking=Marking(TLP.CLEAR), grade=Grade('B', '2')),
+                           progress=progress)
+        """)
+    env = {**os.environ, "INTERDICT_AIS_CHUNK_BYTES": "100000"}
     proc = subprocess.Popen([sys.executable, "-c", script], env=env)
     staging = store_node.workspace.parquet_dir / "ais" / ".staging"
     deadline = time.monotonic() + 60

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 import textwrap
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 from fastapi.testclient import TestClient
@@ -108,7 +108,7 @@ def canary_node(tmp_path_factory) -> Interdict:
     node.screen()
     from interdict.behaviour import events
 
-    at = datetime(2025, 6, 1, 3, tzinfo=timezone.utc)
+    at = datetime(2025, 6, 1, 3, tzinfo=UTC)
     events.save(node.workspace.engine, [{
         "id": "test-canary-event", "type": "gap", "mmsi": CANARY_MMSI, "other_mmsi": None, "start": at, "end": at,
         "lat": -29.9, "lon": 150.1, "details": {"hours": 14.0, "note": f"{CANARY} synthetic"}, "thresholds": {},

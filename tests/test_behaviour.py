@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import polars as pl
 import pytest
@@ -109,10 +109,9 @@ def test_ever_given_queue_and_port_calls(real_node):
 def cluster():
     from distributed import Client, LocalCluster
 
-    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as local:
-        with Client(local) as client:
-            assert len(client.scheduler_info()["workers"]) == 2
-            yield client
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as local, Client(local) as client:
+        assert len(client.scheduler_info()["workers"]) == 2
+        yield client
 
 
 def test_dask_events_equal_local_events_on_real_data(real_node, cluster):
@@ -136,7 +135,7 @@ def test_detect_is_idempotent_and_replaces_its_window(real_node):
     with real_node.workspace.engine.connect() as conn:
         stored = conn.execute(select(func.count()).select_from(ais_events)).scalar()
     assert len(first) == len(second) == stored
-    since = datetime(2021, 3, 23, 12, tzinfo=timezone.utc)
+    since = datetime(2021, 3, 23, 12, tzinfo=UTC)
     partial = real_node.detect(since=since).events
     with real_node.workspace.engine.connect() as conn:
         after_window = conn.execute(select(func.count()).select_from(ais_events)).scalar()

@@ -92,7 +92,7 @@ def test_ftm_round_trip(list_node, shared_data, tmp_path):
     assert result.entities == sum(1 for _ in open(exported))
     bad = tmp_path / "bad.jsonl"
     bad.write_text('{"id": "x", "schema": "Spaceship", "properties": {}}\n')
-    with pytest.raises(ValidationError, match="bad.jsonl: line 1 \\(id=x\\): unknown schema 'Spaceship'"):
+    with pytest.raises(ValidationError, match=r"bad\.jsonl: line 1 \(id=x\): unknown schema 'Spaceship'"):
         import_list(node2.workspace.engine, "ftm", [bad], agency="AFP", dataset="bad")
 
 
@@ -103,7 +103,7 @@ def test_bad_list_input(list_node, tmp_path):
         import_list(list_node.workspace.engine, "un", [broken], agency="INCB")
     short = tmp_path / "sdn.csv"
     short.write_text('1,"X","individual"\n')
-    with pytest.raises(ValidationError, match="sdn.csv: row 1: expected 12 columns"):
+    with pytest.raises(ValidationError, match=r"sdn\.csv: row 1: expected 12 columns"):
         import_list(list_node.workspace.engine, "ofac", [short], agency="INCB")
 
 

@@ -126,7 +126,7 @@ def test_bad_records_are_rejected_with_location_and_nothing_changes(afp_node, tm
 def test_unparseable_file(afp_node, tmp_path):
     path = tmp_path / "broken.yaml"
     path.write_text("dataset: [unclosed\n")
-    with pytest.raises(ValidationError, match="broken.yaml: not valid YAML"):
+    with pytest.raises(ValidationError, match=r"broken\.yaml: not valid YAML"):
         afp_node.load(path)
 
 

@@ -28,12 +28,12 @@ query over a marked table needs (the rule and, where the table keeps retractions
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import Enum
 
-from collections.abc import Mapping
-
-from sqlalchemy import ColumnElement as _Column, and_, exists, false, not_, or_, select, true
+from sqlalchemy import ColumnElement as _Column
+from sqlalchemy import and_, exists, false, not_, or_, select, true
 from sqlalchemy.sql import ColumnElement
 from sqlalchemy.sql.expression import FromClause
 
@@ -76,9 +76,7 @@ def can_see(viewer: Viewer, origin: str, marking: Marking, purpose: Purpose = Pu
         return False
     if marking.handling is Handling.H0 and not viewer.law_enforcement:
         return False
-    if purpose is Purpose.DISSEMINATE and (marking.orcon or marking.handling in _NO_DISSEMINATION):
-        return False
-    return True
+    return not (purpose is Purpose.DISSEMINATE and (marking.orcon or marking.handling in _NO_DISSEMINATION))
 
 
 def visible_filter(table: FromClause, viewer: Viewer, purpose: Purpose = Purpose.VIEW) -> ColumnElement[bool]:

@@ -17,13 +17,12 @@ shows; a web request or a CLI command gets a session of its own.
 from __future__ import annotations
 
 import time
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterator
-
-from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
 
 from interdict.accounts import Registry, User
 from interdict.ais.formats import parse_mapping
@@ -45,6 +44,7 @@ if TYPE_CHECKING:
     from interdict.behaviour.engine import DetectionRun
     from interdict.intel.graph import EntityGraph
     from interdict.intel.screening import Hit, ScreeningIndex
+    from interdict.monitoring.routes import RouteSet
 
 __all__ = [
     "EVENT_TYPES", "MATCH_THRESHOLD", "REPORT_KINDS", "ClaimView", "EntityView", "IngestOptions", "IngestResult", "Interdict",
@@ -81,7 +81,7 @@ class Interdict:
         self.reader = EntityReader(workspace.engine)
 
     @classmethod
-    def open(cls, home: str | Path | None = None, database_url: str | None = None, *, create: bool = True) -> "Interdict":
+    def open(cls, home: str | Path | None = None, database_url: str | None = None, *, create: bool = True) -> Interdict:
         return cls(Workspace.open(home, database_url, create=create))
 
     def close(self) -> None:
@@ -119,7 +119,7 @@ class Interdict:
             self.screen(batches=[result.batch], entities=False)
         return result
 
-    def screening_index(self):  # type: ignore[no-untyped-def]
+    def screening_index(self) -> ScreeningIndex:
         """The node-level screening index (every statement), rebuilt when statements change. Only
         for derived matches, which are filtered by the access rule when read."""
         from interdict.intel.screening import ScreeningIndex
@@ -170,10 +170,10 @@ class Interdict:
         run.timings["save"] = time.perf_counter() - started
         return run
 
-    def as_user(self, username: str) -> "UserSession":
+    def as_user(self, username: str) -> UserSession:
         return UserSession(self, self.registry.user(username))
 
-    def session_for(self, user: User) -> "UserSession":
+    def session_for(self, user: User) -> UserSession:
         return UserSession(self, user)
 
     def live_ingest(self, options: IngestOptions, **settings: Any) -> Any:
@@ -273,7 +273,8 @@ class UserSession:
     def batch_markings(self) -> dict[str, Marking]:
         if "batch_markings" not in self._cache:
             self._cache["batch_markings"] = self.node.tracks.batch_markings(self.viewer)
-        return self._cache["batch_markings"]
+        markings: dict[str, Marking] = self._cache["batch_markings"]
+        return markings
 
     def ais_stats(self) -> dict[str, Any]:
         self.show(self.batch_markings().values())
@@ -334,7 +335,8 @@ class UserSession:
 
         if "graph" not in self._cache:
             self._cache["graph"] = graph.build(self.node.workspace.engine, self.viewer)
-        return self._cache["graph"]
+        built: EntityGraph = self._cache["graph"]
+        return built
 
     def path(self, source: str, target: str) -> dict[str, Any]:
         """The shortest chain of visible links between two entities, each link with its source and grade."""
@@ -393,7 +395,8 @@ class UserSession:
         if key not in cache:
             cache.clear()  # one index per kind of viewer at a time: they are large
             cache[key] = ScreeningIndex.build(self.node.workspace.engine, v)
-        return cache[key]
+        index: ScreeningIndex = cache[key]
+        return index
 
     def screen(self, name: str, **options: Any) -> list[Hit]:
         """Screen a name or identifier against everything this user may see (interdict.intel.screening)."""
@@ -416,7 +419,7 @@ class UserSession:
         self.show_entities(views[c[side]] for c in ranked for side in ("left", "right"))
         return ranked
 
-    def _duplicate_candidates(self, *, entity_id: str | None,
+    def _duplicate_candidates(self, *, entity_id: str | None,  # noqa: C901 - gathers stored and live candidates in one pass
                               limit: int) -> tuple[list[dict[str, Any]], dict[str, EntityView]]:
         from interdict.intel import resolution
         from interdict.intel.matching import THRESHOLD
@@ -461,7 +464,7 @@ class UserSession:
         return ranked[:limit], views
 
     def judge(self, left: str, right: str, judgement: str, *, note: str | None = None, score: float | None = None,
-              marking=None) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+              marking: Marking | None = None) -> dict[str, Any]:
         """Record this user's judgement that two entities are the same, different, or unsure."""
         from interdict.intel import resolution
 
@@ -544,7 +547,7 @@ class UserSession:
 
         if "seizures" not in self._cache:
             self._cache["seizures"] = seizures.read(self.node.workspace.engine, self.viewer)
-        records = self._cache["seizures"]
+        records: list[dict[str, Any]] = self._cache["seizures"]
         self.show_records(records)
         return records
 
@@ -568,7 +571,7 @@ class UserSession:
         self.show_records([r for r in records if r["dataset"] in names])
         return rows
 
-    def routes(self):  # type: ignore[no-untyped-def]
+    def routes(self) -> RouteSet:
         """The trafficking-route network: UNODC IDS links shipped with Interdict, plus the links
         named by seizure records this user may see."""
         from interdict.monitoring import routes
@@ -576,7 +579,8 @@ class UserSession:
         if "routes" not in self._cache:
             self._cache["routes"] = routes.merged(routes.load_ids_network(data_path(routes.IDS_FOLDER)),
                                                   routes.from_records(self.seizure_records()))
-        return self._cache["routes"]
+        network: RouteSet = self._cache["routes"]
+        return network
 
     def indicators(self, country: str) -> dict[str, Any]:
         from interdict.errors import NotFound

@@ -26,7 +26,7 @@ def setup_node(node: Interdict, password: str = DEMO_PASSWORD) -> list[dict[str,
 
 # Real AIS samples (src/interdict/data/demo/ais/SOURCE.md): public data, so TLP:CLEAR, compiled by
 # the INCB node; graded B2 (official or well-documented providers, content not independently checked).
-DEMO_AIS = [
+DEMO_AIS: list[tuple[str, dict[str, Any]]] = [
     ("demo/ais/amsa_ais.txt.gz", {"assume_time": "2012-01-27T11:47:00+00:00"}),
     ("demo/ais/exactearth_augmented.txt", {}),
     ("demo/ais/marinecadastre_2022-01-03.parquet", {}),

@@ -17,7 +17,7 @@ class ValidationError(InterdictError):
         self.where = where
         super().__init__(f"{where}: {reason}" if where else reason)
 
-    def at(self, where: str) -> "ValidationError":
+    def at(self, where: str) -> ValidationError:
         """Prefix a location (file, then record, then field nest outward-in)."""
         return ValidationError(self.reason, where=f"{where}: {self.where}" if self.where else where)
 

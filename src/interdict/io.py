@@ -30,7 +30,7 @@ def open_input(path: str | Path) -> BinaryIO:
     if magic == ZSTD_MAGIC:
         import zstandard
 
-        return zstandard.ZstdDecompressor().stream_reader(raw, closefd=True)  # type: ignore[return-value]
+        return zstandard.ZstdDecompressor().stream_reader(raw, closefd=True)
     if magic == ZIP_MAGIC:
         archive = zipfile.ZipFile(raw)
         members = [m for m in archive.infolist() if not m.is_dir()]

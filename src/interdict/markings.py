@@ -13,9 +13,10 @@ open. What these markings *mean* for visibility is decided in `interdict.access`
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import Any, Iterable, Mapping
+from typing import Any, ClassVar
 
 from interdict.errors import ValidationError
 
@@ -32,7 +33,7 @@ class TLP(str, Enum):
         return _TLP_ORDER.index(self)
 
     @classmethod
-    def parse(cls, value: Any) -> "TLP":
+    def parse(cls, value: Any) -> TLP:
         if isinstance(value, TLP):
             return value
         if not isinstance(value, str) or not value.strip():
@@ -62,7 +63,7 @@ class Handling(str, Enum):
         return HANDLING_MEANINGS[self]
 
     @classmethod
-    def parse(cls, value: Any) -> "Handling | None":
+    def parse(cls, value: Any) -> Handling | None:
         if value is None or isinstance(value, Handling):
             return value
         text = str(value).strip().upper()
@@ -102,7 +103,7 @@ class Grade:
     reliability: str
     credibility: str
 
-    RELIABILITY = {
+    RELIABILITY: ClassVar[dict[str, str]] = {
         "A": "completely reliable",
         "B": "usually reliable",
         "C": "fairly reliable",
@@ -110,7 +111,7 @@ class Grade:
         "E": "unreliable",
         "F": "reliability cannot be judged",
     }
-    CREDIBILITY = {
+    CREDIBILITY: ClassVar[dict[str, str]] = {
         "1": "confirmed by other sources",
         "2": "probably true",
         "3": "possibly true",
@@ -126,7 +127,7 @@ class Grade:
             raise ValidationError(f"unknown information credibility {self.credibility!r} (1-6)", where="grade")
 
     @classmethod
-    def parse(cls, value: Any) -> "Grade":
+    def parse(cls, value: Any) -> Grade:
         if isinstance(value, Grade):
             return value
         text = str(value or "").strip().upper()
@@ -159,7 +160,7 @@ class Marking:
                 raise ValidationError(f"invalid releasable-to code {code!r}", where="releasable_to")
 
     @classmethod
-    def parse(cls, value: Any) -> "Marking":
+    def parse(cls, value: Any) -> Marking:
         """From a mapping {tlp, releasable_to, orcon, handling}; 'tlp' is required."""
         if isinstance(value, Marking):
             return value
@@ -206,7 +207,7 @@ class Marking:
         }
 
     @classmethod
-    def from_row(cls, row: Any) -> "Marking":
+    def from_row(cls, row: Any) -> Marking:
         return cls(
             tlp=TLP(row.tlp),
             releasable_to=cls.releasable_from_column(row.releasable_to),

@@ -9,6 +9,8 @@ time (records are retracted, never deleted, so a retraction can be synchronised 
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import (
     BigInteger,
     Boolean,
@@ -35,7 +37,7 @@ metadata = MetaData(
 )
 
 
-def marking_columns() -> list[Column]:
+def marking_columns() -> list[Column[Any]]:
     return [
         Column("agency", String(32), ForeignKey("agencies.code"), nullable=False),
         Column("tlp", String(12), nullable=False),
@@ -45,7 +47,7 @@ def marking_columns() -> list[Column]:
     ]
 
 
-def record_columns() -> list[Column]:
+def record_columns() -> list[Column[Any]]:
     return [
         Column("id", String(36), primary_key=True),
         *marking_columns(),

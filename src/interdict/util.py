@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
 
@@ -13,7 +13,7 @@ RECORD_NAMESPACE = uuid.UUID("6f1c2a64-2d3e-5b7a-9c41-0e8d2b7f5a10")
 
 
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def stable_uuid(*parts: str) -> str:

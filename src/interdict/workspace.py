@@ -53,7 +53,7 @@ class Workspace:
     engine: Engine
 
     @classmethod
-    def open(cls, home: str | Path | None = None, database_url: str | None = None, *, create: bool = True) -> "Workspace":
+    def open(cls, home: str | Path | None = None, database_url: str | None = None, *, create: bool = True) -> Workspace:
         home = Path(home) if home is not None else default_home()
         if not home.exists():
             if not create:

@@ -96,15 +96,17 @@ class _Columns:
         arrays = {}
         for name, values in self.values.items():
             present = self.present[name]
-            if renumber is not None:
+            if renumber is not None and keep is not None:
                 values, present = values[keep], present[keep]
             arrays[name] = _arrow_numbers(values, present)
         for name, parts in self.texts.items():
-            if renumber is not None:
+            if renumber is not None and keep is not None:
                 parts = [(renumber[rows[keep[rows]]], values[keep[rows]]) for rows, values in parts]
                 parts = [(rows, values) for rows, values in parts if len(rows)]
             arrays[name] = _arrow_text(n, parts, trim=name in self.trimmed)
-        return pl.from_arrow(pa.table(arrays))
+        table = pl.from_arrow(pa.table(arrays))
+        assert isinstance(table, pl.DataFrame)  # a table in, a table out
+        return table
 
 
 ARROW_TYPES = {np.dtype(np.int64): pa.int64(), np.dtype(np.float64): pa.float64(), np.dtype(np.uint8): pa.uint8(),
@@ -288,11 +290,11 @@ def _decode_layout(columns: _Columns, rows: np.ndarray, values: np.ndarray, nbit
             text, present = _text(values, nbits, f)
             columns.put_text(f.name, rows, text, present)
             continue
-        raw, present = _number(values, nbits, f)
-        columns.put(f.name, rows, _scaled(raw, f.scale, f.kind), present)
+        raw, number_present = _number(values, nbits, f)
+        columns.put(f.name, rows, _scaled(raw, f.scale, f.kind), number_present)
 
 
-def decode_frames(frames: Frames) -> tuple[pl.DataFrame, list[tuple[int, int]]]:
+def decode_frames(frames: Frames) -> tuple[pl.DataFrame, list[tuple[int, int]]]:  # noqa: C901 - one pass per message type over the vectorised payloads
     """Decode framed payloads. Returns (messages in input order, [(message index, reason)])."""
     n = len(frames)
     rejected: list[tuple[int, int]] = []
@@ -307,7 +309,7 @@ def decode_frames(frames: Frames) -> tuple[pl.DataFrame, list[tuple[int, int]]]:
     # layout of its own is decoded the same way (header only, payload kept raw)
     groups: dict[object, list[int]] = {}
     for t in np.flatnonzero(np.bincount(msg_type, minlength=256)).tolist():
-        key = LAYOUTS[t] if t in LAYOUTS else (t if t in (24, 255) else "other")
+        key = LAYOUTS.get(t, t if t in (24, 255) else "other")
         groups.setdefault(key, []).append(t)
     for types in groups.values():
         t = types[0]
@@ -355,7 +357,7 @@ def decode_frames(frames: Frames) -> tuple[pl.DataFrame, list[tuple[int, int]]]:
 
 
 
-def _layouts_24(values: np.ndarray, nbits: np.ndarray):  # type: ignore[no-untyped-def]
+def _layouts_24(values: np.ndarray, nbits: np.ndarray):
     partno, _ = _number(values, nbits, Field("partno", 38, 2))
     mmsi, _ = _number(values, nbits, Field("mmsi", 8, 30))
     auxiliary = (mmsi // 10_000_000) == 98

@@ -13,9 +13,9 @@ to_bow, to_stern, to_port, to_starboard, draught, destination, msg_type, source_
 from __future__ import annotations
 
 import io
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterator
 
 import polars as pl
 import pyarrow.parquet as pq
@@ -23,8 +23,8 @@ import pyarrow.parquet as pq
 from interdict.ais.decode import Decoded
 from interdict.ais.fields import POSITION_TYPES, STATIC_TYPES
 from interdict.ais.stream import decode_stream
-from interdict.io import open_input
 from interdict.errors import ValidationError
+from interdict.io import open_input
 
 FORMATS = ("auto", "nmea", "marinecadastre", "dma", "table", "geoparquet")
 POSITIONS_SCHEMA = {
@@ -101,9 +101,9 @@ def sniff(path: Path) -> str:
 
 
 def _sniff_columns(columns: set[str], path: Path) -> str:
-    if MARINECADASTRE <= columns:
+    if columns >= MARINECADASTRE:
         return "marinecadastre"
-    if DMA <= columns:
+    if columns >= DMA:
         return "dma"
     return "table"
 
@@ -180,11 +180,12 @@ def parse_time(column: pl.Expr, sample: pl.Series, *, dayfirst: bool, where: str
 def _times(frame: pl.DataFrame, name: str, dayfirst: bool, where: str) -> pl.Expr:
     if frame.schema[name].is_temporal():
         col = pl.col(name).cast(pl.Datetime("us"))
-        return col.dt.replace_time_zone("UTC") if frame.schema[name].time_zone is None else col.dt.convert_time_zone("UTC")
+        zone = getattr(frame.schema[name], "time_zone", None)
+        return col.dt.replace_time_zone("UTC") if zone is None else col.dt.convert_time_zone("UTC")
     return parse_time(pl.col(name).cast(pl.String), frame[name].cast(pl.String), dayfirst=dayfirst, where=where)
 
 
-def _number(name: str, dtype=pl.Float64) -> pl.Expr:  # type: ignore[no-untyped-def]
+def _number(name: str, dtype=pl.Float64) -> pl.Expr:
     return pl.col(name).cast(pl.String).str.strip_chars().cast(dtype, strict=False)
 
 

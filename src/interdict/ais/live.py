@@ -15,10 +15,11 @@ import os
 import socket
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import reduce
 from pathlib import Path
-from typing import Callable
+from typing import BinaryIO
 
 from interdict.ais.store import IngestOptions, IngestResult, TrackStore
 from interdict.util import utcnow
@@ -57,7 +58,7 @@ class LiveIngest:
         self.spool_dir.mkdir(parents=True, exist_ok=True)
         self.stats = LiveStats()
         self._lock = threading.Lock()
-        self._file = None
+        self._file: BinaryIO | None = None
         self._path: Path | None = None
         self._pending = 0
         self._opened_at = 0.0
@@ -115,7 +116,7 @@ class LiveIngest:
     def _ingest(self, path: Path) -> None:
         try:
             result = self.store.ingest(path, self.options)
-        except Exception as exc:  # noqa: BLE001 - a feed must outlive a failed ingest; the file is kept
+        except Exception as exc:
             self.stats.errors += 1
             self.stats.last_error = f"{path.name}: {exc}"
             return
@@ -139,7 +140,7 @@ class LiveIngest:
             while not stop.is_set():
                 try:
                     data, _ = sock.recvfrom(65535)
-                except socket.timeout:
+                except TimeoutError:
                     self.tick()
                     continue
                 self.accept(data)
@@ -157,7 +158,7 @@ class LiveIngest:
                     while not stop.is_set():
                         try:
                             data = sock.recv(65536)
-                        except socket.timeout:
+                        except TimeoutError:
                             self.tick()
                             continue
                         if not data:

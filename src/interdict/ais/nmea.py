@@ -156,7 +156,7 @@ def _pghp_time(line: bytes) -> float | None:
         return None
 
 
-def frame(data: bytes, *, assume_time: float | None = None, require_time: bool = False) -> Frames:
+def frame(data: bytes, *, assume_time: float | None = None, require_time: bool = False) -> Frames:  # noqa: C901 - NMEA framing: one pass over each line's fields, in the order the standard gives
     buf = np.frombuffer(data, dtype=np.uint8)
     starts, ends = _line_bounds(buf)
     n_lines = len(starts)
@@ -177,12 +177,12 @@ def frame(data: bytes, *, assume_time: float | None = None, require_time: bool =
             if close < 0 or close >= ends[i]:
                 tag_ok[i] = False
                 continue
-            ts, station, ok = _tag_block(bytes(buf[starts[i] + 1 : close]))
-            tag_ok[i] = ok
-            if ts is not None:
-                tag_ts[i] = ts
+            block_ts, station, block_ok = _tag_block(bytes(buf[starts[i] + 1 : close]))
+            tag_ok[i] = block_ok
+            if block_ts is not None:
+                tag_ts[i] = block_ts
             if station:
-                stations[i] = station
+                stations[int(i)] = station
             sentence[i] = close + 1
 
     lead = np.where(sentence < ends, buf[np.minimum(sentence, max(len(buf) - 1, 0))] if len(buf) else 0, 0)
@@ -253,8 +253,9 @@ def frame(data: bytes, *, assume_time: float | None = None, require_time: bool =
             pghp_before[j] = True
     epoch_rows = np.flatnonzero(trailing & np.isnan(ts) & (reason < 0))
     if len(epoch_rows):
-        value, ok = _leading_numbers(buf, after[epoch_rows] + 1, e[epoch_rows])
-        ts[epoch_rows[ok]] = np.where(value[ok] > 100_000_000_000, value[ok] / 1000.0, value[ok].astype(np.float64))
+        epoch, epoch_ok = _leading_numbers(buf, after[epoch_rows] + 1, e[epoch_rows])
+        ts[epoch_rows[epoch_ok]] = np.where(epoch[epoch_ok] > 100_000_000_000, epoch[epoch_ok] / 1000.0,
+                                            epoch[epoch_ok].astype(np.float64))
     if assume_time is not None:
         ts[np.isnan(ts)] = assume_time
 
@@ -295,11 +296,11 @@ def frame(data: bytes, *, assume_time: float | None = None, require_time: bool =
                     reason[j] = ORPHAN
                     continue
                 group = pending[key] = []
-            group.append(j)
+            group.append(int(j))
             if part == count[j]:
                 payload = b"".join(bytes(buf[p_start[g] : p_start[g] + p_len[g]]) for g in group)
                 first_j = group[0]
-                m_line.append(ais[first_j])
+                m_line.append(int(ais[first_j]))
                 members[int(ais[first_j])] = [int(ais[g]) for g in group]
                 m_start.append(extra_offset)
                 m_len.append(len(payload))
@@ -345,7 +346,7 @@ def frame(data: bytes, *, assume_time: float | None = None, require_time: bool =
         if missing.any():
             position = {int(line): j for j, line in enumerate(ais)}
             for m in np.flatnonzero(missing):
-                for line in frames.lines_of(m):
+                for line in frames.lines_of(int(m)):
                     reason[position[line]] = NO_TIME
             frames.select(~missing)
     bad = reason >= 0
@@ -386,7 +387,7 @@ def _leading_numbers(buf: np.ndarray, begin: np.ndarray, end: np.ndarray) -> tup
     return value, ok
 
 
-def _count_skipped(buf, starts, ends, nonempty, first, is_ais, tagged) -> dict[str, int]:  # type: ignore[no-untyped-def]
+def _count_skipped(buf, starts, ends, nonempty, first, is_ais, tagged) -> dict[str, int]:
     other = ~is_ais
     blank = int(np.count_nonzero(~nonempty))
     comment = int(np.count_nonzero(other & nonempty & (first == HASH)))

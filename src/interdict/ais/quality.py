@@ -20,7 +20,7 @@ available" (91/181) or out of range, no time, a time before 1990 or more than a 
 from __future__ import annotations
 
 import csv
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 
 import numpy as np
@@ -42,7 +42,7 @@ FLAGS = {
 }
 FLAG_NAMES = {bit: name for name, bit in FLAGS.items()}
 DEFAULT_MAX_SPEED_KN = 60.0
-EARLIEST = datetime(1990, 1, 1, tzinfo=timezone.utc)
+EARLIEST = datetime(1990, 1, 1, tzinfo=UTC)
 
 
 @lru_cache(maxsize=1)
@@ -68,7 +68,7 @@ def check_positions(positions: pl.DataFrame, *, max_speed_kn: float = DEFAULT_MA
     """(kept positions with `flags`, rejected rows with `reason`) from a normalised positions frame.
 
     Expects columns mmsi, ts (UTC datetime), lat, lon, sog, cog, heading and optionally flags."""
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     latest = now + timedelta(days=1)
     allocated = np.array(sorted(mid_table()), dtype=np.int64)
     frame = positions if "flags" in positions.columns else positions.with_columns(pl.lit(0, pl.UInt32).alias("flags"))
@@ -97,7 +97,8 @@ def check_positions(positions: pl.DataFrame, *, max_speed_kn: float = DEFAULT_MA
             | pl.when(pl.col("cog") == 360).then(bit("cog_unavailable")).otherwise(0)
             | pl.when((pl.col("cog") > 360) | (pl.col("cog") < 0)).then(bit("cog_out_of_range")).otherwise(0)
             | pl.when(pl.col("heading") == 511).then(bit("heading_unavailable")).otherwise(0)
-            | pl.when(pl.col("heading").is_between(360, 510) | (pl.col("heading") > 511) | (pl.col("heading") < 0)).then(bit("heading_out_of_range")).otherwise(0)
+            | pl.when(pl.col("heading").is_between(360, 510) | (pl.col("heading") > 511) | (pl.col("heading") < 0))
+            .then(bit("heading_out_of_range")).otherwise(0)
         ).cast(pl.UInt32).alias("flags")
     ).with_columns(
         pl.when((pl.col("sog") >= 0) & (pl.col("sog") <= 102.2)).then(pl.col("sog")).alias("sog"),

@@ -21,10 +21,11 @@ import json
 import os
 import shutil
 import uuid
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any
 
 import polars as pl
 from sqlalchemy import Engine, func, select
@@ -43,7 +44,7 @@ REPORT_KEY = ["mmsi", "lat", "lon", "sog", "cog", "heading", "second"]
 DUPLICATE_WINDOW_US = 60 * 1_000_000
 
 
-def drop_duplicates(frame):  # type: ignore[no-untyped-def]
+def drop_duplicates(frame):
     """Collapse repeated copies of one report (works on DataFrames and LazyFrames alike)."""
     ordered = frame.with_row_index("_order").sort([*REPORT_KEY, "ts"], nulls_last=True)
     same = pl.all_horizontal([pl.col(c).eq_missing(pl.col(c).shift(1)) for c in REPORT_KEY])
@@ -130,17 +131,15 @@ class TrackStore:
         else:
             yield formats.table_batch(path, fmt, mapping=options.mapping, dayfirst=options.dayfirst)
 
-    def _write_staging(self, path: Path, fmt: str, batch_id: str, options: IngestOptions, staging: Path,
-                       progress: Callable[[int], None] | None):  # type: ignore[no-untyped-def]
+    def _write_staging(self, path: Path, fmt: str, batch_id: str, options: IngestOptions, staging: Path,  # noqa: C901 - one streaming pass per chunk; splitting it would hold chunk state across calls
+                       progress: Callable[[int], None] | None):
         result = IngestResult(path=str(path), batch=batch_id, format=fmt, status="ingested")
         rejected_parts: list[Path] = []
         identity_runs: list[Path] = []  # per chunk, merged at the end (bounded memory)
         track_parts: list[pl.DataFrame] = []
         seen_keys: pl.DataFrame | None = None
         last_fix: pl.DataFrame | None = None
-        part = 0
-        pause = os.environ.get("INTERDICT_TEST_PAUSE_AFTER_CHUNK")  # tests kill an ingest mid-way
-        for batch in self._batches(path, fmt, options):
+        for part, batch in enumerate(self._batches(path, fmt, options)):
             result.input_records += batch.input_records
             result.other_messages += batch.other_messages
             for k, v in batch.skipped.items():
@@ -183,13 +182,8 @@ class TrackStore:
             if rejected.height:  # kept on disk, not in memory: a large input can reject a lot
                 rejected.write_parquet(staging / f"rejected-{part}.parquet")
                 rejected_parts.append(staging / f"rejected-{part}.parquet")
-            part += 1
             if progress:
                 progress(batch.input_records)
-            if pause and part >= int(pause):
-                import time
-
-                time.sleep(3600)
         rejected_all = pl.read_parquet(rejected_parts) if rejected_parts else formats.rejected_frame([], [], [])
         rejected_all.write_parquet(staging / "rejected.parquet")
         for file in rejected_parts:
@@ -210,7 +204,7 @@ class TrackStore:
         return result, tracks, identities, span
 
     def _commit(self, staging: Path, batch_id: str, options: IngestOptions, result: IngestResult,
-                tracks: pl.DataFrame, identities: pl.DataFrame | None, span, path: Path, fmt: str) -> None:  # type: ignore[no-untyped-def]
+                tracks: pl.DataFrame, identities: pl.DataFrame | None, span, path: Path, fmt: str) -> None:
         target = self.batches_dir / batch_id
         self.batches_dir.mkdir(parents=True, exist_ok=True)
         if target.exists():  # left by a run that died after the rename, before the manifest
@@ -356,7 +350,7 @@ class TrackStore:
         out = []
         for mmsi, count, first, last in tracks:
             identity = latest.get(mmsi)
-            item = {"mmsi": mmsi, "positions": int(count), "first_seen": _iso(first), "last_seen": _iso(last),
+            item: dict[str, Any] = {"mmsi": mmsi, "positions": int(count), "first_seen": _iso(first), "last_seen": _iso(last),
                     **{k: getattr(identity, k) if identity else None for k in ("name", "imo", "callsign", "ship_type")},
                     "flag": _flag(mmsi)}
             haystack = " ".join(str(v).lower() for v in (mmsi, item["name"], item["imo"], item["callsign"]) if v)
@@ -384,7 +378,7 @@ _POSITION_REASONS = {"no time", "time before 1990", "time in the future", "posit
                      "position missing", "position out of range"}
 
 
-def _bulk_insert(conn, table, frame: pl.DataFrame) -> None:  # type: ignore[no-untyped-def]
+def _bulk_insert(conn, table, frame: pl.DataFrame) -> None:
     """Insert many rows through the driver's executemany: per-row SQLAlchemy parameter handling
     costs more than the insert itself at this volume. Times go in the form each dialect stores."""
     columns = [c for c in frame.columns if c in table.c]
@@ -403,7 +397,7 @@ def _iso(value: datetime | None) -> str | None:
     if value is None:
         return None
     if value.tzinfo is None:
-        value = value.replace(tzinfo=timezone.utc)
+        value = value.replace(tzinfo=UTC)
     return value.isoformat()
 
 

@@ -9,11 +9,12 @@ Files are opened by `interdict.io.open_input` (plain, gzip, zstd or zip, by cont
 from __future__ import annotations
 
 import os
-from collections import deque
-from concurrent.futures import Future, ThreadPoolExecutor
 import re
+from collections import deque
+from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
-from typing import BinaryIO, Iterator
+from typing import BinaryIO
 
 import polars as pl
 

@@ -274,17 +274,17 @@ def encounter_pairs(points: pl.DataFrame, preset: str | None = None) -> pl.DataF
     slim = numbered.select("idx", "mmsi", "lat", "lon", ((slot_number * CELL_SPAN + cy) * CELL_SPAN + cx).alias("key"))
     other = slim.select(pl.col("idx").alias("idx_b"), pl.col("mmsi").alias("mmsi_b"), pl.col("lat").alias("lat_b"),
                         pl.col("lon").alias("lon_b"), "key")
-    found = []
+    pairs: list[pl.DataFrame] = []
     for dy, dx in HALF_NEIGHBOURS:  # one join per neighbour: only the few close pairs are kept from each
         near = (slim.join(other.with_columns(pl.col("key") - dy * CELL_SPAN - dx), on="key")
                 .filter((pl.col("mmsi") != pl.col("mmsi_b")) & (pl.col("idx") < pl.col("idx_b") if (dy, dx) == (0, 0) else True))
                 .with_columns(geo.haversine_expr(pl.col("lat"), pl.col("lon"), pl.col("lat_b"), pl.col("lon_b")).alias("km"))
                 .filter(pl.col("km") * 1000 <= t["max_distance_m"]))
-        found.append(near.select(
+        pairs.append(near.select(
             pl.when(pl.col("mmsi") < pl.col("mmsi_b")).then(pl.col("idx")).otherwise(pl.col("idx_b")).alias("idx"),
             pl.when(pl.col("mmsi") < pl.col("mmsi_b")).then(pl.col("idx_b")).otherwise(pl.col("idx")).alias("idx_b"),
             "km"))
-    found = pl.concat(found)
+    found = pl.concat(pairs)
     # the points' other columns, gathered by row number (idx is the row)
     a = points[found["idx"]]
     b = points[found["idx_b"]].rename(lambda c: f"{c}_b")
@@ -412,9 +412,9 @@ def eez_transits(df: pl.DataFrame) -> list[dict[str, Any]]:
         zone_code, came_from, went_to = zone_id(r["zone"]), zone_id(r["came_from"]), zone_id(r["went_to"])
         events.append(_event("eez_transit", r["mmsi"], r["start"] if r["entered"] else None, r["end"] if r["exited"] else None,
                              r["lat"], r["lon"], {
-            "zone": zone_code, "name": names.get(zone_code), "entered": r["entered"], "exited": r["exited"],
-            "from": names.get(came_from, "high seas") if r["entered"] else None,
-            "to": names.get(went_to, "high seas") if r["exited"] else None,
+            "zone": zone_code, "name": names.get(zone_code or ""), "entered": r["entered"], "exited": r["exited"],
+            "from": names.get(came_from or "", "high seas") if r["entered"] else None,
+            "to": names.get(went_to or "", "high seas") if r["exited"] else None,
             "first_seen": r["start"].isoformat(), "last_seen": r["end"].isoformat(), "positions": r["positions"],
             "key": f"{zone_code}:{r['start'].isoformat()}"},
             {}, [p for p in (r["entry"] if r["entered"] else None, r["exit"] if r["exited"] else None) if p], r["batch"]))

@@ -5,7 +5,7 @@ is shown only to a viewer who may see every AIS batch it rests on, decided in th
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Engine, and_, delete, or_, select
@@ -92,10 +92,9 @@ def to_dict(row: Any, batches: list[str]) -> dict[str, Any]:
     def iso(value: datetime | None) -> str | None:
         if value is None:
             return None
-        from datetime import timezone
 
-        value = value if value.tzinfo else value.replace(tzinfo=timezone.utc)
-        return value.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
+        value = value if value.tzinfo else value.replace(tzinfo=UTC)
+        return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
     return {"id": row.id, "type": row.type, "mmsi": row.mmsi, "other_mmsi": row.other_mmsi,
             "start": iso(row.start_ts), "end": iso(row.end_ts), "lat": row.lat, "lon": row.lon,

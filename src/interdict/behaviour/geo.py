@@ -28,13 +28,13 @@ def haversine_expr(lat1: pl.Expr, lon1: pl.Expr, lat2: pl.Expr, lon2: pl.Expr) -
     return 2 * EARTH_KM * a.sqrt().arcsin()
 
 
-def haversine_np(lat1, lon1, lat2, lon2):  # type: ignore[no-untyped-def]
+def haversine_np(lat1, lon1, lat2, lon2):
     lat1, lon1, lat2, lon2 = (np.radians(np.asarray(v, dtype=float)) for v in (lat1, lon1, lat2, lon2))
     a = np.sin((lat2 - lat1) / 2) ** 2 + np.cos(lat1) * np.cos(lat2) * np.sin((lon2 - lon1) / 2) ** 2
     return 2 * EARTH_KM * np.arcsin(np.sqrt(a))
 
 
-def _data(name: str):  # type: ignore[no-untyped-def]
+def _data(name: str):
     from interdict.util import data_path
 
     return data_path(f"behaviour/{name}")
@@ -108,7 +108,7 @@ GRID = 0.1  # degrees
 
 def grid_cells(lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The distinct 0.1-degree cells the points fall in (as boxes) and each point's cell index."""
-    rows, cols = int(round(180 / GRID)) + 1, int(round(360 / GRID)) + 1
+    rows, cols = round(180 / GRID) + 1, round(360 / GRID) + 1
     cy = np.clip(np.floor(lat / GRID).astype(np.int64) + rows // 2, 0, rows - 1)
     cx = np.clip(np.floor(lon / GRID).astype(np.int64) + cols // 2, 0, cols - 1)
     keys = cy * cols + cx
@@ -125,7 +125,7 @@ def grid_cells(lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.ndarray
     return shapely.box(ux * GRID, uy * GRID, (ux + 1) * GRID, (uy + 1) * GRID), inverse
 
 
-def _read_tiles(path) -> dict[str, list]:  # type: ignore[no-untyped-def]
+def _read_tiles(path) -> dict[str, list]:
     import gzip
     import struct
 
@@ -141,7 +141,7 @@ def _read_tiles(path) -> dict[str, list]:  # type: ignore[no-untyped-def]
     return groups
 
 
-def _valid(geometry):  # type: ignore[no-untyped-def]
+def _valid(geometry):
     try:
         return shapely.make_valid(geometry)
     except shapely.errors.GEOSException:
@@ -175,7 +175,7 @@ def nearest_port(points: pl.DataFrame, *, within_km: float) -> pl.DataFrame:
     """For each row of `points` (columns `pid`, `lat`, `lon`), the nearest port within `within_km`
     (`port_id`, `port`, `port_country`, `port_km`), found through a 0.1-degree grid join rather than
     against every port. Rows with no port in range get nulls."""
-    span = int(math.ceil(within_km / (CELL * 111.32 * 0.2))) if within_km > 0 else 1  # cells to search (lon cells shrink to 0.2 at 78 deg)
+    span = math.ceil(within_km / (CELL * 111.32 * 0.2)) if within_km > 0 else 1  # cells to search (lon cells shrink to 0.2 at 78 deg)
     span = max(1, min(span, 3))
     p = ports().with_columns((pl.col("port_lat") / CELL).floor().cast(pl.Int32).alias("cy"),
                              (pl.col("port_lon") / CELL).floor().cast(pl.Int32).alias("cx"))
@@ -224,11 +224,11 @@ class Zones:
         lat = np.asarray(lat, dtype=float)
         out = np.full(len(lon), -1, dtype=np.int64)
         if len(lon) == 0:
-            return []
+            return out
         boxes, inverse = grid_cells(lon, lat)
         cell_zone = np.full(len(boxes), -1, dtype=np.int64)
         touching = np.zeros(len(boxes), dtype=bool)
-        hit_cells, hit_zones = self.tree.query(boxes, predicate="intersects")
+        hit_cells, _hit_zones = self.tree.query(boxes, predicate="intersects")
         touching[hit_cells] = True
         touch_count = np.bincount(hit_cells, minlength=len(boxes))
         within_cells, within_zones = self.tree.query(boxes[touch_count == 1], predicate="within")

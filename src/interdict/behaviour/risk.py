@@ -34,7 +34,7 @@ def _when(e: dict[str, Any]) -> str:
     return f"{start}–{end}" if start and end and start != end else (start or end)
 
 
-def score(events: list[dict[str, Any]], *, names: dict[int, str] | None = None,
+def score(events: list[dict[str, Any]], *, names: dict[int, str] | None = None,  # noqa: C901 - one rule per reason kind, each a branch, read against data/behaviour/risk.yaml
           watchlist: dict[int, list[dict[str, Any]]] | None = None) -> list[dict[str, Any]]:
     """Scores for every vessel in `events` (and in `watchlist`), highest first."""
     w = weights()
@@ -47,7 +47,7 @@ def score(events: list[dict[str, Any]], *, names: dict[int, str] | None = None,
         by_vessel.setdefault(mmsi, [])
     risky = {m for m in by_vessel if str(m).zfill(9).startswith(DPRK_MID)}
     risky |= {e["mmsi"] for e in events if e["type"] == "port_call" and e["details"].get("dprk")}
-    out = []
+    out: list[dict[str, Any]] = []
     for mmsi, items in by_vessel.items():
         found: dict[str, list[tuple[str, list[str]]]] = defaultdict(list)
         if str(mmsi).zfill(9).startswith(DPRK_MID):
@@ -98,13 +98,13 @@ def score(events: list[dict[str, Any]], *, names: dict[int, str] | None = None,
             found[kind].append((text, [f"match:{hit['id']}", f"entity:{hit['entity_id']}"]))
         reasons = []
         total = 0.0
-        for kind, hits in found.items():
+        for kind, cited in found.items():
             rule = w[kind]
-            points = min(rule["points"] * len(hits), rule.get("cap", rule["points"] * len(hits)))
+            points = min(rule["points"] * len(cited), rule.get("cap", rule["points"] * len(cited)))
             total += points
-            evidence = [c for _, cites in hits for c in cites]
-            details = "; ".join(text for text, _ in hits[:5]) + (f"; and {len(hits) - 5} more" if len(hits) > 5 else "")
-            reasons.append({"kind": kind, "weight": points, "count": len(hits),
+            evidence = [c for _, cites in cited for c in cites]
+            details = "; ".join(text for text, _ in cited[:5]) + (f"; and {len(cited) - 5} more" if len(cited) > 5 else "")
+            reasons.append({"kind": kind, "weight": points, "count": len(cited),
                             "text": f"{rule['text'][0].upper()}{rule['text'][1:]}: {details}.", "evidence": evidence})
         if not reasons:
             continue

@@ -12,13 +12,13 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import numpy as np
 import polars as pl
 
-START = datetime(2024, 3, 1, tzinfo=timezone.utc)
+START = datetime(2024, 3, 1, tzinfo=UTC)
 HOURS = 48
 STEP_MIN = 5
 OPEN_SEA = (30.5, 33.5, 162.0, 171.0)  # North Pacific high seas: > 500 nm from any coast or EEZ

@@ -12,6 +12,7 @@ minima and maxima; only the (few) stops are then grown one by one.
 
 from __future__ import annotations
 
+import itertools
 from datetime import timedelta
 
 import numpy as np
@@ -67,7 +68,7 @@ def stops(df: pl.DataFrame, *, max_diameter: float, min_duration: timedelta, id_
     change = np.flatnonzero((ids[1:] != ids[:-1]) | (segs[1:] != segs[:-1])) + 1
     bounds = np.concatenate([[0], change, [len(ids)]])
     candidates_all = np.flatnonzero(fits_all)
-    for b0, b1 in zip(bounds[:-1], bounds[1:]):
+    for b0, b1 in itertools.pairwise(bounds):
         lo = np.searchsorted(candidates_all, b0)
         if b1 - b0 < 2 or lo >= len(candidates_all) or candidates_all[lo] >= b1:
             continue

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from typing import Optional
+from typing import Any
 
 import typer
 from rich.table import Table
@@ -19,7 +19,8 @@ def agency_add(
     code: str = typer.Argument(..., help="Agency code, e.g. AFP."),
     name: str = typer.Option(..., help="Full name."),
     country: str = typer.Option(..., help="ISO 3166-1 alpha-3 country (X.. for international bodies)."),
-    law_enforcement: bool = typer.Option(..., "--law-enforcement/--not-law-enforcement", help="Whether it may see H0 (law-enforcement only) records."),
+    law_enforcement: bool = typer.Option(..., "--law-enforcement/--not-law-enforcement",
+                                         help="Whether it may see H0 (law-enforcement only) records."),
 ) -> None:
     """Register an agency (or update its name, country and kind)."""
     agency = open_node().registry.add_agency(code, name, country, law_enforcement)
@@ -44,8 +45,8 @@ def user_add(
     username: str = typer.Argument(...),
     agency: str = typer.Option(..., help="Agency code."),
     role: list[str] = typer.Option(..., "--role", help="analyst, watch_officer, monitor or admin (repeatable)."),
-    display_name: Optional[str] = typer.Option(None, help="Name shown in the web app."),
-    password: Optional[str] = typer.Option(None, envvar="INTERDICT_PASSWORD", help="Password for the web login (prompted if not given)."),
+    display_name: str | None = typer.Option(None, help="Name shown in the web app."),
+    password: str | None = typer.Option(None, envvar="INTERDICT_PASSWORD", help="Password for the web login (prompted if not given)."),
     no_password: bool = typer.Option(False, "--no-password", help="API-token-only user."),
 ) -> None:
     """Register a user (or update their agency and roles)."""
@@ -58,8 +59,8 @@ def user_add(
 @user_app.command("list")
 def user_list(as_json: bool = typer.Option(False, "--json")) -> None:
     """List users."""
-    rows = [{"username": u.username, "agency": u.agency.code, "roles": sorted(u.roles), "display_name": u.display_name}
-            for u in open_node().registry.users()]
+    rows: list[dict[str, Any]] = [{"username": u.username, "agency": u.agency.code, "roles": sorted(u.roles),
+                                   "display_name": u.display_name} for u in open_node().registry.users()]
     if as_json:
         emit_json(rows)
         return

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import json
 import sys
+from datetime import UTC
 from pathlib import Path
-from typing import Optional
 
 import typer
 from rich.table import Table
 
-from interdict.cli.common import USER, console, emit_json, err, open_node, parse_time
+from interdict.api import IngestOptions, decode_ais, parse_mapping
+from interdict.cli.common import HANDLING, ORCON, RELEASABLE_TO, USER, console, emit_json, err, marking, open_node, parse_time
 
 app = typer.Typer(help="AIS: decode NMEA, ingest positions into the track store, inspect it.", no_args_is_help=True)
 
@@ -19,19 +20,17 @@ app = typer.Typer(help="AIS: decode NMEA, ingest positions into the track store,
 def ais_decode(
     path: Path = typer.Argument(..., help="NMEA file (plain, gzip, zstd or zip)."),
     as_json: bool = typer.Option(False, "--json", help="JSON Lines: one object per message, pyais field names."),
-    assume_time: Optional[str] = typer.Option(None, help="Receive time (ISO 8601) for lines that carry none."),
+    assume_time: str | None = typer.Option(None, help="Receive time (ISO 8601) for lines that carry none."),
 ) -> None:
     """Decode AIS sentences. Non-AIS lines are skipped and counted; bad sentences are reported."""
     import math
-
-    from interdict.ais.stream import decode_path
 
     assumed = parse_time(assume_time, "--assume-time")
     totals = {"sentences": 0, "messages": 0, "rejected": 0}
     reasons: dict[str, int] = {}
     skipped: dict[str, int] = {}
     out = sys.stdout
-    for decoded in decode_path(path, assume_time=assumed.timestamp() if assumed else None):
+    for decoded in decode_ais(path, assume_time=assumed.timestamp() if assumed else None):
         totals["sentences"] += decoded.sentences
         totals["messages"] += decoded.messages.height
         totals["rejected"] += decoded.rejected.height
@@ -43,9 +42,9 @@ def ais_decode(
             for row in decoded.messages.drop("line").iter_rows(named=True):
                 item = {k: v for k, v in row.items() if v is not None and k != "ts"}
                 if row.get("ts") is not None and not math.isnan(row["ts"]):
-                    from datetime import datetime, timezone
+                    from datetime import datetime
 
-                    item["ts"] = datetime.fromtimestamp(row["ts"], timezone.utc).isoformat()
+                    item["ts"] = datetime.fromtimestamp(row["ts"], UTC).isoformat()
                 out.write(json.dumps(item, ensure_ascii=False) + "\n")
     summary = {**totals, "rejected_by_reason": reasons, "skipped": skipped}
     if as_json:
@@ -60,13 +59,13 @@ def ais_ingest(
     agency: str = typer.Option(..., help="Originating agency of the data (registered code)."),
     tlp: str = typer.Option(..., help="TLP marking of the data: CLEAR, GREEN, AMBER, AMBER+STRICT, RED."),
     grade: str = typer.Option(..., help="Admiralty grade of the data, e.g. B2."),
-    releasable_to: Optional[str] = typer.Option(None, help="Comma-separated agency or country codes."),
-    handling: Optional[str] = typer.Option(None, help="SIENA handling code H0-H3."),
-    orcon: bool = typer.Option(False, help="Originator-controlled."),
-    source: Optional[str] = typer.Option(None, help="Id of a registered source the data comes from."),
+    releasable_to: str | None = RELEASABLE_TO,
+    handling: str | None = HANDLING,
+    orcon: bool = ORCON,
+    source: str | None = typer.Option(None, help="Id of a registered source the data comes from."),
     fmt: str = typer.Option("auto", "--format", help="auto, nmea, marinecadastre, dma, table or geoparquet."),
-    assume_time: Optional[str] = typer.Option(None, help="Receive time (ISO 8601) for NMEA lines that carry none."),
-    mapping: Optional[list[str]] = typer.Option(None, "--map", help="FIELD=COLUMN pairs for --format table, e.g. mmsi=ID,ts=time,lat=y,lon=x."),
+    assume_time: str | None = typer.Option(None, help="Receive time (ISO 8601) for NMEA lines that carry none."),
+    mapping: list[str] | None = typer.Option(None, "--map", help="FIELD=COLUMN pairs for --format table, e.g. mmsi=ID,ts=time,lat=y,lon=x."),
     dayfirst: bool = typer.Option(False, help="Read dates like 03/04/2021 as 3 April."),
     max_speed: float = typer.Option(60.0, help="Implied speed (knots) above which a fix is flagged."),
     as_json: bool = typer.Option(False, "--json"),
@@ -74,16 +73,14 @@ def ais_ingest(
     """Ingest AIS into the track store. Re-ingesting a file adds nothing; a failed run leaves no trace."""
     from rich.progress import BarColumn, Progress, TimeElapsedColumn
 
-    from interdict.ais.formats import parse_mapping
-    from interdict.ais.store import IngestOptions
-    from interdict.markings import Grade, Marking, parse_agency_code
+    from interdict.markings import Grade, parse_agency_code
 
     node = open_node()
     code = parse_agency_code(agency, where="--agency")
     node.registry.agency(code)
     options = IngestOptions(
         agency=code,
-        marking=Marking.parse({"tlp": tlp, "releasable_to": releasable_to or [], "orcon": orcon, "handling": handling}),
+        marking=marking(tlp, releasable_to, handling, orcon),
         grade=Grade.parse(grade), source_id=source, format=fmt, assume_time=parse_time(assume_time, "--assume-time"),
         mapping=parse_mapping(mapping), dayfirst=dayfirst, max_speed_kn=max_speed,
     )
@@ -111,11 +108,11 @@ def ais_listen(
     agency: str = typer.Option(..., help="Originating agency of the feed (registered code)."),
     tlp: str = typer.Option(..., help="TLP marking of the feed."),
     grade: str = typer.Option(..., help="Admiralty grade of the feed, e.g. B2."),
-    udp: Optional[int] = typer.Option(None, help="Listen for UDP datagrams on this port."),
-    tcp: Optional[str] = typer.Option(None, help="Connect to a TCP feed at HOST:PORT (reconnects when it drops)."),
+    udp: int | None = typer.Option(None, help="Listen for UDP datagrams on this port."),
+    tcp: str | None = typer.Option(None, help="Connect to a TCP feed at HOST:PORT (reconnects when it drops)."),
     bind: str = typer.Option("127.0.0.1", help="Address to listen on for --udp."),
-    releasable_to: Optional[str] = typer.Option(None, help="Comma-separated agency or country codes."),
-    handling: Optional[str] = typer.Option(None, help="SIENA handling code H0-H3."),
+    releasable_to: str | None = RELEASABLE_TO,
+    handling: str | None = HANDLING,
     flush_messages: int = typer.Option(1000, help="Ingest after this many messages."),
     flush_seconds: float = typer.Option(5.0, help="Ingest after this many seconds."),
 ) -> None:
@@ -123,10 +120,8 @@ def ais_listen(
     import signal
     import threading
 
-    from interdict.ais.live import LiveIngest
-    from interdict.ais.store import IngestOptions
     from interdict.errors import ValidationError
-    from interdict.markings import Grade, Marking, parse_agency_code
+    from interdict.markings import Grade, parse_agency_code
 
     if (udp is None) == (tcp is None):
         raise ValidationError("give exactly one of --udp PORT or --tcp HOST:PORT", where="ais listen")
@@ -134,7 +129,7 @@ def ais_listen(
     code = parse_agency_code(agency, where="--agency")
     node.registry.agency(code)
     options = IngestOptions(agency=code, grade=Grade.parse(grade), format="nmea",
-                            marking=Marking.parse({"tlp": tlp, "releasable_to": releasable_to or [], "handling": handling}))
+                            marking=marking(tlp, releasable_to, handling))
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
@@ -143,12 +138,12 @@ def ais_listen(
         if result.status == "ingested":
             try:
                 node.screen(batches=[result.batch], entities=False)
-            except Exception as exc:  # noqa: BLE001 - the feed goes on; `interdict watchlist --rescreen` catches up
+            except Exception as exc:
                 err.print(f"[yellow]batch {result.batch[:12]} stored but not screened:[/] {exc}", highlight=False)
         err.print(f"batch {result.batch[:12]}: {result.positions:,} positions, {result.static_reports:,} static, "
                   f"{result.rejected:,} rejected", highlight=False)
 
-    live = LiveIngest(node.tracks, options, flush_messages=flush_messages, flush_seconds=flush_seconds, on_flush=report)
+    live = node.live_ingest(options, flush_messages=flush_messages, flush_seconds=flush_seconds, on_flush=report)
     if udp is not None:
         err.print(f"Listening for AIS on udp://{bind}:{udp}", highlight=False)
         live.serve_udp(bind, udp, stop)

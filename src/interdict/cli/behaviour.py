@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from contextlib import nullcontext
-from typing import Optional
 
 import typer
 from rich.table import Table
@@ -16,11 +15,11 @@ app = typer.Typer()
 @app.command()
 def detect(
     engine: str = typer.Option("local", help="local (Polars in this process) or dask (Dask distributed)."),
-    scheduler: Optional[str] = typer.Option(None, help="Dask scheduler tcp://HOST:PORT (default: a local cluster of 2 workers)."),
-    since: Optional[str] = typer.Option(None, help="Only positions at or after this time (ISO 8601)."),
-    until: Optional[str] = typer.Option(None, help="Only positions at or before this time (ISO 8601)."),
-    preset: Optional[str] = typer.Option(None, help="Threshold preset, e.g. skylight (encounters at 250 m for 30 min)."),
-    user: Optional[str] = typer.Option(None, "--user", "-u", envvar="INTERDICT_USER", help="Print the events this user may see."),
+    scheduler: str | None = typer.Option(None, help="Dask scheduler tcp://HOST:PORT (default: a local cluster of 2 workers)."),
+    since: str | None = typer.Option(None, help="Only positions at or after this time (ISO 8601)."),
+    until: str | None = typer.Option(None, help="Only positions at or before this time (ISO 8601)."),
+    preset: str | None = typer.Option(None, help="Threshold preset, e.g. skylight (encounters at 250 m for 30 min)."),
+    user: str | None = typer.Option(None, "--user", "-u", envvar="INTERDICT_USER", help="Print the events this user may see."),
     as_json: bool = typer.Option(False, "--json", help="Print the events as JSON (needs --user)."),
 ) -> None:
     """Run every behaviour detector over the track store and save the events; re-running replaces
@@ -34,7 +33,7 @@ def detect(
     with console.status(f"Detecting ({engine})…", spinner="dots") if not as_json else nullcontext():
         run = node.detect(engine=engine, scheduler=scheduler, preset=preset, **window)
     if as_json:
-        emit_json(node.as_user(user).events(**window))  # type: ignore[arg-type]
+        emit_json(node.as_user(user or "").events(since=window["since"], until=window["until"]))
         return
     summary = run.summary()
     table = Table("event type", "events", title=f"{summary['events']:,} events from {summary['positions']:,} positions of "
@@ -43,7 +42,8 @@ def detect(
         table.add_row(kind, f"{count:,}")
     console.print(table)
     if user:
-        console.print(f"{len(node.as_user(user).events(**window)):,} of them visible to {user}.")
+        console.print(f"{len(node.as_user(user).events(since=window['since'], until=window['until'])):,} "
+                      f"of them visible to {user}.")
 
 
 @app.command()
@@ -67,10 +67,10 @@ def risk(
 @app.command()
 def events(
     user: str = typer.Option(..., "--user", "-u", envvar="INTERDICT_USER"),
-    kind: Optional[list[str]] = typer.Option(None, "--type", help="gap, encounter, loitering, port_call, identity_change, spoofing, eez_transit."),
-    mmsi: Optional[int] = typer.Option(None),
-    since: Optional[str] = typer.Option(None),
-    until: Optional[str] = typer.Option(None),
+    kind: list[str] | None = typer.Option(None, "--type", help="gap, encounter, loitering, port_call, identity_change, spoofing, eez_transit."),
+    mmsi: int | None = typer.Option(None),
+    since: str | None = typer.Option(None),
+    until: str | None = typer.Option(None),
     limit: int = typer.Option(100),
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:

@@ -6,9 +6,9 @@ from __future__ import annotations
 import json
 import sys
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 
 import typer
 from rich.console import Console
@@ -25,8 +25,8 @@ err = Console(stderr=True)
 class GlobalOptions:
     """Set once by the root callback (`interdict --home … --database-url … --debug`)."""
 
-    home: Optional[Path] = None
-    database_url: Optional[str] = None
+    home: Path | None = None
+    database_url: str | None = None
     debug: bool = False
 
 
@@ -47,12 +47,12 @@ def emit_json(data: Any) -> None:
     sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n")
 
 
-def marking(tlp: str, releasable_to: Optional[str], handling: Optional[str] = None, orcon: bool = False) -> Marking:
+def marking(tlp: str, releasable_to: str | None, handling: str | None = None, orcon: bool = False) -> Marking:
     """The marking given by --tlp, --releasable-to, --handling and --orcon (strictly parsed)."""
     return Marking.parse({"tlp": tlp, "releasable_to": releasable_to or [], "orcon": orcon, "handling": handling})
 
 
-def parse_time(value: Optional[str], option: str) -> Optional[datetime]:
+def parse_time(value: str | None, option: str) -> datetime | None:
     """An ISO 8601 option value as an aware datetime (UTC when no zone is given)."""
     if value is None:
         return None
@@ -60,4 +60,4 @@ def parse_time(value: Optional[str], option: str) -> Optional[datetime]:
         parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
         raise ValidationError(f"not an ISO 8601 time: {value!r}", where=option) from None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)

@@ -6,7 +6,7 @@ import json
 import sys
 from contextlib import nullcontext
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 
 import typer
 from rich.table import Table
@@ -20,7 +20,7 @@ app = typer.Typer()
 def search(
     query: str = typer.Argument(..., help="Part of a name or identifier."),
     user: str = USER,
-    schema: Optional[str] = typer.Option(None, help="Only this FtM schema (e.g. Vessel, Person)."),
+    schema: str | None = typer.Option(None, help="Only this FtM schema (e.g. Vessel, Person)."),
     limit: int = typer.Option(25),
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
@@ -54,13 +54,13 @@ def entity(
     console.print(table)
     for r in view.relations:
         others = "; ".join(f"{p}: {c}" for p, _, c in r.others)
-        console.print(f"  {r.direction == 'in' and '←' or '→'} {r.via_schema} [bold]{r.via_caption}[/] ({r.prop}) {others}")
+        console.print(f"  {(r.direction == 'in' and '←') or '→'} {r.via_schema} [bold]{r.via_caption}[/] ({r.prop}) {others}")
 
 
 @app.command()
 def claims(
     user: str = USER,
-    entity_id: Optional[str] = typer.Option(None, "--entity", help="Only claims about this entity."),
+    entity_id: str | None = typer.Option(None, "--entity", help="Only claims about this entity."),
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
     """List quantitative claims (ranges with units, each with source and grade)."""
@@ -69,7 +69,10 @@ def claims(
         emit_json([c.to_dict() for c in rows])
         return
     table = Table("key", "quantity", "low", "best", "high", "unit", "grade", "source")
-    fmt = lambda v: "" if v is None else f"{v:,.6g}"  # noqa: E731
+
+    def fmt(v: float | None) -> str:
+        return "" if v is None else f"{v:,.6g}"
+
     for c in rows:
         table.add_row(c.key, c.quantity, fmt(c.low), fmt(c.best), fmt(c.high), c.unit, c.grade.code, c.source.title if c.source else "")
     console.print(table)
@@ -78,7 +81,7 @@ def claims(
 @app.command()
 def export(
     user: str = USER,
-    output: Optional[Path] = typer.Option(None, "-o", "--output", help="File to write (default: standard output)."),
+    output: Path | None = typer.Option(None, "-o", "--output", help="File to write (default: standard output)."),
 ) -> None:
     """Export, as FollowTheMoney JSON lines, what this user may pass on outside the node."""
     session = open_node(create=False).as_user(user)
@@ -104,12 +107,12 @@ def match(
     """Compare two names (romanisation-aware) at the default threshold, with the reason."""
     from followthemoney import model
 
+    from interdict.api import compare_names
     from interdict.errors import ValidationError
-    from interdict.intel.matching import compare
 
     if model.get(schema) is None:
         raise ValidationError(f"unknown FtM schema {schema!r}", where="--schema")
-    result = compare(name1, name2, schema)
+    result = compare_names(name1, name2, schema)
     if as_json:
         emit_json(result.to_dict())
         return
@@ -119,13 +122,13 @@ def match(
 
 @app.command()
 def screen(
-    name: Optional[str] = typer.Argument(None, help="Name or identifier (IMO, MMSI, call sign) to screen."),
+    name: str | None = typer.Argument(None, help="Name or identifier (IMO, MMSI, call sign) to screen."),
     user: str = USER,
-    schema: Optional[str] = typer.Option(None, help="Only this FtM schema: Vessel, Company, Person, Organization."),
-    country: Optional[str] = typer.Option(None, help="Only entities linked to this country (ISO code)."),
+    schema: str | None = typer.Option(None, help="Only this FtM schema: Vessel, Company, Person, Organization."),
+    country: str | None = typer.Option(None, help="Only entities linked to this country (ISO code)."),
     limit: int = typer.Option(10, help="Results per name."),
     min_score: float = typer.Option(0.5, help="Leave out results scoring below this."),
-    file: Optional[Path] = typer.Option(None, "--file", help="CSV with a 'name' column (optional 'schema', 'country')."),
+    file: Path | None = typer.Option(None, "--file", help="CSV with a 'name' column (optional 'schema', 'country')."),
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
     """Screen names against the lists and records this user may see, each result with its reason."""
@@ -133,8 +136,8 @@ def screen(
 
     from followthemoney import model
 
+    from interdict.api import MATCH_THRESHOLD
     from interdict.errors import ValidationError
-    from interdict.intel.matching import THRESHOLD
 
     if (name is None) == (file is None):
         raise ValidationError("give a NAME or --file names.csv", where="screen")
@@ -143,7 +146,7 @@ def screen(
     node = open_node(create=False)
     me = node.as_user(user)
     with console.status("Building the screening index…", spinner="dots") if not as_json else nullcontext():
-        index = me.screening_index()
+        me.screening_index()  # built once, before the batch
     queries: list[dict[str, Any]] = []
     if file is not None:
         with open(file, newline="", encoding="utf-8-sig") as handle:
@@ -156,8 +159,8 @@ def screen(
                 queries.append({"name": row["name"], "schema": row.get("schema") or schema, "country": row.get("country") or country})
     else:
         queries.append({"name": name, "schema": schema, "country": country})
-    results = [{"query": q["name"], "results": [{**h.to_dict(), "match": h.score >= THRESHOLD} for h in hits]}
-               for q, hits in zip(queries, index.screen_many(queries, limit=limit, threshold=min_score))]
+    results = [{"query": q["name"], "results": [{**h.to_dict(), "match": h.score >= MATCH_THRESHOLD} for h in hits]}
+               for q, hits in zip(queries, me.screen_many(queries, limit=limit, threshold=min_score))]
     if as_json:
         emit_json(results[0]["results"] if file is None else results)
         return

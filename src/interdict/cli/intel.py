@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Optional
+from typing import Any
 
 import typer
 from rich.table import Table
@@ -17,9 +17,9 @@ graph_app = typer.Typer(help="Link analysis over the entities you may see: paths
 @app.command()
 def watchlist(
     user: str = USER,
-    vessel: Optional[int] = typer.Option(None, "--vessel", help="Only this MMSI's matches."),
-    entity: Optional[str] = typer.Option(None, "--entity", help="Only matches of or against this entity."),
-    kind: Optional[str] = typer.Option(None, "--kind", help="vessel (AIS vessels) or entity (intelligence records)."),
+    vessel: int | None = typer.Option(None, "--vessel", help="Only this MMSI's matches."),
+    entity: str | None = typer.Option(None, "--entity", help="Only matches of or against this entity."),
+    kind: str | None = typer.Option(None, "--kind", help="vessel (AIS vessels) or entity (intelligence records)."),
     listed: bool = typer.Option(False, "--listed", help="Only matches with sanctions-listed entities."),
     rescreen: bool = typer.Option(False, "--rescreen", help="Screen every vessel and entity again first."),
     as_json: bool = typer.Option(False, "--json"),
@@ -56,7 +56,7 @@ def watchlist(
 @resolve_app.command("candidates")
 def resolve_candidates(
     user: str = USER,
-    entity: Optional[str] = typer.Option(None, "--entity", help="Candidates for this entity (also screens its names live)."),
+    entity: str | None = typer.Option(None, "--entity", help="Candidates for this entity (also screens its names live)."),
     limit: int = typer.Option(50),
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
@@ -79,9 +79,9 @@ def resolve_judge(
     right: str = typer.Argument(..., help="Entity id."),
     judgement: str = typer.Argument(..., help="same, different or unsure."),
     user: str = USER,
-    note: Optional[str] = typer.Option(None, help="Why (kept with the judgement)."),
+    note: str | None = typer.Option(None, help="Why (kept with the judgement)."),
     tlp: str = typer.Option("GREEN", help="Marking of the judgement itself."),
-    releasable_to: Optional[list[str]] = typer.Option(None, "--releasable-to", help="Agency or country codes (repeatable)."),
+    releasable_to: list[str] | None = typer.Option(None, "--releasable-to", help="Agency or country codes (repeatable)."),
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
     """Record your judgement of a pair; 'same' merges them (reversibly: see `resolve undo`)."""
@@ -112,7 +112,7 @@ def resolve_undo(judgement_id: str = typer.Argument(...), user: str = USER,
 @resolve_app.command("judgements")
 def resolve_judgements(
     user: str = USER,
-    entity: Optional[str] = typer.Option(None, "--entity", help="Only judgements about this entity's cluster."),
+    entity: str | None = typer.Option(None, "--entity", help="Only judgements about this entity's cluster."),
     include_retracted: bool = typer.Option(False, "--all", help="Include undone and superseded judgements."),
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
@@ -165,7 +165,7 @@ def graph_path(
                           f"{s['source'] or 'no source'}, {_marking_label(s['marking'])}", highlight=False)
 
 
-def _marking_label(marking: dict) -> str:
+def _marking_label(marking: dict[str, Any]) -> str:
     from interdict.markings import Marking
 
     return Marking.parse(marking).label

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from contextlib import nullcontext
 from pathlib import Path
-from typing import Optional
 
 import typer
 
@@ -15,11 +14,12 @@ app = typer.Typer(help="Sanctions lists: OFAC SDN, UN Security Council, FollowTh
 
 @app.command("import")
 def lists_import(
-    kind: str = typer.Argument(..., help="ofac (sdn.csv [alt.csv] [add.csv]), ofac-advanced (sdn_advanced.xml), un (consolidated.xml) or ftm (JSON lines)."),
+    kind: str = typer.Argument(..., help="ofac (sdn.csv [alt.csv] [add.csv]), ofac-advanced (sdn_advanced.xml), "
+                                          "un (consolidated.xml) or ftm (JSON lines)."),
     files: list[Path] = typer.Argument(..., help="The list's files."),
     agency: str = typer.Option(..., help="Agency recording the import (registered code)."),
-    list_date: Optional[str] = typer.Option(None, help="Publication date of this list version (YYYY-MM-DD)."),
-    dataset: Optional[str] = typer.Option(None, help="Dataset name (required for ftm)."),
+    list_date: str | None = typer.Option(None, help="Publication date of this list version (YYYY-MM-DD)."),
+    dataset: str | None = typer.Option(None, help="Dataset name (required for ftm)."),
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
     """Import a sanctions list (A1, TLP:CLEAR). A newer version is recorded as a diff, never duplicated."""

@@ -10,19 +10,18 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
-from typing import Optional
 
 # This module is the process's entry point, so it configures the process: Polars' allocator
 # (jemalloc) keeps freed pages by default; returning them promptly keeps streaming ingest of large
 # files within its memory bound. It must be set before Polars loads, hence before the imports below.
 os.environ.setdefault("_RJEM_MALLOC_CONF", "background_thread:true,dirty_decay_ms:0,muzzy_decay_ms:0")
 
-import click  # noqa: E402  (after the allocator setting, see above)
-import typer  # noqa: E402
+import click
+import typer
 
-from interdict.cli import accounts, ais, behaviour, entities, intel, lists, monitoring, node  # noqa: E402
-from interdict.cli.common import err, options  # noqa: E402
-from interdict.errors import InterdictError  # noqa: E402
+from interdict.cli import accounts, ais, behaviour, entities, intel, lists, monitoring, node
+from interdict.cli.common import err, options
+from interdict.errors import InterdictError
 
 app = typer.Typer(help="Interdict: shared maritime, intelligence and monitoring system against state-sponsored drug trafficking.",
                   no_args_is_help=True, add_completion=False)
@@ -39,8 +38,9 @@ app.add_typer(monitoring.seizures_app, name="seizures")
 
 @app.callback()
 def global_options(
-    home: Optional[Path] = typer.Option(None, "--home", envvar="INTERDICT_HOME", help="Workspace directory (default: ./interdict-data)."),
-    database_url: Optional[str] = typer.Option(None, "--database-url", envvar="INTERDICT_DATABASE_URL", help="postgresql+psycopg://… to use PostgreSQL instead of the embedded SQLite."),
+    home: Path | None = typer.Option(None, "--home", envvar="INTERDICT_HOME", help="Workspace directory (default: ./interdict-data)."),
+    database_url: str | None = typer.Option(None, "--database-url", envvar="INTERDICT_DATABASE_URL",
+                                            help="postgresql+psycopg://… to use PostgreSQL instead of the embedded SQLite."),
     debug: bool = typer.Option(False, "--debug", help="Show tracebacks."),
 ) -> None:
     options.home, options.database_url, options.debug = home, database_url, debug

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from contextlib import nullcontext
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 
 import typer
 from rich.table import Table
 
-from interdict.cli.common import USER, console, emit_json, err, open_node
+from interdict.api import countries, estimate_catalogue, seizure_template
+from interdict.cli.common import HANDLING, ORCON, RELEASABLE_TO, USER, console, emit_json, err, marking, open_node
 from interdict.errors import InterdictError
 
 app = typer.Typer()
@@ -25,27 +26,28 @@ def seizures_import(
     files: list[Path] = typer.Argument(..., help="Seizure tables: UNODC portal CSV/xlsx, UNODC kg-equivalent, CBP, India NCB, or the template."),
     agency: str = typer.Option(..., help="Agency recording the import (registered code)."),
     fmt: str = typer.Option("auto", "--format", help="auto, unodc-portal, unodc-kg-equiv, cbp, india-ncb or template."),
-    dataset: Optional[str] = typer.Option(None, help="Dataset name (default: from the file name)."),
-    grade: Optional[str] = typer.Option(None, help="Admiralty grade (default per format, e.g. A2 for UNODC)."),
+    dataset: str | None = typer.Option(None, help="Dataset name (default: from the file name)."),
+    grade: str | None = typer.Option(None, help="Admiralty grade (default per format, e.g. A2 for UNODC)."),
     tlp: str = typer.Option("CLEAR", help="TLP marking of the records."),
-    releasable_to: Optional[str] = typer.Option(None, help="Comma-separated agency or country codes."),
-    handling: Optional[str] = typer.Option(None, help="SIENA handling code H0-H3."),
-    orcon: bool = typer.Option(False, help="Originator-controlled."),
-    published: Optional[str] = typer.Option(None, help="Publication date of the table (YYYY-MM-DD)."),
-    accept_valid: bool = typer.Option(False, "--accept-valid", help="Import the valid rows even when some are rejected (rejected rows are kept in the quarantine file either way)."),
+    releasable_to: str | None = RELEASABLE_TO,
+    handling: str | None = HANDLING,
+    orcon: bool = ORCON,
+    published: str | None = typer.Option(None, help="Publication date of the table (YYYY-MM-DD)."),
+    accept_valid: bool = typer.Option(False, "--accept-valid", help="Import the valid rows even when some are rejected "
+                                      "(rejected rows are kept in the quarantine file either way)."),
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
     """Import seizure tables. Every row is validated first; by default a file with a rejected row is
     refused whole, so nothing is half-imported. Re-importing a file changes nothing."""
-    from interdict.markings import Grade, Marking, parse_agency_code
+    from interdict.markings import Grade, parse_agency_code
 
     node = open_node()
     code = parse_agency_code(agency, where="--agency")
-    marking = Marking.parse({"tlp": tlp, "releasable_to": releasable_to or [], "orcon": orcon, "handling": handling})
+    records_marking = marking(tlp, releasable_to, handling, orcon)
     results = []
     with console.status("Importing seizure tables…", spinner="dots") if not as_json else nullcontext():
         for path in files:
-            results.append(node.import_seizures(path, agency=code, fmt=fmt, dataset=dataset, marking=marking,
+            results.append(node.import_seizures(path, agency=code, fmt=fmt, dataset=dataset, marking=records_marking,
                                                 grade=Grade.parse(grade) if grade else None, accept_valid=accept_valid,
                                                 published=published))
     refused = [r for r in results if not r.written]
@@ -75,23 +77,19 @@ def seizures_import(
 def seizures_template(output: Path = typer.Option(..., "-o", "--output", help="File to write: .csv or .xlsx.")) -> None:
     """Write the seizure return template a member state fills in (columns from the model; the
     Excel version adds a field guide and drop-down code lists)."""
-    from interdict.monitoring.template import write_template
-
-    write_template(output)
+    seizure_template(output)
     console.print(f"Template written to [bold]{output}[/]. Import it with: interdict seizures import {output} --agency CODE")
 
 
 @seizures_app.command("list")
 def seizures_list(
     user: str = USER,
-    country: Optional[list[str]] = typer.Option(None, help="ISO3 code(s)."),
-    year: Optional[int] = typer.Option(None, help="Reference year."),
+    country: list[str] | None = typer.Option(None, help="ISO3 code(s)."),
+    year: int | None = typer.Option(None, help="Reference year."),
     limit: int = typer.Option(50, help="Rows to print (JSON prints all)."),
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
     """Seizure and arrest records you may see."""
-    from interdict.monitoring.codes import countries
-
     me = open_node(create=False).as_user(user)
     wanted = {countries().resolve(c, where="--country") for c in country or []}
     rows = [r for r in me.seizure_records() if (not wanted or r["country"] in wanted) and (year is None or r["year"] == year)]
@@ -151,42 +149,41 @@ def indicators(
                       f"to {', '.join(x['country'] for x in r['to'][:6]) or '—'}")
 
 
-def _pct(value: Optional[float]) -> str:
+def _pct(value: float | None) -> str:
     return "—" if value is None else f"{value * 100:+.1f}%"
 
 
 @app.command()
-def estimate(
-    name: Optional[str] = typer.Argument(None, help="Estimate name (see --list)."),
+def estimate(  # noqa: C901 - the command's three modes (--list, --compare, one estimate) as the user reads them
+    name: str | None = typer.Argument(None, help="Estimate name (see --list)."),
     list_all: bool = typer.Option(False, "--list", help="List the estimates and comparisons."),
-    compare: Optional[str] = typer.Option(None, "--compare", help="Show a comparison (several figures side by side)."),
+    compare: str | None = typer.Option(None, "--compare", help="Show a comparison (several figures side by side)."),
     seed: int = typer.Option(0, help="Random seed: the same seed gives the same result."),
-    samples: Optional[int] = typer.Option(None, help="Monte Carlo draws (default 100,000)."),
-    user: Optional[str] = typer.Option(None, "--user", "-u", envvar="INTERDICT_USER", help="Read claims as this user."),
+    samples: int | None = typer.Option(None, help="Monte Carlo draws (default 100,000)."),
+    user: str | None = typer.Option(None, "--user", "-u", envvar="INTERDICT_USER", help="Read claims as this user."),
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
     """Estimates with uncertainty: best, 5th/50th/95th percentiles and mean, with every input's
     distribution, basis and (for case-file claims) source and grade."""
     from interdict.errors import ValidationError
-    from interdict.monitoring import estimates
 
     if list_all:
-        items = estimates.describe()
+        catalogue = estimate_catalogue()
+        items = catalogue["estimates"]
         if as_json:
-            emit_json({"estimates": items, "comparisons": estimates.comparisons()})
+            emit_json(catalogue)
             return
         table = Table("name", "title", "unit", "claims used")
         for e in items:
             table.add_row(e["name"], e["title"], e["unit"], ", ".join(e["claims"]) or "—")
         console.print(table)
-        console.print("Comparisons: " + ", ".join(estimates.comparisons()))
+        console.print("Comparisons: " + ", ".join(catalogue["comparisons"]))
         return
     if not user:
         raise ValidationError("give --user (estimates read case-file claims, which depend on who you are)", where="--user")
     me = open_node(create=False).as_user(user)
-    claims = {c.key: c for c in me.claims()}
     if compare:
-        result = estimates.compare(compare, claims, seed=seed, samples=samples)
+        result = me.compare_estimates(compare, seed=seed, samples=samples)
         data = {**result, "items": [_compare_item(i) for i in result["items"]]}
         if as_json:
             emit_json(data)
@@ -230,9 +227,9 @@ def report(
     kind: str = typer.Option(..., "--kind", help="country, region or dprk-brief."),
     output: Path = typer.Option(..., "-o", "--output", help="File to write."),
     user: str = USER,
-    country: Optional[str] = typer.Option(None, help="ISO3 code for --kind country."),
-    region: Optional[str] = typer.Option(None, help="Region for --kind region (default east-asia-oceania)."),
-    fmt: Optional[str] = typer.Option(None, "--format", help="pdf or html (default: from the file name)."),
+    country: str | None = typer.Option(None, help="ISO3 code for --kind country."),
+    region: str | None = typer.Option(None, help="Region for --kind region (default east-asia-oceania)."),
+    fmt: str | None = typer.Option(None, "--format", help="pdf or html (default: from the file name)."),
     seed: int = typer.Option(0, help="Random seed for the estimates."),
 ) -> None:
     """Render a report (HTML or PDF) from what the user may see, marked with the highest marking

@@ -46,7 +46,7 @@ def demo(
 
 
 
-def _print_demo_summary(summary: dict[str, Any]) -> None:
+def _print_demo_summary(summary: dict[str, Any]) -> None:  # noqa: C901 - one table per part of the demo, in the order the demo builds them
     case = summary["case_file"]
     table = Table(title=f"Workspace {summary['workspace']} ({summary['database']})")
     table.add_column("dataset")

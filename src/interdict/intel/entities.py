@@ -9,9 +9,10 @@ that viewer: it raises the same `NotFound` as an id that was never stored.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
-from typing import Any, Iterable, Iterator
+from datetime import UTC, datetime
+from typing import Any
 
 from followthemoney import model, registry
 from followthemoney.exc import InvalidData
@@ -83,7 +84,7 @@ class EntityView:
     schema: str
     caption: str
     statements: list[StatementView]
-    relations: list["Relation"] = field(default_factory=list)
+    relations: list[Relation] = field(default_factory=list)
 
     @property
     def properties(self) -> dict[str, list[StatementView]]:
@@ -174,10 +175,10 @@ class ClaimView:
 
 def _utc(value: datetime) -> datetime:
     # SQLite hands back naive datetimes; every stored time is UTC.
-    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
-def _live(table, viewer: Viewer, purpose: Purpose = Purpose.VIEW):  # type: ignore[no-untyped-def]
+def _live(table, viewer: Viewer, purpose: Purpose = Purpose.VIEW):
     """Rows of `table` the viewer may see that are not retracted."""
     return visible(table, viewer, purpose)
 
@@ -288,7 +289,7 @@ class EntityReader:
                 rank = 0 if value_l == text else 1 if value_l.startswith(text) else 2
                 ranked[entity_id] = min(rank, ranked.get(entity_id, 9))
             views = self._views(conn, viewer, ranked)
-        matched = [v for v in views.values() if schema is None or model.get(v.schema).is_a(schema)]
+        matched = [v for v in views.values() if schema is None or model[v.schema].is_a(schema)]
         matched.sort(key=lambda v: (ranked[v.id], v.caption.lower()))
         return matched[:limit]
 

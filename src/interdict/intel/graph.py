@@ -12,6 +12,7 @@ its statement's property, source, grade and marking.
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,8 +20,8 @@ import networkx as nx
 from sqlalchemy import Engine, select
 
 from interdict.access import Viewer, visible
-from interdict.intel.entities import EntityReader
 from interdict.errors import NotFound, ValidationError
+from interdict.intel.entities import EntityReader
 from interdict.markings import Grade, Marking, highest
 from interdict.tables import sources, statements
 
@@ -58,13 +59,14 @@ class EntityGraph:
         self._need(a)
         self._need(b)
         try:
-            nodes = nx.shortest_path(self.graph, a, b)
+            nodes: list[str] = list(nx.shortest_path(self.graph, a, b))
         except nx.NetworkXNoPath:
             self._describe([a, b])
             return {"from": self._node(a), "to": self._node(b), "found": False, "steps": [],
                     "text": f"No link you may see connects {self.captions.get(a, a)} and {self.captions.get(b, b)}."}
         self._describe(nodes)
-        steps = [{"from": self._node(x), "to": self._node(y), "statements": self._edge(x, y)} for x, y in zip(nodes, nodes[1:])]
+        steps: list[dict[str, Any]] = [{"from": self._node(x), "to": self._node(y), "statements": self._edge(x, y)}
+                                       for x, y in itertools.pairwise(nodes)]
         banner = highest(Marking.parse(s["marking"]) for step in steps for s in step["statements"])
         return {"from": self._node(a), "to": self._node(b), "found": True, "length": len(steps), "steps": steps,
                 "banner": banner.label, "text": " -> ".join(self.captions.get(n, n) for n in nodes)}

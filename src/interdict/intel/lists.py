@@ -24,15 +24,24 @@ from pathlib import Path
 from typing import Any
 
 from followthemoney import model
+from followthemoney.schema import Schema
 from sqlalchemy import Engine, select
 
 from interdict.errors import ValidationError
-from interdict.markings import Grade, Marking, TLP
-from interdict.tables import statements
 from interdict.intel.writer import DatasetWrite, SourceRecord, StatementRecord, write_dataset
+from interdict.markings import TLP, Grade, Marking
+from interdict.tables import statements
 
 OFAC_TYPES = {"individual": "Person", "vessel": "Vessel", "aircraft": "Airplane", "-0-": "LegalEntity"}
 NULL = "-0-"
+
+
+def _schema(name: str) -> Schema:
+    """The FtM schema of that name (the importers only name schemata that exist)."""
+    found = model.get(name)
+    if found is None:
+        raise ValidationError(f"unknown FtM schema {name!r}", where="schema")
+    return found
 
 
 @dataclass
@@ -76,7 +85,7 @@ class _Builder:
     def records(self, source_id: str, grade: Grade, marking: Marking) -> list[StatementRecord]:
         out = []
         for entity_id, (schema_name, props) in self.entities.items():
-            schema = model.get(schema_name)
+            schema = _schema(schema_name)
             seen = set()
             for prop_name, values in props.items():
                 prop = schema.get(prop_name)
@@ -131,14 +140,14 @@ def _ofac_date(text: str) -> str:
     return text
 
 
-def parse_ofac(sdn: Path, alt: Path | None = None, add: Path | None = None) -> _Builder:
+def parse_ofac(sdn: Path, alt: Path | None = None, add: Path | None = None) -> _Builder:  # noqa: C901 - one branch per column of the published SDN layout
     builder = _Builder()
     names: dict[str, str] = {}
     rows = _read_ofac(sdn)
     for n, row in enumerate(rows):
         if len(row) < 12:
             raise ValidationError(f"expected 12 columns, found {len(row)}", where=f"{sdn}: row {n + 1}")
-        ent, name, kind, program, title, call_sign, vess_type, tonnage, grt, flag, owner, remarks = (c.strip() for c in row[:12])
+        ent, name, kind, program, title, call_sign, vess_type, tonnage, grt, flag, _owner, remarks = (c.strip() for c in row[:12])
         schema = OFAC_TYPES.get(kind.lower() if kind != NULL else NULL)
         if schema is None:
             raise ValidationError(f"unknown SDN type {kind!r}", where=f"{sdn}: row {n + 1} (ent {ent})")
@@ -192,7 +201,7 @@ def parse_ofac(sdn: Path, alt: Path | None = None, add: Path | None = None) -> _
             entity_id = f"ofac-{row[0].strip()}"
             if entity_id in known and len(row) >= 5:
                 schema = builder.entities[entity_id][0]
-                if model.get(schema).get("address") is None:
+                if _schema(schema).get("address") is None:
                     continue
                 parts = [p.strip() for p in row[2:5] if p.strip() and p.strip() != NULL]
                 builder.add(entity_id, schema, "address", ", ".join(parts) if parts else None)
@@ -236,7 +245,7 @@ def _date_of(element: ET.Element | None) -> str | None:
     return "-".join([parts[0]] + [f"{int(x):02d}" for x in parts[1:] if x])
 
 
-def parse_ofac_advanced(path: Path) -> tuple[_Builder, str | None]:
+def parse_ofac_advanced(path: Path) -> tuple[_Builder, str | None]:  # noqa: C901 - one branch per element of OFAC's published XML schema
     try:
         root = _strip_namespaces(ET.fromstring(_read(path)))
     except ET.ParseError as exc:
@@ -300,36 +309,37 @@ def parse_ofac_advanced(path: Path) -> tuple[_Builder, str | None]:
                         prop = "alias"
                     builder.add(entity_id, schema, prop, name)
             for kind, number in documents.get(identity.get("ID", ""), []):
-                prop = ADVANCED_DOCUMENTS.get(kind)
-                if prop == "imoNumber":
+                document_prop = ADVANCED_DOCUMENTS.get(kind)
+                if document_prop == "imoNumber":
                     digits = re.sub(r"\D", "", number)
                     number = f"IMO{digits}" if len(digits) == 7 else number
-                if prop and model.get(schema).get(prop) is not None:
-                    builder.add(entity_id, schema, prop, number)
+                if document_prop and _schema(schema).get(document_prop) is not None:
+                    builder.add(entity_id, schema, document_prop, number)
         for feature in profile.findall("Feature"):
-            prop = ADVANCED_FEATURES.get(ref["FeatureType"].get(feature.get("FeatureTypeID", ""), "").lower())
-            if prop is None or model.get(schema).get(prop) is None:
+            feature_prop = ADVANCED_FEATURES.get(ref["FeatureType"].get(feature.get("FeatureTypeID", ""), "").lower())
+            if feature_prop is None or _schema(schema).get(feature_prop) is None:
                 continue
             for version in feature.findall("FeatureVersion"):
-                values = []
+                values: list[str | None] = []
                 for detail in version.findall("VersionDetail"):
                     values.append(ref["DetailReference"].get(detail.get("DetailReferenceID", ""))
                                   if detail.get("DetailReferenceID") else (detail.text or "").strip())
                 for place in version.findall("VersionLocation"):
-                    address, country = locations.get(place.get("LocationID", ""), ("", None))
-                    values.append(address if prop == "address" else (country or address))
-                    if prop == "address" and model.get(schema).get("country") is not None:
-                        builder.add(entity_id, schema, "country", country)
+                    address, place_country = locations.get(place.get("LocationID", ""), ("", None))
+                    values.append(address if feature_prop == "address" else (place_country or address))
+                    if feature_prop == "address" and _schema(schema).get("country") is not None:
+                        builder.add(entity_id, schema, "country", place_country)
                 period = version.find("DatePeriod")
                 if period is not None:
                     values.append(_date_of(period.find("Start/From")) or _date_of(period.find("Start")))
-                if prop in ("tonnage", "grossRegisteredTonnage"):
+                if feature_prop in ("tonnage", "grossRegisteredTonnage"):
                     values = [v.replace(",", "") if v else v for v in values]
-                builder.add(entity_id, schema, prop, *values)
+                builder.add(entity_id, schema, feature_prop, *values)
     for entry in root.iter("SanctionsEntry"):
-        entity_id = profile_entity.get(entry.get("ProfileID", ""))
-        if entity_id is None:
+        listed_id = profile_entity.get(entry.get("ProfileID", ""))
+        if listed_id is None:
             continue
+        entity_id = listed_id
         schema = builder.entities[entity_id][0]
         programs = [(m.findtext("Comment") or "").strip() for m in entry.findall("SanctionsMeasure")
                     if ref["SanctionsType"].get(m.get("SanctionsTypeID", ""), "Program").lower() == "program"]
@@ -353,7 +363,7 @@ def parse_ofac_advanced(path: Path) -> tuple[_Builder, str | None]:
 
 
 # -- UN Security Council consolidated list ------------------------------------------------------
-def parse_un(path: Path) -> tuple[_Builder, str | None]:
+def parse_un(path: Path) -> tuple[_Builder, str | None]:  # noqa: C901 - one branch per element of the UN list's published XML schema
     try:
         root = ET.fromstring(_read(path))
     except ET.ParseError as exc:
@@ -367,7 +377,7 @@ def parse_un(path: Path) -> tuple[_Builder, str | None]:
             if not data_id:
                 raise ValidationError("record without DATAID", where=f"{path}: {kind}")
             entity_id = f"un-{data_id}"
-            add = lambda prop, *values: builder.add(entity_id, schema, prop, *values)  # noqa: E731
+            add = lambda prop, *values, _id=entity_id, _schema=schema: builder.add(_id, _schema, prop, *values)  # noqa: E731
             parts = [node.findtext(t) for t in ("FIRST_NAME", "SECOND_NAME", "THIRD_NAME", "FOURTH_NAME")]
             add("name", " ".join(p.strip() for p in parts if p and p.strip()))
             add("topics", "sanction")
@@ -418,7 +428,7 @@ def parse_ftm(path: Path) -> _Builder:
             if model.get(schema) is None:
                 raise ValidationError(f"unknown schema {schema!r}", where=f"{path}: line {n} (id={entity_id})")
             for prop, values in (data.get("properties") or {}).items():
-                if model.get(schema).get(prop) is None:
+                if _schema(schema).get(prop) is None:
                     raise ValidationError(f"schema {schema} has no property {prop!r}", where=f"{path}: line {n} (id={entity_id})")
                 builder.add(entity_id, schema, prop, *(values if isinstance(values, list) else [values]))
     return builder
@@ -482,7 +492,7 @@ def import_list(engine: Engine, kind: str, paths: list[Path], *, agency: str, li
                       statements=len(write.statements), changes=changes, diff=diff, unclean=builder.unclean)
 
 
-def _entity_states(conn, dataset: str) -> dict[str, frozenset[tuple[str, int]]]:  # type: ignore[no-untyped-def]
+def _entity_states(conn, dataset: str) -> dict[str, frozenset[tuple[str, int]]]:
     """entity id -> its live statements (id, version): what a list diff compares."""
     states: dict[str, set[tuple[str, int]]] = defaultdict(set)
     rows = conn.execute(select(statements.c.entity_id, statements.c.id, statements.c.version)

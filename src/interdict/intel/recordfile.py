@@ -14,9 +14,10 @@ import hashlib
 import json
 import math
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 import yaml
 from followthemoney import model
@@ -24,9 +25,9 @@ from sqlalchemy import Engine, select
 
 from interdict.access import Viewer, visible
 from interdict.errors import ValidationError
+from interdict.intel.writer import ClaimRecord, DatasetWrite, SourceRecord, StatementRecord, write_dataset
 from interdict.markings import Grade, Marking, parse_agency_code
 from interdict.tables import agencies, statements
-from interdict.intel.writer import ClaimRecord, DatasetWrite, SourceRecord, StatementRecord, write_dataset
 
 ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$")
 SOURCE_KINDS = ("document", "dataset", "court_record", "press", "official_statement", "testimony", "reference", "agency_report")
@@ -134,7 +135,7 @@ class _Parser:
         entity_defs = data.get("entities") or []
         if not isinstance(entity_defs, list):
             raise ValidationError("must be a list", where="entities")
-        self.file_entities = {}
+        self.file_entities: dict[str, Any] = {}
         for i, raw in enumerate(entity_defs):
             where = f"entities[{i}]"
             _check_keys(raw, ENTITY_KEYS, where)
@@ -205,7 +206,7 @@ class _Parser:
             notes=raw.get("notes"),
         )
 
-    def _entity(self, raw: Mapping[str, Any], where: str) -> list[StatementRecord]:
+    def _entity(self, raw: Mapping[str, Any], where: str) -> list[StatementRecord]:  # noqa: C901 - one check per field of a records-file entity, each naming the field in its error
         schema_name = _need(raw, "schema", where)
         schema = model.get(schema_name)
         if schema is None:

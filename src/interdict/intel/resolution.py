@@ -18,15 +18,16 @@ from __future__ import annotations
 
 import hashlib
 import uuid
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 from followthemoney import model
 from followthemoney.exc import InvalidData
 from sqlalchemy import Engine, and_, or_, select, update
 
 from interdict.access import Viewer, visible
-from interdict.intel.entities import EntityReader, EntityView, common_schema
 from interdict.errors import AuthError, NotFound, ValidationError
+from interdict.intel.entities import EntityReader, EntityView, common_schema
 from interdict.markings import TLP, Marking
 from interdict.tables import judgements, statements
 from interdict.util import utcnow
@@ -94,7 +95,7 @@ def cluster_of(engine: Engine, viewer: Viewer, entity_id: str) -> frozenset[str]
     return clusters(engine, viewer).get(entity_id, frozenset({entity_id}))
 
 
-def judge(engine: Engine, viewer: Viewer, left: str, right: str, judgement: str, *, note: str | None = None,
+def judge(engine: Engine, viewer: Viewer, left: str, right: str, judgement: str, *, note: str | None = None,  # noqa: C901 - one refusal per rule of judging, each with its own message
           score: float | None = None, marking: Marking | None = None) -> dict[str, Any]:
     """Record a judgement of the pair; a live judgement of the same pair by the viewer's agency is
     superseded (retracted) in the same transaction."""

@@ -8,13 +8,14 @@ screening result never rests on a statement the user may not see.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import multiprocessing
 import os
 import re
-from itertools import chain
 from collections import defaultdict
 from dataclasses import dataclass, field
+from itertools import chain
 from typing import Any
 
 import numpy as np
@@ -23,6 +24,7 @@ from rapidfuzz import fuzz, process
 from sqlalchemy import Engine, select
 
 from interdict.access import Viewer, visible
+from interdict.errors import ValidationError
 from interdict.intel.matching import PERSON_SCHEMATA, WEAK_TOKENS, compare, korean_key, looks_korean, name_symbols, normalise
 from interdict.tables import sources, statements
 
@@ -34,7 +36,7 @@ FULL_COMPARISONS = 8
 MIN_FULL_COMPARISONS = 3
 PRESCORE_MARGIN = 20  # pre-score points below the best beyond which no full comparison is made
 PARALLEL_FROM = 2000  # queries: below this a batch is screened in this process
-_FORKED_INDEX: "ScreeningIndex | None" = None  # the index a forked batch worker screens against
+_FORKED_INDEX: ScreeningIndex | None = None  # the index a forked batch worker screens against
 IMO = re.compile(r"^(?:IMO)?\s*(\d{7})$", re.I)
 MMSI = re.compile(r"^\d{9}$")
 
@@ -92,7 +94,7 @@ class ScreeningIndex:
         self.pairs_of: dict[str, list[tuple[str, str]]] = {}  # entity id -> (entity id, name) for each name
         for candidate in candidates.values():
             self.pairs_of[candidate.entity_id] = [(candidate.entity_id, value) for _, value in candidate.names]
-            own = "Person" if model.get(candidate.schema).is_a("Person") else candidate.schema
+            own = "Person" if model[candidate.schema].is_a("Person") else candidate.schema
             self.normalised[candidate.entity_id] = [normalise(value, own) for _, value in candidate.names]
             # words sorted once here: token_sort_ratio per query is then a plain ratio
             self.sorted_words[candidate.entity_id] = [" ".join(sorted(n.split())) for n in self.normalised[candidate.entity_id]]
@@ -106,7 +108,7 @@ class ScreeningIndex:
                                for k, v in self.postings.items()}
 
     @classmethod
-    def build(cls, engine: Engine, viewer: Viewer | None) -> "ScreeningIndex":
+    def build(cls, engine: Engine, viewer: Viewer | None) -> ScreeningIndex:
         """The index of what `viewer` may see. `viewer=None` indexes the whole node: only for
         derived matches (interdict.intel.watchlist), which are filtered by the access rule when read."""
         candidates: dict[str, Candidate] = {}
@@ -124,10 +126,8 @@ class ScreeningIndex:
                 if candidate is None:
                     candidate = candidates[entity_id] = Candidate(entity_id, schema)
                 elif schema != candidate.schema:
-                    try:
+                    with contextlib.suppress(Exception):
                         candidate.schema = model.common_schema(candidate.schema, schema).name
-                    except Exception:  # noqa: BLE001 - incompatible schemata: keep the first
-                        pass
                 if prop in NAME_PROPS:
                     if value not in candidate.evidence:
                         candidate.names.append((prop, value))
@@ -151,7 +151,7 @@ class ScreeningIndex:
         named = {k: v for k, v in candidates.items() if v.names or k in identified}
         return cls(named, identifiers, titles)
 
-    def screen(self, query: str, *, schema: str | None = None, country: str | None = None, limit: int = 10,
+    def screen(self, query: str, *, schema: str | None = None, country: str | None = None, limit: int = 10,  # noqa: C901 - the screening pipeline's stages share the candidate set
                threshold: float = 0.0) -> list[Hit]:
         query = query.strip()
         if not query:
@@ -207,11 +207,11 @@ class ScreeningIndex:
                     best_per_entity.setdefault(entity_id, "")
             for entity_id, value in best_per_entity.items():
                 candidate = self.candidates[entity_id]
-                compare_schema = schema or ("Person" if model.get(candidate.schema).is_a("Person") else candidate.schema)
+                compare_schema = schema or ("Person" if model[candidate.schema].is_a("Person") else candidate.schema)
                 names = [value] if value else [v for _, v in candidate.names]
-                best = max((compare(query, v, compare_schema) for v in names), key=lambda m: m.score)
-                if best.score >= threshold:
-                    hits[entity_id] = self._hit(candidate, best.score, best.matched[1], best.explanation)
+                found = max((compare(query, v, compare_schema) for v in names), key=lambda m: m.score)
+                if found.score >= threshold:
+                    hits[entity_id] = self._hit(candidate, found.score, found.matched[1], found.explanation)
         return sorted(hits.values(), key=lambda h: (-h.score, h.name))[:limit]
 
     def screen_many(self, queries: list[dict[str, Any]], *, limit: int = 10, threshold: float = 0.0,
@@ -251,11 +251,13 @@ class ScreeningIndex:
         return hits
 
     def _admissible(self, candidate: Candidate, schema: str | None, country: str | None) -> bool:
-        if schema and not model.get(candidate.schema).is_a(schema) and not model.get(schema).is_a(candidate.schema):
-            return False
-        if country and candidate.countries and country.lower()[:2] not in {c.lower()[:2] for c in candidate.countries}:
-            return False
-        return True
+        if schema:
+            wanted = model.get(schema)
+            if wanted is None:
+                raise ValidationError(f"unknown FtM schema {schema!r}", where="schema")
+            if not model[candidate.schema].is_a(schema) and not wanted.is_a(candidate.schema):
+                return False
+        return not (country and candidate.countries and country.lower()[:2] not in {c.lower()[:2] for c in candidate.countries})
 
     def _hit(self, candidate: Candidate, score: float, matched: str, explanation: str, *, basis: str = "name",
              statements: tuple[str, ...] = ()) -> Hit:

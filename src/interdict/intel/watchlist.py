@@ -14,8 +14,9 @@ from __future__ import annotations
 
 import hashlib
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any, Iterable
+from typing import Any
 
 from sqlalchemy import Engine, and_, delete, func, select
 
@@ -58,7 +59,7 @@ def index_fingerprint(engine: Engine) -> tuple[Any, ...]:
 
 
 def _row(kind: str, subject: str, hit: Hit, *, query: str, basis: str, score: float, rests_on: Iterable[str],
-         batch: str = "", now=None) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+         batch: str = "", now=None) -> dict[str, Any]:
     key = "|".join((kind, subject, hit.id, basis, query, batch))
     return {"id": hashlib.sha1(key.encode()).hexdigest(), "subject_kind": kind, "subject": subject,
             "entity_id": hit.id, "listed": hit.listed, "score": round(score, 4), "basis": basis, "query": query,
@@ -140,7 +141,7 @@ def refresh(engine: Engine, index: ScreeningIndex, *, vessels: bool = True, enti
     r = derived_rests_on.c
     mine = r.kind == DERIVED_MATCH
 
-    def drop(condition) -> None:  # type: ignore[no-untyped-def]
+    def drop(condition) -> None:
         doomed = select(c.id).where(condition)
         conn.execute(delete(derived_rests_on).where(mine, r.derived_id.in_(doomed)))
         conn.execute(delete(entity_matches).where(condition))
@@ -166,7 +167,7 @@ def refresh(engine: Engine, index: ScreeningIndex, *, vessels: bool = True, enti
     return Screened(vessel_count, entity_count, len(vessel_rows) + len(entity_rows))
 
 
-def visible_matches(viewer: Viewer):  # type: ignore[no-untyped-def]
+def visible_matches(viewer: Viewer):
     """The SQL condition: matches resting only on statements and AIS batches the viewer may see."""
     return visible_derived(viewer, entity_matches.c.id, derived_rests_on, DERIVED_MATCH,
                            {RESTS_ON_STATEMENT: statements, RESTS_ON_BATCH: ais_batches})

@@ -13,11 +13,11 @@ from pathlib import Path
 
 from sqlalchemy import Engine
 
+from interdict.intel.writer import SourceRecord
 from interdict.markings import TLP, Grade, Marking
 from interdict.monitoring.importers import FORMATS, default_dataset, sniff
 from interdict.monitoring.seizures import ImportResult, import_rows
 from interdict.util import file_digest
-from interdict.intel.writer import SourceRecord
 
 
 def import_seizures(

@@ -6,16 +6,17 @@ from __future__ import annotations
 import io
 import json
 import math
+from collections.abc import Iterable
 from functools import lru_cache
-from typing import Any, Iterable
+from typing import Any
 
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-from matplotlib.collections import PatchCollection  # noqa: E402
-from matplotlib.colors import LogNorm  # noqa: E402
-from matplotlib.patches import Polygon as PolygonPatch  # noqa: E402
+import matplotlib.pyplot as plt
+from matplotlib.collections import PatchCollection
+from matplotlib.colors import LogNorm
+from matplotlib.patches import Polygon as PolygonPatch
 
 PALETTE = ["#1f4e79", "#c55a11", "#548235", "#7030a0", "#bf9000", "#2e75b6", "#a9333a", "#5f6b6d", "#00807f", "#8c564b"]
 plt.rcParams.update({"font.family": "DejaVu Sans", "font.size": 8, "axes.spines.top": False, "axes.spines.right": False,
@@ -47,7 +48,7 @@ def trend_chart(series: dict[str, list[tuple[int, float]]], *, title: str, ylabe
         ax.text(0.5, 0.5, "no quantities reported", ha="center", va="center", transform=ax.transAxes, color="#666")
     ax.set_title(title, loc="left")
     ax.set_ylabel(ylabel)
-    ax.xaxis.get_major_locator().set_params(integer=True)
+    ax.xaxis.get_major_locator().set_params(integer=True)  # type: ignore[call-arg]  # MaxNLocator's; stubs type the base Locator
     ax.grid(axis="y", color="#ddd", linewidth=0.5)
     return _png(fig)
 
@@ -80,7 +81,7 @@ def histogram(draws: Any, *, title: str, unit: str, best: float | None = None) -
     fig, ax = plt.subplots(figsize=(3.1, 1.9))
     values = np.asarray(draws)
     values = values[values > 0]
-    bins = np.logspace(math.log10(values.min()), math.log10(values.max()), 50) if values.max() > values.min() * 5 else 50
+    bins: Any = np.logspace(math.log10(values.min()), math.log10(values.max()), 50) if values.max() > values.min() * 5 else 50
     ax.hist(values, bins=bins, color=PALETTE[0], alpha=0.8)
     if isinstance(bins, np.ndarray):
         ax.set_xscale("log")
@@ -119,7 +120,7 @@ def choropleth(values: dict[str, float | None], *, title: str, bbox: tuple[float
     norm = LogNorm(vmin=min(positive), vmax=max(positive)) if len(positive) >= 2 and min(positive) < max(positive) else None
     cmap = plt.get_cmap("YlOrRd")
     background, shaded, hatched = [], [], []
-    colours = []
+    colours: list[Any] = []
     absent = set(not_reported)
     for code, polygons in shapes.items():
         for ring in polygons:

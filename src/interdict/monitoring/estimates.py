@@ -12,15 +12,16 @@ import csv
 import gzip
 import math
 import operator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 import yaml
 
-from interdict.intel.entities import ClaimView
 from interdict.errors import NotFound, ValidationError
+from interdict.intel.entities import ClaimView
 from interdict.markings import Banner, Marking, highest
 from interdict.monitoring.codes import countries
 from interdict.monitoring.units import default_units

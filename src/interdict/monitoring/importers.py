@@ -16,9 +16,10 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any
 
 from interdict.errors import ValidationError
 from interdict.markings import Grade
@@ -86,7 +87,7 @@ def _plain(value: Any) -> Any:
 
 
 def read_unodc_portal(path: Path) -> Iterator[RawRow]:
-    def rows():  # type: ignore[no-untyped-def]
+    def rows():
         for number, r in _rows(path):
             fields = {
                 "country": r.get("msCode") or r.get("Country"), "country_name": r.get("Country"),
@@ -100,7 +101,7 @@ def read_unodc_portal(path: Path) -> Iterator[RawRow]:
 
 
 def read_unodc_kg_equiv(path: Path) -> Iterator[RawRow]:
-    def rows():  # type: ignore[no-untyped-def]
+    def rows():
         for number, r in _rows(path):
             fields = {
                 "country": _present(r.get("ISO Code")) or r.get("country"), "country_name": r.get("country"),
@@ -119,7 +120,7 @@ def _present(value: Any) -> Any:
 
 
 def read_cbp(path: Path) -> Iterator[RawRow]:
-    def rows():  # type: ignore[no-untyped-def]
+    def rows():
         for number, r in _rows(path):
             fy_text = str(r.get("FY") or "")
             month_text = str(r.get("Month (abbv)") or "").strip().upper()
@@ -160,7 +161,7 @@ _NCB_DRUGS = {
 
 
 def read_india_ncb(path: Path) -> Iterator[RawRow]:
-    def rows():  # type: ignore[no-untyped-def]
+    def rows():
         for number, r in _rows(path):
             state = r.get("State_UT")
             if str(r.get("Is_Total_Row", "")).strip().lower() == "true":
@@ -195,7 +196,7 @@ def _whole(value: Any) -> Any:
 
 
 def read_template(path: Path) -> Iterator[RawRow]:
-    def rows():  # type: ignore[no-untyped-def]
+    def rows():
         for number, r in _rows(path):
             fields = {k: v for k, v in r.items() if k}
             yield number, r, f"row {number}", fields

@@ -124,7 +124,7 @@ def completeness(df: pl.DataFrame, country_codes: list[str] | None = None) -> di
         return {"years": [], "countries": []}
     international = seizures.group_by("dataset").agg(pl.col("country").n_unique().alias("n")).filter(pl.col("n") > 1)
     span = seizures.filter(pl.col("dataset").is_in(international["dataset"].to_list())) if not international.is_empty() else seizures
-    years = list(range(int(span["year"].min()), int(span["year"].max()) + 1))
+    years = list(range(int(span.select(pl.col("year").min()).item()), int(span.select(pl.col("year").max()).item()) + 1))
     reported = (seizures.group_by("country", "year").agg(pl.col("drug_group").unique().sort().alias("groups"),
                                                         (pl.col("quantity_status") == "reported").sum().alias("reported"))
                 .sort("country", "year"))

@@ -5,11 +5,13 @@ destination) and from seizure records that name departure, transit and destinati
 from __future__ import annotations
 
 import csv
+import itertools
 import re
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 import networkx as nx
 
@@ -95,7 +97,7 @@ def from_records(records: Iterable[dict[str, Any]]) -> RouteSet:
             continue
         chain = [r["departure_country"], *filter(None, (r.get("transit_countries") or "").split(",")),
                  r.get("destination_country") or r["country"]]
-        for a, b in zip(chain, chain[1:]):
+        for a, b in itertools.pairwise(chain):
             if a != b:
                 routes.edges.append({"drug": r.get("drug") or r.get("drug_group") or "unknown", "year": r["year"],
                                      "from": a, "to": b, "source": r.get("source_row") or r.get("dataset")})

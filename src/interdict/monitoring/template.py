@@ -22,7 +22,7 @@ def write_template(path: Path) -> Path:
     raise ValidationError("the template file must end in .csv or .xlsx", where=str(path))
 
 
-def _write_xlsx(path: Path) -> Path:
+def _write_xlsx(path: Path) -> Path:  # noqa: C901 - one sheet after another, as the template shows them
     from openpyxl import Workbook
     from openpyxl.styles import Alignment, Font, PatternFill
     from openpyxl.worksheet.datavalidation import DataValidation

@@ -45,7 +45,7 @@ class UnitTable:
     item_weights: tuple[ItemWeight, ...]
 
     @classmethod
-    def load(cls, path: Path | None = None) -> "UnitTable":
+    def load(cls, path: Path | None = None) -> UnitTable:
         if path is None:
             from interdict.util import data_path
 

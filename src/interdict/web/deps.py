@@ -8,9 +8,9 @@ as the page's banner. A page cannot forget its banner or pass the wrong one: it 
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 
 from fastapi import HTTPException, Request
 from fastapi.responses import HTMLResponse
@@ -72,6 +72,6 @@ def safe_next(target: str, default: str = "/") -> str:
     return target if target.startswith("/") and not target.startswith("//") else default
 
 
-def utc(value: Optional[datetime]) -> Optional[datetime]:
+def utc(value: datetime | None) -> datetime | None:
     """A query parameter's time as UTC (a time without a zone is taken as UTC)."""
-    return value if value is None or value.tzinfo else value.replace(tzinfo=timezone.utc)
+    return value if value is None or value.tzinfo else value.replace(tzinfo=UTC)

@@ -3,7 +3,7 @@ the fields clients rely on; `extra="allow"` keeps any further field a route adds
 
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -16,15 +16,15 @@ class MarkingOut(Shape):
     tlp: str
     releasable_to: list[str] = []
     orcon: bool = False
-    handling: Optional[str] = None
+    handling: str | None = None
 
 
 class BannerOut(Shape):
     label: str
     tlp: str
-    releasable_to: Optional[list[str]] = None
+    releasable_to: list[str] | None = None
     orcon: bool = False
-    handling: Optional[str] = None
+    handling: str | None = None
 
 
 class Health(Shape):
@@ -64,7 +64,7 @@ class StatementOut(Shape):
     agency: str
     grade: str
     marking: MarkingOut
-    source: Optional[dict[str, Any]] = None
+    source: dict[str, Any] | None = None
 
 
 class EntityOut(Shape):
@@ -84,9 +84,9 @@ class MergedEntityOut(EntityOut):
 class ClaimOut(Shape):
     key: str
     quantity: str
-    low: Optional[float] = None
-    best: Optional[float] = None
-    high: Optional[float] = None
+    low: float | None = None
+    best: float | None = None
+    high: float | None = None
     unit: str
     grade: str
     marking: MarkingOut
@@ -98,18 +98,18 @@ class AisStats(Shape):
     static_reports: int
     rejected: int
     vessels: int
-    time_span: list[Optional[str]]
-    bbox: Optional[list[float]] = None
+    time_span: list[str | None]
+    bbox: list[float] | None = None
 
 
 class VesselOut(Shape):
     mmsi: int
-    name: Optional[str] = None
-    imo: Optional[int] = None
-    callsign: Optional[str] = None
-    flag: Optional[str] = None
+    name: str | None = None
+    imo: int | None = None
+    callsign: str | None = None
+    flag: str | None = None
     positions: int
-    last_seen: Optional[str] = None
+    last_seen: str | None = None
 
 
 class TrackOut(Shape):
@@ -121,11 +121,11 @@ class EventOut(Shape):
     id: str
     type: str
     mmsi: int
-    other_mmsi: Optional[int] = None
-    start: Optional[str] = None
-    end: Optional[str] = None
-    lat: Optional[float] = None
-    lon: Optional[float] = None
+    other_mmsi: int | None = None
+    start: str | None = None
+    end: str | None = None
+    lat: float | None = None
+    lon: float | None = None
     details: dict[str, Any]
     thresholds: dict[str, Any]
     evidence: list[Any]
@@ -140,7 +140,7 @@ class RiskReason(Shape):
 
 class RiskOut(Shape):
     mmsi: int
-    name: Optional[str] = None
+    name: str | None = None
     score: float
     reasons: list[RiskReason]
 
@@ -195,7 +195,7 @@ class JudgementOut(Shape):
     user: str
     agency: str
     at: str
-    note: Optional[str] = None
+    note: str | None = None
     marking: MarkingOut
 
 
@@ -203,9 +203,9 @@ class JudgementIn(BaseModel):
     left: str
     right: str
     judgement: str
-    note: Optional[str] = None
-    score: Optional[float] = None
-    marking: Optional[dict[str, Any]] = None
+    note: str | None = None
+    score: float | None = None
+    marking: dict[str, Any] | None = None
 
 
 class GraphNeighbours(Shape):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from typing import Optional
 
 from fastapi import HTTPException
 from fastapi.responses import Response
@@ -12,7 +11,7 @@ from interdict.api import UserSession
 from interdict.errors import InterdictError
 
 
-def report_response(me: UserSession, kind: str, fmt: str, country: Optional[str], region: Optional[str],
+def report_response(me: UserSession, kind: str, fmt: str, country: str | None, region: str | None,
                     seed: int) -> Response:
     try:
         data = me.report(kind, fmt=fmt, country=country, region=region, seed=seed)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Optional
+from typing import Any
 
 import polars as pl
 from fastapi import APIRouter, Depends, Query
@@ -38,8 +38,8 @@ def vessel_api(mmsi: int, me: UserSession = Depends(api_session)) -> dict[str, A
 
 
 @router.get("/vessels/{mmsi}/track", response_model=models.TrackOut)
-def track_api(mmsi: int, start: Optional[datetime] = Query(None, description="ISO 8601, inclusive"),
-              end: Optional[datetime] = Query(None, description="ISO 8601, inclusive"),
+def track_api(mmsi: int, start: datetime | None = Query(None, description="ISO 8601, inclusive"),
+              end: datetime | None = Query(None, description="ISO 8601, inclusive"),
               me: UserSession = Depends(api_session)) -> dict[str, Any]:
     """Positions of one vessel in a time window, oldest first (times in UTC)."""
     track = me.track(mmsi, utc(start), utc(end))

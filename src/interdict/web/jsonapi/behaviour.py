@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Optional
+from typing import Any
 
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response
@@ -19,8 +19,8 @@ MAP_VESSELS = 60
 
 
 @router.get("/events", response_model=list[models.EventOut])
-def events_api(type: Optional[list[str]] = Query(None, description="gap, encounter, loitering, port_call, identity_change, spoofing, eez_transit"),
-               mmsi: Optional[int] = None, since: Optional[datetime] = None, until: Optional[datetime] = None,
+def events_api(type: list[str] | None = Query(None, description="gap, encounter, loitering, port_call, identity_change, spoofing, eez_transit"),
+               mmsi: int | None = None, since: datetime | None = None, until: datetime | None = None,
                limit: int = Query(1000, ge=1, le=100_000), me: UserSession = Depends(api_session)) -> list[dict[str, Any]]:
     """Behaviour events the caller may see (every batch an event rests on must be visible)."""
     return me.events(types=tuple(type or ()), mmsi=mmsi, since=utc(since), until=utc(until), limit=limit)
@@ -40,8 +40,8 @@ def land_api(me: UserSession = Depends(api_session)) -> Response:
 
 
 @router.get("/map/data", response_model=models.MapData)
-def map_data_api(type: Optional[list[str]] = Query(None), mmsi: Optional[int] = None,
-                 since: Optional[datetime] = None, until: Optional[datetime] = None,
+def map_data_api(type: list[str] | None = Query(None), mmsi: int | None = None,
+                 since: datetime | None = None, until: datetime | None = None,
                  me: UserSession = Depends(api_session)) -> dict[str, Any]:
     """Events as markers and the tracks of the vessels they concern (segments numbered), for
     the map: the vessels with the most events first, at most 60, tracks thinned to 400 fixes."""

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import json
-from typing import Any, Iterator, Optional
+from collections.abc import Iterator
+from typing import Any
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import StreamingResponse
@@ -39,7 +40,7 @@ def overview_api(me: UserSession = Depends(api_session)) -> dict[str, Any]:
 
 
 @router.get("/search", tags=["entities"], response_model=list[models.SearchResult])
-def search_api(q: str = Query("", description="Part of a name or identifier"), schema: Optional[str] = None,
+def search_api(q: str = Query("", description="Part of a name or identifier"), schema: str | None = None,
                limit: int = Query(25, ge=1, le=500), me: UserSession = Depends(api_session)) -> list[dict[str, Any]]:
     return [{"id": v.id, "schema": v.schema, "caption": v.caption, "banner": v.banner.to_dict()}
             for v in me.search(q, schema=schema, limit=limit)]
@@ -54,7 +55,7 @@ def entity_api(entity_id: str, me: UserSession = Depends(api_session)) -> dict[s
 
 
 @router.get("/claims", tags=["entities"], response_model=list[models.ClaimOut])
-def claims_api(entity: Optional[str] = None, me: UserSession = Depends(api_session)) -> list[dict[str, Any]]:
+def claims_api(entity: str | None = None, me: UserSession = Depends(api_session)) -> list[dict[str, Any]]:
     return [c.to_dict() for c in me.claims(entity_id=entity)]
 
 

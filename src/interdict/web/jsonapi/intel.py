@@ -3,7 +3,7 @@ link analysis."""
 
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import Any
 
 from fastapi import APIRouter, Depends, Query
 
@@ -30,20 +30,20 @@ def resolve_entity(me: UserSession, text: str) -> str:
 
 
 @router.get("/screen", response_model=list[models.ScreenHit])
-def screen_api(q: str = Query(..., description="Name or identifier"), schema: Optional[str] = None,
-               country: Optional[str] = None, limit: int = 10, me: UserSession = Depends(api_session)) -> list[dict[str, Any]]:
+def screen_api(q: str = Query(..., description="Name or identifier"), schema: str | None = None,
+               country: str | None = None, limit: int = 10, me: UserSession = Depends(api_session)) -> list[dict[str, Any]]:
     return [{**h.to_dict(), "match": h.score >= MATCH_THRESHOLD}
             for h in me.screen(q, schema=schema, country=country, limit=limit)]
 
 
 @router.get("/watchlist", response_model=list[models.MatchOut])
-def watchlist_api(kind: Optional[str] = Query(None, description="vessel or entity"), subject: Optional[str] = None,
+def watchlist_api(kind: str | None = Query(None, description="vessel or entity"), subject: str | None = None,
                   me: UserSession = Depends(api_session)) -> list[dict[str, Any]]:
     return me.watchlist(subject_kind=kind, subject=subject)
 
 
 @router.get("/resolve/candidates", response_model=list[models.CandidateOut])
-def candidates_api(entity: Optional[str] = None, limit: int = 100, me: UserSession = Depends(api_session)) -> list[dict[str, Any]]:
+def candidates_api(entity: str | None = None, limit: int = 100, me: UserSession = Depends(api_session)) -> list[dict[str, Any]]:
     try:
         return me.duplicate_candidates(entity_id=entity, limit=limit)
     except NotFound as exc:
@@ -51,7 +51,7 @@ def candidates_api(entity: Optional[str] = None, limit: int = 100, me: UserSessi
 
 
 @router.get("/resolve/judgements", response_model=list[models.JudgementOut])
-def judgements_api(entity: Optional[str] = None, all: bool = False, me: UserSession = Depends(api_session)) -> list[dict[str, Any]]:
+def judgements_api(entity: str | None = None, all: bool = False, me: UserSession = Depends(api_session)) -> list[dict[str, Any]]:
     try:
         return me.judgements(entity_id=entity, include_retracted=all)
     except NotFound as exc:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import Any
 
 from fastapi import APIRouter, Depends, HTTPException, Query
 from fastapi.responses import Response
@@ -18,7 +18,7 @@ router = APIRouter(prefix="/api", tags=["monitoring"])
 
 
 @router.get("/seizures", response_model=models.SeizuresOut)
-def seizures_api(country: Optional[list[str]] = Query(None, description="ISO3 codes"), year: Optional[int] = None,
+def seizures_api(country: list[str] | None = Query(None, description="ISO3 codes"), year: int | None = None,
                  limit: int = Query(1000, ge=1, le=100_000), me: UserSession = Depends(api_session)) -> dict[str, Any]:
     """Seizure and arrest records the caller may see."""
     try:
@@ -54,7 +54,7 @@ def estimate_api(name: str, seed: int = 0, samples: int = Query(100_000, ge=100,
 
 
 @router.get("/reports/{kind}")
-def report_api(kind: str, format: str = "pdf", country: Optional[str] = None, region: Optional[str] = None,
+def report_api(kind: str, format: str = "pdf", country: str | None = None, region: str | None = None,
                seed: int = 0, me: UserSession = Depends(api_session)) -> Response:
     """A report rendered for the caller (HTML or PDF)."""
     return report_response(me, kind, format, country, region, seed)

@@ -4,7 +4,6 @@ events list with filters, and the risk ranking."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Optional
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse
@@ -22,8 +21,8 @@ def map_page(request: Request, me: UserSession = Depends(page_session)) -> HTMLR
 
 
 @router.get("/events", response_class=HTMLResponse)
-def events_page(request: Request, type: Optional[list[str]] = Query(None), mmsi: Optional[int] = None,
-                since: Optional[datetime] = None, until: Optional[datetime] = None, limit: int = 500,
+def events_page(request: Request, type: list[str] | None = Query(None), mmsi: int | None = None,
+                since: datetime | None = None, until: datetime | None = None, limit: int = 500,
                 me: UserSession = Depends(page_session)) -> HTMLResponse:
     rows = me.events(types=tuple(type or ()), mmsi=mmsi, since=utc(since), until=utc(until), limit=limit)
     return render(request, "events.html", me, events=rows, types=EVENT_TYPES, chosen=set(type or ()), mmsi=mmsi,

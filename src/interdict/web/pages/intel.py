@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Optional
 from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Form, Request
@@ -43,7 +42,7 @@ def resolve_page(request: Request, error: str = "", me: UserSession = Depends(pa
 
 @router.post("/resolve/judge")
 def judge_form(left: str = Form(...), right: str = Form(...), judgement: str = Form(...),
-               score: Optional[float] = Form(None), note: str = Form(""), next: str = Form("/resolve"),
+               score: float | None = Form(None), note: str = Form(""), next: str = Form("/resolve"),
                me: UserSession = Depends(page_session)) -> RedirectResponse:
     target = safe_next(next, "/resolve")
     try:

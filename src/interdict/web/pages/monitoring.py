@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Optional
-
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
 
@@ -38,6 +36,6 @@ def reports_page(request: Request, me: UserSession = Depends(page_session)) -> H
 
 
 @router.get("/reports/render")
-def report_download(kind: str, format: str = "pdf", country: Optional[str] = None, region: Optional[str] = None,
+def report_download(kind: str, format: str = "pdf", country: str | None = None, region: str | None = None,
                     seed: int = 0, me: UserSession = Depends(page_session)) -> Response:
     return report_response(me, kind, format, country, region, seed)
