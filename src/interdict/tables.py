@@ -15,6 +15,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     Column,
+    Connection,
     DateTime,
     Float,
     ForeignKey,
@@ -348,3 +349,11 @@ judgements = Table(
     Index("ix_judgements_left_id", "left_id"),
     Index("ix_judgements_right_id", "right_id"),
 )
+
+
+def refresh_statistics(conn: Connection, *tables: Table) -> None:
+    """After a bulk write, let PostgreSQL's planner know the tables' new sizes (without fresh
+    statistics it plans the derived-record filters as if the tables were nearly empty, and a
+    read of thousands of events takes seconds). SQLite plans without them."""
+    if conn.dialect.name == "postgresql":
+        conn.exec_driver_sql("ANALYZE " + ", ".join(table.name for table in tables))

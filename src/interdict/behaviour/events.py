@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import Engine, and_, delete, or_, select
 
 from interdict.access import Viewer, visible_derived
-from interdict.tables import DERIVED_EVENT, RESTS_ON_BATCH, ais_batches, ais_events, derived_rests_on
+from interdict.tables import DERIVED_EVENT, RESTS_ON_BATCH, ais_batches, ais_events, derived_rests_on, refresh_statistics
 from interdict.util import utcnow
 
 
@@ -52,6 +52,7 @@ def save(engine: Engine, events: list[dict[str, Any]], *, engine_name: str, sinc
                 conn.execute(ais_events.insert(), rows[start:start + 2000])
             for start in range(0, len(rests), 5000):
                 conn.execute(derived_rests_on.insert(), rests[start:start + 5000])
+        refresh_statistics(conn, ais_events, derived_rests_on)
     return {"saved": len(rows), "replaced": removed}
 
 
@@ -77,14 +78,15 @@ def read(engine: Engine, viewer: Viewer, *, types: tuple[str, ...] = (), mmsi: i
     if limit is not None:
         stmt = stmt.limit(limit)
     r = derived_rests_on.c
+    # what the chosen events rest on, in one query over the same selection
+    chosen = stmt.with_only_columns(c.id).subquery()
+    rests = select(r.derived_id, r.record_id).where(r.kind == DERIVED_EVENT, r.record_kind == RESTS_ON_BATCH,
+                                                   r.derived_id.in_(select(chosen.c.id)))
+    batches: dict[str, list[str]] = {}
     with engine.connect() as conn:
         rows = conn.execute(stmt).all()
-        batches: dict[str, list[str]] = {}
-        ids = [row.id for row in rows]
-        for start in range(0, len(ids), 500):
-            for derived_id, batch in conn.execute(select(r.derived_id, r.record_id).where(
-                    r.kind == DERIVED_EVENT, r.record_kind == RESTS_ON_BATCH, r.derived_id.in_(ids[start:start + 500]))):
-                batches.setdefault(derived_id, []).append(batch)
+        for derived_id, batch in conn.execute(rests):
+            batches.setdefault(derived_id, []).append(batch)
     return [to_dict(row, sorted(batches.get(row.id, []))) for row in rows]
 
 

@@ -31,6 +31,7 @@ from interdict.tables import (
     ais_identities,
     derived_rests_on,
     entity_matches,
+    refresh_statistics,
     statements,
 )
 from interdict.util import utcnow
@@ -164,6 +165,7 @@ def refresh(engine: Engine, index: ScreeningIndex, *, vessels: bool = True, enti
                                                    for row in rows[start:start + 1000]])
         for start in range(0, len(rests), 5000):
             conn.execute(derived_rests_on.insert(), rests[start:start + 5000])
+        refresh_statistics(conn, entity_matches, derived_rests_on)
     return Screened(vessel_count, entity_count, len(vessel_rows) + len(entity_rows))
 
 
