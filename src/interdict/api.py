@@ -52,7 +52,10 @@ __all__ = [
     "flag_names", "parse_mapping", "regions", "seizure_template",
 ]
 
-SEARCH_SHOWN_TYPES = ("name", "identifier")  # what a search result shows of an entity
+# What a list of entities by name shows of each: its caption and identifiers (search results,
+# screening hits, the overview, graph nodes). An entity shown whole counts all its statements.
+CAPTION_TYPES = ("name", "identifier")
+CAPTION_PROPS = ("program", "topics")
 
 
 def compare_names(name1: str, name2: str, schema: str = "LegalEntity") -> Match:
@@ -211,8 +214,10 @@ class UserSession:
             for marking in markings:
                 self._shown[marking] = None
 
-    def show_entities(self, views: Iterable[EntityView], prop_types: tuple[str, ...] | None = None) -> None:
-        self.show(s.marking for v in views for s in v.statements if prop_types is None or s.prop_type in prop_types)
+    def show_entities(self, views: Iterable[EntityView], *, captions_only: bool = False) -> None:
+        """Entities handed to the user: whole, or by caption (names, identifiers, programmes)."""
+        self.show(s.marking for v in views for s in v.statements
+                  if not captions_only or s.prop_type in CAPTION_TYPES or s.prop in CAPTION_PROPS)
 
     @property
     def shown(self) -> list[Marking]:
@@ -239,15 +244,16 @@ class UserSession:
         self.show(s.marking for r in view.relations for s in r.statements)
         return view
 
-    def entities(self, ids: Iterable[str]) -> dict[str, EntityView]:
-        """The entities among `ids` this user may see (all their visible statements count as shown)."""
+    def entities(self, ids: Iterable[str], *, captions_only: bool = False) -> dict[str, EntityView]:
+        """The entities among `ids` this user may see; all their visible statements count as shown,
+        or only those of their captions (names, identifiers, programmes)."""
         views = self.node.reader.entities(self.viewer, list(ids))
-        self.show_entities(views.values())
+        self.show_entities(views.values(), captions_only=captions_only)
         return views
 
     def search(self, query: str, *, schema: str | None = None, limit: int = 25) -> list[EntityView]:
         results = self.node.reader.search(self.viewer, query, schema=schema, limit=limit)
-        self.show_entities(results, SEARCH_SHOWN_TYPES)
+        self.show_entities(results, captions_only=True)
         return results
 
     def claims(self, *, entity_id: str | None = None) -> list[ClaimView]:
@@ -263,7 +269,7 @@ class UserSession:
     def overview(self) -> dict[str, Any]:
         """Counts of what this user may see and the latest-changed entities."""
         result = self.node.reader.overview(self.viewer)
-        self.entities(item["id"] for item in result["latest"])
+        self.entities((item["id"] for item in result["latest"]), captions_only=True)
         return result
 
     def export_ftm(self) -> Iterator[dict[str, Any]]:
@@ -342,14 +348,15 @@ class UserSession:
         """The shortest chain of visible links between two entities, each link with its source and grade."""
         result = self.graph().path(source, target)
         self.show(Marking.parse(s["marking"]) for step in result["steps"] for s in step["statements"])
-        self.entities([source, target])
+        named = {source, target} | {step[end]["id"] for step in result["steps"] for end in ("from", "to")}
+        self.entities(named, captions_only=True)
         return result
 
     def neighbours(self, entity_id: str, depth: int = 1) -> dict[str, Any]:
         """Entities within `depth` visible links, with degree centrality and community."""
         result = self.graph().neighbours(entity_id, depth)
         self.show(Marking.parse(e["marking"]) for e in result["edges"])
-        self.entities(n["id"] for n in result["nodes"])
+        self.entities((n["id"] for n in result["nodes"]), captions_only=True)
         return result
 
     # -- screening matches and entity resolution ---------------------------------------------
@@ -401,13 +408,13 @@ class UserSession:
     def screen(self, name: str, **options: Any) -> list[Hit]:
         """Screen a name or identifier against everything this user may see (interdict.intel.screening)."""
         hits = self.screening_index().screen(name, **options)
-        self.entities(h.id for h in hits)
+        self.entities((h.id for h in hits), captions_only=True)
         return hits
 
     def screen_many(self, queries: list[dict[str, Any]], **options: Any) -> list[list[Hit]]:
         """Screen a batch of names ({name, schema, country} each), in parallel where it pays."""
         batches = self.screening_index().screen_many(queries, **options)
-        self.entities({h.id for hits in batches for h in hits})
+        self.entities({h.id for hits in batches for h in hits}, captions_only=True)
         return batches
 
     def duplicate_candidates(self, *, entity_id: str | None = None, limit: int = 100) -> list[dict[str, Any]]:

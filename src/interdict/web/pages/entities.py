@@ -57,7 +57,7 @@ def entity_page(request: Request, entity_id: str, error: str = "", me: UserSessi
         return render(request, "not_found.html", me, what=entity_id)
     cluster = me.cluster(entity_id)
     merged = me.merged_entity(entity_id) if len(cluster["members"]) > 1 else None
-    captions = {k: v.caption for k, v in me.entities(cluster["members"]).items()}
+    captions = {k: v.caption for k, v in me.entities(cluster["members"], captions_only=True).items()}
     return render(request, "entity.html", me, entity=view, claims=me.claims(entity_id=entity_id), cluster=cluster,
                   merged=merged, captions=captions, judgements=me.judgements(entity_id=entity_id, include_retracted=True),
                   candidates=me.duplicate_candidates(entity_id=entity_id, limit=10),
