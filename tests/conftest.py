@@ -1,6 +1,8 @@
 """Shared fixtures. Database tests run on both back ends: SQLite in a temporary directory, and
 PostgreSQL in a schema of its own per test (dropped afterwards). Without a reachable server the
-PostgreSQL runs skip with the reason; with INTERDICT_REQUIRE_POSTGRES=1 (set by .ci/run) they fail."""
+PostgreSQL runs skip with the reason; with INTERDICT_REQUIRE_POSTGRES=1 (set by .ci/run) they fail.
+Tests that read `../shared/data` skip without it, and fail with INTERDICT_REQUIRE_SHARED_DATA=1 (also
+set by .ci/run)."""
 
 from __future__ import annotations
 
@@ -75,5 +77,8 @@ def demo_node(node: Interdict) -> Interdict:
 def shared_data() -> Path:
     path = SHARED / "data"
     if not path.exists():
-        pytest.skip(f"shared data not found at {path}")
+        reason = f"shared data not found at {path}"
+        if os.environ.get("INTERDICT_REQUIRE_SHARED_DATA"):
+            pytest.fail(reason + " (INTERDICT_REQUIRE_SHARED_DATA is set)")
+        pytest.skip(reason)
     return path

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import polars as pl
 import pytest
@@ -62,12 +62,41 @@ def test_events_carry_thresholds_and_evidence_from_the_input(scenarios):
     assert {e["details"]["port"] for e in dprk} == {"Nampo", "Ch'ongjin"}
 
 
-def test_skylight_preset_is_stricter():
-    sc = scenario.generate(3)
-    default = [e for e in detectors.detect_all(sc.positions, sc.static) if e["type"] == "encounter"]
-    skylight = [e for e in detectors.detect_all(sc.positions, sc.static, preset="skylight") if e["type"] == "encounter"]
-    assert skylight and all(e["thresholds"]["max_distance_m"] == 250 for e in skylight)
-    assert all(e["details"]["median_distance_m"] <= 250 for e in skylight) and len(skylight) <= len(default) + 3
+def _pairs_at(meetings: list[tuple[float, float]]) -> pl.DataFrame:
+    """SYNTHETIC positions: for each (distance m, hours) two ships drifting side by side on the high
+    seas at that distance for that long, a fix every 5 minutes, each pair far from the others."""
+    rows = []
+    for k, (metres, hours) in enumerate(meetings):
+        lat, lon = 31.0 + k * 0.5, 165.0
+        for i in range(int(hours * 12) + 1):
+            ts = scenario.START + timedelta(minutes=5 * i)
+            drift = i * 0.00003  # about 0.4 kn north
+            rows.append((351900001 + 2 * k, ts, lat + drift, lon, 0.4))
+            rows.append((351900002 + 2 * k, ts, lat + drift + metres / 111_320, lon, 0.4))
+    frame = pl.DataFrame(rows, schema={"mmsi": pl.Int64, "ts": pl.Datetime("us", "UTC"), "lat": pl.Float64,
+                                       "lon": pl.Float64, "sog": pl.Float64}, orient="row")
+    return frame.with_columns(
+        pl.lit(None, dtype=pl.Float64).alias("cog"), pl.lit(None, dtype=pl.Int64).alias("heading"),
+        pl.lit(0, dtype=pl.Int64).alias("nav_status"), pl.lit(1, dtype=pl.Int64).alias("msg_type"),
+        pl.lit("A").alias("channel"), pl.lit("SYNTHETIC").alias("station"), pl.col("ts").dt.second().cast(pl.Int64).alias("second"),
+        pl.int_range(pl.len(), dtype=pl.Int64).alias("source_row"), pl.lit(0, dtype=pl.UInt32).alias("flags"),
+        pl.lit("synthetic-presets").alias("batch"))
+
+
+def test_skylight_preset_applies_its_own_thresholds():
+    """Skylight's encounter is closer (250 m, not 500) and shorter (30 min, not 2 h): a meeting at
+    400 m for 3 h is an encounter by default only; one at 100 m for 1 h by Skylight only; one at
+    100 m for 3 h by both."""
+    positions = _pairs_at([(400, 3), (100, 1), (100, 3)])
+    static = scenario.generate(0).static.clear()
+
+    def pairs(preset: str | None) -> set[int]:
+        found = [e for e in detectors.detect_all(positions, static, preset=preset) if e["type"] == "encounter"]
+        assert all(e["thresholds"]["max_distance_m"] == (250 if preset else 500) for e in found)
+        return {e["mmsi"] for e in found}
+
+    assert pairs(None) == {351900001, 351900005}
+    assert pairs("skylight") == {351900003, 351900005}
 
 
 def test_spoofed_jump_splits_the_track_into_segments():

@@ -11,7 +11,6 @@ import sys
 from pathlib import Path
 
 import pytest
-from rapidfuzz import fuzz
 
 from interdict.intel.matching import compare, korean_key, normalise
 
@@ -123,18 +122,19 @@ def _dprk_persons(shared_data: Path) -> list[list[str]]:
 
 
 def _one_given_syllable_apart(a: str, b: str) -> bool:
-    """'Family, Given Given' names with family names and one given syllable spelt alike (same
-    romanisation key) and the other given syllable wholly different."""
+    """'Family, Given Given' names with the same family name, one given syllable spelt the same and
+    the other sharing not a single letter ('Hyok Chol' / 'Mun Chol'). Chosen by spelling alone, not
+    by the similarity the matcher's own syllable rule uses, so the test cannot agree with the rule
+    by construction."""
     def parts(name: str) -> tuple[str, list[str]] | None:
         family, _, given = name.partition(",")
         syllables = normalise(given, "Person").replace("-", " ").split()
-        return (korean_key(normalise(family, "Person")), [korean_key(g) for g in syllables]) if given and len(syllables) == 2 else None
+        return (korean_key(normalise(family, "Person")), syllables) if given and len(syllables) == 2 else None
     pa, pb = parts(a), parts(b)
     if pa is None or pb is None or pa[0] != pb[0]:
         return False
     (x1, x2), (y1, y2) = pa[1], pb[1]
-    # one given syllable alike, the other wholly different ('chol' / 'ho'; 'yong' / 'jong' is near)
-    return (x1 == y1 and fuzz.ratio(x2, y2) < 70) or (x2 == y2 and fuzz.ratio(x1, y1) < 70)
+    return (x1 == y1 and set(x2).isdisjoint(y2)) or (x2 == y2 and set(x1).isdisjoint(y1))
 
 
 def test_different_listed_dprk_persons_one_syllable_apart_do_not_match(shared_data):

@@ -108,7 +108,7 @@ def test_vessel_pages_and_ais_api(client, demo_node):
     assert client.get("/api/vessels/123456/track", headers=headers).status_code == 404
 
 
-def test_ais_batches_follow_markings(client, demo_node, shared_data, tmp_path):
+def test_ais_batches_follow_markings(client, demo_node, tmp_path):
     """A restricted AIS batch is invisible to other agencies on every AIS page and endpoint."""
     from interdict.ais.store import IngestOptions
     from interdict.markings import TLP, Grade, Marking
