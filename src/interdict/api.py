@@ -553,10 +553,12 @@ class UserSession:
         from interdict.monitoring import seizures
 
         if "seizures" not in self._cache:
-            self._cache["seizures"] = seizures.read(self.node.workspace.engine, self.viewer)
-        records: list[dict[str, Any]] = self._cache["seizures"]
-        self.show_records(records)
-        return records
+            records = seizures.read(self.node.workspace.engine, self.viewer)
+            self._cache["seizures"] = records, seizures.record_markings(records)
+        records, markings = self._cache["seizures"]
+        self.show(markings)
+        found: list[dict[str, Any]] = records
+        return found
 
     def seizure_countries(self) -> list[str]:
         """Countries with seizure records this user may see (ISO3)."""
