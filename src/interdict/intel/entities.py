@@ -208,7 +208,12 @@ class EntityReader:
             .order_by(statements.c.entity_id, statements.c.prop, statements.c.value)
         ).all()
         refs = self._sources(conn, viewer, (r.source_id for r in rows))
+        # a link to an entity the viewer may not see is no link: it would tell the hidden entity's id
+        targets = {r.value for r in rows if r.prop_type == "entity"}
+        reachable = self._existing(conn, viewer, targets, purpose)
         for r in rows:
+            if r.prop_type == "entity" and r.value not in reachable:
+                continue
             out[r.entity_id].append(
                 StatementView(
                     id=r.id,
@@ -226,6 +231,16 @@ class EntityReader:
                 )
             )
         return out
+
+    def _existing(self, conn: Connection, viewer: Viewer, entity_ids: set[str], purpose: Purpose) -> set[str]:
+        """The entities among `entity_ids` of which the viewer may see at least one statement."""
+        found: set[str] = set()
+        wanted = sorted(entity_ids)
+        for start in range(0, len(wanted), 500):
+            found.update(conn.execute(
+                select(statements.c.entity_id).where(statements.c.entity_id.in_(wanted[start:start + 500]),
+                                                     *_live(statements, viewer, purpose)).distinct()).scalars())
+        return found
 
     def _views(self, conn: Connection, viewer: Viewer, entity_ids: Iterable[str], purpose: Purpose = Purpose.VIEW) -> dict[str, EntityView]:
         grouped = self._statements(conn, viewer, entity_ids, purpose)
