@@ -134,6 +134,8 @@ def test_screening_search_and_watchlist_pages(client):
     assert "romanisation" in search  # the reason is shown
     screen = client.get("/screen", params={"q": "Daesong Trading"}).text
     assert "/entities/case-daesung-sangsa" in screen and "romanisation" in screen
+    bogus = client.get("/api/screen", params={"q": "Daesong Trading", "schema": "Spaceship"})
+    assert bogus.status_code == 422 and "unknown FtM schema 'Spaceship'" in bogus.text
     api = client.get("/api/screen", params={"q": "Daesong Trading"}).json()
     assert api[0]["id"] == "case-daesung-sangsa" and api[0]["match"] is True
     assert client.get("/watchlist").status_code == 200

@@ -32,8 +32,11 @@ def resolve_entity(me: UserSession, text: str) -> str:
 @router.get("/screen", response_model=list[models.ScreenHit])
 def screen_api(q: str = Query(..., description="Name or identifier"), schema: str | None = None,
                country: str | None = None, limit: int = 10, me: UserSession = Depends(api_session)) -> list[dict[str, Any]]:
-    return [{**h.to_dict(), "match": h.score >= MATCH_THRESHOLD}
-            for h in me.screen(q, schema=schema, country=country, limit=limit)]
+    try:
+        hits = me.screen(q, schema=schema, country=country, limit=limit)
+    except ValidationError as exc:
+        raise http_error(exc) from None
+    return [{**h.to_dict(), "match": h.score >= MATCH_THRESHOLD} for h in hits]
 
 
 @router.get("/watchlist", response_model=list[models.MatchOut])
