@@ -136,6 +136,17 @@ def test_agency_and_user_commands(tmp_path):
     assert users == [{"username": "afp.x", "agency": "AFP", "roles": ["analyst"], "display_name": "afp.x"}]
     token = run("user", "token", "afp.x", home=home).stdout.strip().split()[-1]
     assert token.startswith("idt_")
+    run("user", "token", "afp.x", "--label", "cron", "--expires", "never", home=home)
+    bad = run("user", "token", "afp.x", "--expires", "soon", home=home, check=False)
+    assert bad.returncode == 2 and "expected a duration" in bad.stderr
+    tokens = json.loads(run("user", "tokens", "afp.x", "--json", home=home).stdout)
+    assert {t["label"]: bool(t["expires_at"]) for t in tokens} == {"api": True, "cron": False}
+    cron = next(t["id"] for t in tokens if t["label"] == "cron")
+    run("user", "revoke", cron, home=home)
+    assert run("user", "revoke", cron, home=home, check=False).returncode == 2  # no live token of that id
+    assert "1 API token(s)" in run("user", "revoke", "--all-of", "afp.x", home=home).stdout
+    revoked = json.loads(run("user", "tokens", "afp.x", "--json", home=home).stdout)
+    assert all(t["revoked_at"] for t in revoked)
 
 
 def test_ais_commands(cli_home, shared_data, tmp_path):

@@ -1,7 +1,9 @@
 """Agencies and users of one node: who they are, how they log in, and the `Viewer` they become.
 
 Passwords are hashed with argon2id; API tokens are random 256-bit secrets of which only the
-SHA-256 is stored (a token is shown once, when it is made).
+SHA-256 is stored (a token is shown once, when it is made); a token expires (90 days unless told
+otherwise) and can be revoked. Web logins are server-side sessions: logging out, an idle timeout
+or an absolute timeout ends one for good, whatever the cookie says.
 """
 
 from __future__ import annotations
@@ -12,6 +14,8 @@ import secrets
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -20,12 +24,34 @@ from sqlalchemy import Engine, select, update
 from interdict.access import ROLES, Viewer
 from interdict.errors import AuthError, NotFound, ValidationError
 from interdict.markings import COUNTRY_CODE, parse_agency_code
-from interdict.tables import agencies, api_tokens, users
+from interdict.tables import agencies, api_tokens, users, web_sessions
 from interdict.util import utcnow as now
 
 _hasher = PasswordHasher()
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
 TOKEN_PREFIX = "idt_"
+TOKEN_LIFETIME = timedelta(days=90)  # `interdict user token --expires`; None only when asked for
+SESSION_IDLE = timedelta(hours=2)  # a web session unused this long has ended
+SESSION_ABSOLUTE = timedelta(hours=12)  # and none lasts longer than this, however busy
+SESSION_TOUCH = timedelta(minutes=1)  # last-seen is written at most this often (one write, not one per request)
+DURATION = re.compile(r"^(\d+)\s*([dhm])$")
+
+
+def parse_duration(text: str, *, where: str = "--expires") -> timedelta | None:
+    """'90d', '12h', '30m', or 'never' (None)."""
+    value = text.strip().lower()
+    if value == "never":
+        return None
+    found = DURATION.match(value)
+    if not found or int(found.group(1)) == 0:
+        raise ValidationError(f"expected a duration such as 90d, 12h or 30m, or 'never'; got {text!r}", where=where)
+    amount, unit = int(found.group(1)), found.group(2)
+    return {"d": timedelta(days=amount), "h": timedelta(hours=amount), "m": timedelta(minutes=amount)}[unit]
+
+
+def _aware(value: datetime | None) -> datetime | None:
+    # SQLite hands back naive datetimes; every stored time is UTC
+    return value if value is None or value.tzinfo else value.replace(tzinfo=UTC)
 
 
 @dataclass(frozen=True)
@@ -175,9 +201,11 @@ class Registry:
         return self._user_from_row(row)
 
     # -- API tokens -----------------------------------------------------------------------
-    def issue_token(self, username: str, label: str = "api") -> str:
+    def issue_token(self, username: str, label: str = "api", *, expires_in: timedelta | None = TOKEN_LIFETIME) -> str:
+        """A new API token for the user, valid for `expires_in` (None: until revoked)."""
         user = self.user(username)
         token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+        created = now()
         with self.engine.begin() as conn:
             conn.execute(
                 api_tokens.insert().values(
@@ -185,7 +213,8 @@ class Registry:
                     user_id=user.id,
                     token_hash=_token_hash(token),
                     label=label,
-                    created_at=now(),
+                    created_at=created,
+                    expires_at=created + expires_in if expires_in is not None else None,
                 )
             )
         return token
@@ -194,14 +223,84 @@ class Registry:
         digest = _token_hash(token.strip())
         with self.engine.begin() as conn:
             row = conn.execute(
-                select(users, api_tokens.c.id.label("token_id"))
+                select(users, api_tokens.c.id.label("token_id"), api_tokens.c.expires_at, api_tokens.c.revoked_at)
                 .join(api_tokens, api_tokens.c.user_id == users.c.id)
                 .where(api_tokens.c.token_hash == digest, users.c.active)
             ).first()
             if row is None:
                 raise AuthError("invalid API token")
+            if row.revoked_at is not None:
+                raise AuthError("API token revoked")
+            expires = _aware(row.expires_at)
+            if expires is not None and expires <= now():
+                raise AuthError("API token expired")
             conn.execute(update(api_tokens).where(api_tokens.c.id == row.token_id).values(last_used_at=now()))
         return self._user_from_row(row)
+
+    def tokens(self, username: str) -> list[dict[str, Any]]:
+        """The user's API tokens (never the secrets), newest first."""
+        user = self.user(username)
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(api_tokens).where(api_tokens.c.user_id == user.id)
+                                .order_by(api_tokens.c.created_at.desc())).all()
+
+        def iso(value: datetime | None) -> str | None:
+            aware = _aware(value)
+            return aware.isoformat() if aware else None
+
+        return [{"id": r.id, "label": r.label, "created_at": iso(r.created_at), "last_used_at": iso(r.last_used_at),
+                 "expires_at": iso(r.expires_at), "revoked_at": iso(r.revoked_at)} for r in rows]
+
+    def revoke_token(self, token_id: str) -> None:
+        with self.engine.begin() as conn:
+            done = conn.execute(update(api_tokens).where(api_tokens.c.id == token_id, api_tokens.c.revoked_at.is_(None))
+                                .values(revoked_at=now())).rowcount
+        if not done:
+            raise NotFound(f"no live API token {token_id!r}")
+
+    def revoke_tokens(self, username: str) -> int:
+        """Revoke every token of the user not revoked yet (expired ones too); returns how many."""
+        user = self.user(username)
+        with self.engine.begin() as conn:
+            return int(conn.execute(update(api_tokens).where(api_tokens.c.user_id == user.id,
+                                                             api_tokens.c.revoked_at.is_(None))
+                                    .values(revoked_at=now())).rowcount)
+
+    # -- web sessions ---------------------------------------------------------------------
+    def start_session(self, user: User) -> str:
+        """A new login session for the user; its id goes into the signed cookie."""
+        session_id = secrets.token_urlsafe(32)
+        started = now()
+        with self.engine.begin() as conn:
+            conn.execute(web_sessions.insert().values(id=session_id, user_id=user.id, created_at=started,
+                                                      last_seen_at=started))
+        return session_id
+
+    def session_user(self, session_id: str) -> User:
+        """The user of a live session; AuthError once it was ended, idle too long or is too old."""
+        at = now()
+        with self.engine.begin() as conn:
+            row = conn.execute(
+                select(users, web_sessions.c.created_at.label("started"), web_sessions.c.last_seen_at,
+                       web_sessions.c.ended_at)
+                .join(web_sessions, web_sessions.c.user_id == users.c.id)
+                .where(web_sessions.c.id == session_id, users.c.active)
+            ).first()
+            if row is None or row.ended_at is not None:
+                raise AuthError("session ended: log in again")
+            started, seen = _aware(row.started), _aware(row.last_seen_at)
+            assert started is not None and seen is not None
+            if at - seen > SESSION_IDLE or at - started > SESSION_ABSOLUTE:
+                conn.execute(update(web_sessions).where(web_sessions.c.id == session_id).values(ended_at=at))
+                raise AuthError("session timed out: log in again")
+            if at - seen > SESSION_TOUCH:
+                conn.execute(update(web_sessions).where(web_sessions.c.id == session_id).values(last_seen_at=at))
+        return self._user_from_row(row)
+
+    def end_session(self, session_id: str) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(update(web_sessions).where(web_sessions.c.id == session_id, web_sessions.c.ended_at.is_(None))
+                         .values(ended_at=now()))
 
 
 def _token_hash(token: str) -> str:

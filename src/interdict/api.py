@@ -24,7 +24,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from interdict.accounts import Registry, User
+from interdict.accounts import Registry, User, parse_duration
 from interdict.ais.formats import parse_mapping
 from interdict.ais.quality import flag_names
 from interdict.ais.store import IngestOptions, IngestResult, TrackStore
@@ -49,7 +49,7 @@ if TYPE_CHECKING:
 __all__ = [
     "EVENT_TYPES", "MATCH_THRESHOLD", "REPORT_KINDS", "ClaimView", "EntityView", "IngestOptions", "IngestResult", "Interdict",
     "Match", "SourceRef", "UserSession", "code_lists", "compare_names", "countries", "data_path", "estimate_catalogue",
-    "flag_names", "parse_mapping", "regions", "seizure_template",
+    "flag_names", "parse_duration", "parse_mapping", "regions", "seizure_template",
 ]
 
 # What a list of entities by name shows of each: its caption and identifiers (search results,

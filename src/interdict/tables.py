@@ -95,6 +95,20 @@ api_tokens = Table(
     Column("label", Text, nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("last_used_at", DateTime(timezone=True), nullable=True),
+    Column("expires_at", DateTime(timezone=True), nullable=True),  # NULL: never (asked for explicitly)
+    Column("revoked_at", DateTime(timezone=True), nullable=True),
+)
+
+# Web login sessions, kept on the server so that logging out, an idle or an absolute timeout ends
+# them for good (the signed cookie only carries the session's random id).
+web_sessions = Table(
+    "web_sessions",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("user_id", String(36), ForeignKey("users.id"), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("last_seen_at", DateTime(timezone=True), nullable=False),
+    Column("ended_at", DateTime(timezone=True), nullable=True),
 )
 
 sources = Table(

@@ -8,6 +8,7 @@ from typing import Any
 import typer
 from rich.table import Table
 
+from interdict.api import parse_duration
 from interdict.cli.common import console, emit_json, open_node
 
 agency_app = typer.Typer(help="Register and list agencies.", no_args_is_help=True)
@@ -71,10 +72,44 @@ def user_list(as_json: bool = typer.Option(False, "--json")) -> None:
 
 
 @user_app.command("token")
-def user_token(username: str = typer.Argument(...), label: str = typer.Option("api", help="What the token is for.")) -> None:
+def user_token(
+    username: str = typer.Argument(...),
+    label: str = typer.Option("api", help="What the token is for."),
+    expires: str = typer.Option("90d", help="How long it is valid: 90d, 12h, 30m, or never."),
+) -> None:
     """Issue an API token for a user. It is shown once; only its hash is stored."""
-    token = open_node().registry.issue_token(username, label)
-    console.print(f"API token for {username} (shown once): ", end="")
+    token = open_node().registry.issue_token(username, label, expires_in=parse_duration(expires))
+    console.print(f"API token for {username} (shown once, valid {expires}): ", end="")
     sys.stdout.write(token + "\n")
 
 
+@user_app.command("tokens")
+def user_tokens(username: str = typer.Argument(...), as_json: bool = typer.Option(False, "--json")) -> None:
+    """List a user's API tokens (ids, labels, times; never the secrets)."""
+    rows = open_node().registry.tokens(username)
+    if as_json:
+        emit_json(rows)
+        return
+    table = Table("id", "label", "created", "last used", "expires", "revoked")
+    for r in rows:
+        table.add_row(r["id"], r["label"], (r["created_at"] or "")[:16], (r["last_used_at"] or "")[:16],
+                      (r["expires_at"] or "never")[:16], (r["revoked_at"] or "")[:16])
+    console.print(table)
+
+
+@user_app.command("revoke")
+def user_revoke(
+    token_id: str | None = typer.Argument(None, help="Id of the token to revoke (see `interdict user tokens`)."),
+    all_of: str | None = typer.Option(None, "--all-of", help="Revoke every live token of this user."),
+) -> None:
+    """Revoke an API token, or all of a user's tokens; a revoked token is refused at once."""
+    from interdict.errors import ValidationError
+
+    node = open_node()
+    if (token_id is None) == (all_of is None):
+        raise ValidationError("give a TOKEN_ID or --all-of USERNAME", where="user revoke")
+    if token_id is not None:
+        node.registry.revoke_token(token_id)
+        console.print(f"API token {token_id} revoked.")
+    else:
+        console.print(f"{node.registry.revoke_tokens(all_of or ''):,} API token(s) of {all_of} revoked.")

@@ -42,20 +42,23 @@ def api_session(request: Request) -> UserSession:
     try:
         if header.lower().startswith("bearer "):
             return node.session_for(node.registry.user_for_token(header[7:]))
-        username = request.session.get("user")
-        if username:
-            return node.as_user(username)
+        session_id = request.session.get("sid")
+        if session_id:
+            return node.session_for(node.registry.session_user(session_id))
     except AuthError as exc:
+        request.session.clear()
         raise HTTPException(status_code=401, detail=str(exc), headers={"WWW-Authenticate": "Bearer"}) from None
     raise HTTPException(status_code=401, detail="log in or send an API token", headers={"WWW-Authenticate": "Bearer"})
 
 
 def page_session(request: Request) -> UserSession:
-    """The logged-in user of a page; otherwise 401, which the app turns into the login page."""
-    username = request.session.get("user")
-    if username:
+    """The logged-in user of a page (a live server-side session); otherwise 401, which the app
+    turns into the login page."""
+    session_id = request.session.get("sid")
+    if session_id:
+        node = node_of(request)
         try:
-            return node_of(request).as_user(username)
+            return node.session_for(node.registry.session_user(session_id))
         except AuthError:
             request.session.clear()
     raise HTTPException(status_code=401, detail="log in first")

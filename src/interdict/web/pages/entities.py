@@ -25,12 +25,16 @@ def login(request: Request, username: str = Form(...), password: str = Form(...)
         return templates.TemplateResponse(request, "login.html", {"next": next, "error": str(exc), "me": None, "banner": None},
                                           status_code=401)
     request.session.clear()
-    request.session["user"] = user.username
+    request.session["sid"] = node_of(request).registry.start_session(user)
     return RedirectResponse(safe_next(next), status_code=303)
 
 
 @router.post("/logout")
 def logout(request: Request) -> RedirectResponse:
+    """Ends the session on the server: the cookie, if kept or copied, no longer logs anyone in."""
+    session_id = request.session.get("sid")
+    if session_id:
+        node_of(request).registry.end_session(session_id)
     request.session.clear()
     return RedirectResponse("/login", status_code=303)
 
