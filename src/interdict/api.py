@@ -262,7 +262,7 @@ class UserSession:
         return rows
 
     def sources(self) -> list[SourceRef]:
-        found = self.node.reader.sources_by_id(self.viewer, [s.id for s in self.node.reader.sources(self.viewer)])
+        found = self.node.reader.sources_by_id(self.viewer)
         self.show(marking for _, marking in found.values())
         return [ref for ref, _ in found.values()]
 
@@ -287,8 +287,15 @@ class UserSession:
         return self.node.tracks.stats(self.viewer)
 
     def ais_markings(self, mmsi: int | None = None) -> list[Marking]:
-        """Markings of the AIS batches this user may see (holding `mmsi`, if given), shown."""
-        markings = self.node.tracks.markings(self.viewer, mmsi)
+        """Markings of the AIS batches this user may see (holding `mmsi`, if given), shown; read
+        once per session and vessel."""
+        if mmsi is None:
+            markings = list(self.batch_markings().values())
+        else:
+            key = f"ais_markings:{mmsi}"
+            if key not in self._cache:
+                self._cache[key] = self.node.tracks.markings(self.viewer, mmsi)
+            markings = self._cache[key]
         self.show(markings)
         return markings
 
@@ -315,6 +322,7 @@ class UserSession:
         from interdict.behaviour import detectors
 
         events = self.events(types=types, mmsi=mmsi, since=since, until=until, limit=5000)
+        self.ais_markings()  # the tracks drawn come from the batches this user may see
         placed = [e for e in events if e["lat"] is not None]
         counts: dict[int, int] = {}
         for e in placed:
@@ -322,7 +330,7 @@ class UserSession:
         chosen = sorted(counts, key=lambda m: -counts[m])[:vessels] if mmsi is None else [mmsi]
         tracks = {}
         for vessel in chosen:
-            track = self.track(vessel, since, until)
+            track = self.node.tracks.positions(self.viewer, mmsi=vessel, start=since, end=until).sort("ts").collect()
             if track.height < 2:
                 continue
             track = track.with_columns(pl.lit("v").alias("batch")).with_columns(
@@ -542,7 +550,7 @@ class UserSession:
         cited = {c for r in ranked for reason in r["reasons"] for c in reason["evidence"]}
         self._show_events([e for e in events if e["id"] in cited])
         kept = {r["mmsi"] for r in ranked}
-        self.entities({m["entity_id"] for mmsi, found in matches.items() if mmsi in kept for m in found})
+        self.entities({m["entity_id"] for vessel, found in matches.items() if vessel in kept for m in found})
         if ranked:
             self.ais_markings()  # names and identities of the ranked vessels come from the track store
         return ranked
@@ -574,10 +582,7 @@ class UserSession:
         from interdict.monitoring import seizures
 
         rows = seizures.datasets(self.node.workspace.engine, self.viewer)
-        with self.unshown():
-            records = self.seizure_records()
-        names = {r["dataset"] for r in rows}
-        self.show_records([r for r in records if r["dataset"] in names])
+        self.seizure_records()  # the datasets' coverage is drawn from every record shown to this user
         return rows
 
     def routes(self) -> RouteSet:
@@ -643,7 +648,7 @@ class UserSession:
 
         result = self.indicators(country)
         records = [r for r in self.seizure_records() if r["country"] == result["country"]]
-        return {"indicators": result, "trend": dashboard.country_trend(records, result["name"])}
+        return {"indicators": result, "trend": dashboard.country_trend(records, result["country"], result["name"])}
 
     def report_inputs(self, kind: str) -> Any:
         """What a report of `kind` is built from, read as this user (interdict.monitoring.reports)."""

@@ -365,9 +365,13 @@ judgements = Table(
 )
 
 
-def refresh_statistics(conn: Connection, *tables: Table) -> None:
+BULK_ROWS = 1000  # a write this large refreshes the planner's statistics at once
+
+
+def refresh_statistics(conn: Connection, *tables: Table, written: int) -> None:
     """After a bulk write, let PostgreSQL's planner know the tables' new sizes (without fresh
     statistics it plans the derived-record filters as if the tables were nearly empty, and a
-    read of thousands of events takes seconds). SQLite plans without them."""
-    if conn.dialect.name == "postgresql":
+    read of thousands of events takes seconds). Small writes (a live feed's micro-batches) are
+    left to autovacuum; SQLite plans without statistics."""
+    if conn.dialect.name == "postgresql" and written >= BULK_ROWS:
         conn.exec_driver_sql("ANALYZE " + ", ".join(table.name for table in tables))

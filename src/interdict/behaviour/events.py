@@ -52,7 +52,7 @@ def save(engine: Engine, events: list[dict[str, Any]], *, engine_name: str, sinc
                 conn.execute(ais_events.insert(), rows[start:start + 2000])
             for start in range(0, len(rests), 5000):
                 conn.execute(derived_rests_on.insert(), rests[start:start + 5000])
-        refresh_statistics(conn, ais_events, derived_rests_on)
+        refresh_statistics(conn, ais_events, derived_rests_on, written=len(rows) + len(rests))
     return {"saved": len(rows), "replaced": removed}
 
 

@@ -326,16 +326,18 @@ class EntityReader:
         ]
 
     def sources(self, viewer: Viewer) -> list[SourceRef]:
-        with self.engine.connect() as conn:
-            rows = conn.execute(select(sources).where(*visible(sources, viewer)).order_by(sources.c.id)).all()
-        return [SourceRef(r.id, r.title, r.publisher, r.published, r.url, r.kind) for r in rows]
+        return [ref for ref, _ in self.sources_by_id(viewer).values()]
 
-    def sources_by_id(self, viewer: Viewer, ids: set[str] | list[str]) -> dict[str, tuple[SourceRef, Marking]]:
-        """The sources among `ids` that the viewer may see, each with its own marking."""
-        if not ids:
+    def sources_by_id(self, viewer: Viewer, ids: set[str] | list[str] | None = None) -> dict[str, tuple[SourceRef, Marking]]:
+        """The sources among `ids` (all, when None) that the viewer may see, by id, each with its
+        own marking."""
+        if ids is not None and not ids:
             return {}
+        query = select(sources).where(*visible(sources, viewer)).order_by(sources.c.id)
+        if ids is not None:
+            query = query.where(sources.c.id.in_(list(ids)))
         with self.engine.connect() as conn:
-            rows = conn.execute(select(sources).where(sources.c.id.in_(list(ids)), *visible(sources, viewer))).all()
+            rows = conn.execute(query).all()
         return {r.id: (SourceRef(r.id, r.title, r.publisher, r.published, r.url, r.kind), Marking.from_row(r)) for r in rows}
 
     def overview(self, viewer: Viewer, *, latest: int = 10) -> dict[str, Any]:

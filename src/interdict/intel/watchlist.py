@@ -18,7 +18,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Engine, and_, delete, func, select
+from sqlalchemy import Connection, Engine, and_, delete, func, select
 
 from interdict.access import Viewer, visible_derived
 from interdict.intel.matching import THRESHOLD
@@ -142,7 +142,7 @@ def refresh(engine: Engine, index: ScreeningIndex, *, vessels: bool = True, enti
     r = derived_rests_on.c
     mine = r.kind == DERIVED_MATCH
 
-    def drop(condition) -> None:
+    def drop(conn: Connection, condition: Any) -> None:
         doomed = select(c.id).where(condition)
         conn.execute(delete(derived_rests_on).where(mine, r.derived_id.in_(doomed)))
         conn.execute(delete(entity_matches).where(condition))
@@ -150,13 +150,13 @@ def refresh(engine: Engine, index: ScreeningIndex, *, vessels: bool = True, enti
     with engine.begin() as conn:
         if vessels:
             if batch_list is None:
-                drop(c.subject_kind == "vessel")
+                drop(conn, c.subject_kind == "vessel")
             else:
                 for batch in batch_list:
-                    drop(and_(c.subject_kind == "vessel", c.id.in_(
+                    drop(conn, and_(c.subject_kind == "vessel", c.id.in_(
                         select(r.derived_id).where(mine, r.record_kind == RESTS_ON_BATCH, r.record_id == batch))))
         if entities:
-            drop(c.subject_kind == "entity")
+            drop(conn, c.subject_kind == "entity")
         rows = vessel_rows + entity_rows
         rests = [{"kind": DERIVED_MATCH, "derived_id": row["id"], "record_kind": kind, "record_id": record}
                  for row in rows for kind, record in row["rests_on"]]
@@ -165,7 +165,7 @@ def refresh(engine: Engine, index: ScreeningIndex, *, vessels: bool = True, enti
                                                    for row in rows[start:start + 1000]])
         for start in range(0, len(rests), 5000):
             conn.execute(derived_rests_on.insert(), rests[start:start + 5000])
-        refresh_statistics(conn, entity_matches, derived_rests_on)
+        refresh_statistics(conn, entity_matches, derived_rests_on, written=len(rows) + len(rests))
     return Screened(vessel_count, entity_count, len(vessel_rows) + len(entity_rows))
 
 

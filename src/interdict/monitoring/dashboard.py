@@ -10,7 +10,7 @@ import polars as pl
 
 from interdict.monitoring import charts, indicators
 from interdict.monitoring.codes import code_lists, countries
-from interdict.monitoring.reports import REGION_BBOX, best_map_year, img, last_years
+from interdict.monitoring.reports import REGION_BBOX, best_map_year, group_series, img, last_years
 
 DEFAULT_REGION = "east-asia-oceania"
 DEFAULT_GROUP = "ats"
@@ -69,12 +69,7 @@ def estimate_panel(result: dict[str, Any]) -> dict[str, Any]:
             "chart": img(charts.interval_chart(drawable, title=result["title"], unit=result["unit"])) if drawable else None}
 
 
-def country_trend(records: list[dict[str, Any]], name: str) -> str:
-    """A country's seizures by drug group over the years, as a chart (data: URI)."""
+def country_trend(records: list[dict[str, Any]], country: str, name: str) -> str:
+    """A country's seizures by drug group over the years (from its own records), as a chart (data: URI)."""
     groups = indicators.by_group(indicators.choose_series(indicators.frame(records)))
-    labels = code_lists()["drug_groups"].labels
-    lines: dict[str, list[tuple[int, float]]] = {}
-    for r in groups.iter_rows(named=True):
-        if r["kg"] is not None:
-            lines.setdefault(labels.get(r["drug_group"], r["drug_group"]), []).append((r["year"], r["kg"]))
-    return img(charts.trend_chart(lines, title=f"Seizures by drug group, {name}"))
+    return img(charts.trend_chart(group_series(groups, country), title=f"Seizures by drug group, {name}"))

@@ -190,7 +190,7 @@ def _base_context(inputs: ReportInputs, title: str, subtitle: str) -> dict[str, 
             "user": inputs.username, "agency": inputs.agency, "agency_name": inputs.agency_name}
 
 
-def _group_series(groups: pl.DataFrame, country: str) -> dict[str, list[tuple[int, float]]]:
+def group_series(groups: pl.DataFrame, country: str) -> dict[str, list[tuple[int, float]]]:
     labels = code_lists()["drug_groups"].labels
     out: dict[str, list[tuple[int, float]]] = {}
     for r in groups.filter((pl.col("country") == country) & pl.col("kg").is_not_null()).iter_rows(named=True):
@@ -225,7 +225,7 @@ def country_report(inputs: ReportInputs, country: str) -> tuple[dict[str, Any], 
                         f"Country report · {result['subregion'] or 'region not known'}")
     ctx.update({
         "kind": "country", "country": code, "ind": result, "recent_years": recent, "table": table,
-        "trend_png": charts.trend_chart(_group_series(groups, code), title=f"Seizures by drug group, {result['name']}"),
+        "trend_png": charts.trend_chart(group_series(groups, code), title=f"Seizures by drug group, {result['name']}"),
         "sub_national": sub_national.to_dicts(),
         "latest_share": _latest_by_group(result["share_of_region"]),
         "series_datasets": sorted(set(used["dataset"].to_list())),
