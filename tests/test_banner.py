@@ -109,10 +109,11 @@ def canary_node(tmp_path_factory) -> Interdict:
     from interdict.behaviour import events
 
     at = datetime(2025, 6, 1, 3, tzinfo=UTC)
-    events.save(node.workspace.engine, [{
+    afp_audience = next(a for a in node.tracks.audiences() if "AFP" in a.agencies)  # the event is AFP's to see
+    events.save(node.workspace.engine, {afp_audience.key: [{
         "id": "test-canary-event", "type": "gap", "mmsi": CANARY_MMSI, "other_mmsi": None, "start": at, "end": at,
         "lat": -29.9, "lon": 150.1, "details": {"hours": 14.0, "note": f"{CANARY} synthetic"}, "thresholds": {},
-        "evidence": [], "batches": [result.batch]}], engine_name="test", since=at, until=at)
+        "evidence": [], "batches": [result.batch]}]}, [afp_audience], engine_name="test", since=at, until=at)
     afp = node.as_user("afp.analyst")
     afp.judge("test-canary-vessel", "test-canary-company", "different", note=f"{CANARY} judgement", marking=red)
     seizure = folder / "canary_seizures.csv"

@@ -18,9 +18,10 @@ The rule, for a viewer from agency V (country C) and a record originated by agen
 6. For dissemination outside the node (exports, sync to another node), ORCON records and handling
    codes H2 (no dissemination without permission) and H3 (other restrictions) are withheld.
 
-Derived records (behaviour events and screening matches, computed by the node from AIS batches
-and statements of several agencies) are visible to a viewer only if every record they rest on is:
-`can_see_derived` in Python, `visible_derived` in SQL over the table of what they rest on.
+Derived records (behaviour events and screening matches) are computed per audience -- the agencies
+that may see the same inputs (`interdict.audiences`) -- so nothing hidden from a viewer shapes
+them; they are shown to a viewer of that audience only if every record they rest on is still
+visible: `can_see_derived` in Python, `visible_derived` in SQL over the table of what they rest on.
 
 Readers do not write these filters themselves: `visible(table, viewer)` gives every condition a
 query over a marked table needs (the rule and, where the table keeps retractions, live rows only).
@@ -117,17 +118,18 @@ def visible(table: FromClause, viewer: Viewer, purpose: Purpose = Purpose.VIEW, 
     return tuple(conditions)
 
 
-def visible_derived(viewer: Viewer, derived_id: _Column[str], rests_on: FromClause, kind: str,
+def visible_derived(viewer: Viewer, derived_id: _Column[str], audience: _Column[str], rests_on: FromClause, kind: str,
                     bases: Mapping[str, FromClause]) -> ColumnElement[bool]:
-    """SQL equivalent of `can_see_derived` for derived records of `kind` whose id is `derived_id`.
+    """SQL equivalent of `can_see_derived` for derived records of `kind` whose id is `derived_id`
+    in the audience `audience` (derived records are computed per audience: `interdict.audiences`).
 
-    `rests_on` holds one row per record a derived record rests on (columns kind, derived_id,
-    record_kind, record_id); `bases` maps each record_kind to the marked table holding those
-    records by `id`. A derived record is visible when it rests on something and every record it
-    rests on exists, is live and is visible to the viewer."""
+    `rests_on` holds one row per record a derived record rests on (columns kind, audience,
+    derived_id, record_kind, record_id); `bases` maps each record_kind to the marked table holding
+    those records by `id`. A derived record is visible when it rests on something and every record
+    it rests on exists, is live and is visible to the viewer."""
     r = rests_on.alias("rests")
     seen = or_(*(and_(r.c.record_kind == record_kind,
                       exists(select(table.c.id).where(table.c.id == r.c.record_id, *visible(table, viewer))))
                  for record_kind, table in bases.items()))
-    mine = and_(r.c.kind == kind, r.c.derived_id == derived_id)
+    mine = and_(r.c.kind == kind, r.c.audience == audience, r.c.derived_id == derived_id)
     return and_(exists(select(r.c.record_id).where(mine)), not_(exists(select(r.c.record_id).where(mine, not_(seen)))))

@@ -41,6 +41,7 @@ from interdict.util import data_path
 from interdict.workspace import Workspace
 
 if TYPE_CHECKING:
+    from interdict.audiences import Audience
     from interdict.behaviour.engine import DetectionRun
     from interdict.intel.graph import EntityGraph
     from interdict.intel.screening import Hit, ScreeningIndex
@@ -122,25 +123,37 @@ class Interdict:
             self.screen(batches=[result.batch], entities=False)
         return result
 
-    def screening_index(self) -> ScreeningIndex:
-        """The node-level screening index (every statement), rebuilt when statements change. Only
-        for derived matches, which are filtered by the access rule when read."""
+    def match_audiences(self) -> list[Audience]:
+        """The node's agencies grouped by the statements, sources and AIS batches they may see."""
+        from interdict.audiences import form
+        from interdict.tables import ais_batches, sources, statements
+
+        with self.workspace.engine.connect() as conn:
+            return form(conn, {"batch": ais_batches, "source": sources, "statement": statements})
+
+    def screening_index(self, audience: Audience) -> ScreeningIndex:
+        """The screening index of what an audience may see (for its derived matches), rebuilt when
+        statements change."""
         from interdict.intel.screening import ScreeningIndex
         from interdict.intel.watchlist import index_fingerprint
 
         fingerprint = index_fingerprint(self.workspace.engine)
-        cached = getattr(self, "_screening_index", None)
-        if cached is None or cached[0] != fingerprint:
-            cached = self._screening_index = (fingerprint, ScreeningIndex.build(self.workspace.engine, None))
-        return cached[1]
+        cache = self.__dict__.setdefault("_audience_indexes", {})
+        if cache.get("fingerprint") != fingerprint:
+            cache.clear()
+            cache["fingerprint"] = fingerprint
+        if audience.key not in cache:
+            cache[audience.key] = ScreeningIndex.build(self.workspace.engine, audience.viewer)
+        index: ScreeningIndex = cache[audience.key]
+        return index
 
     def screen(self, *, vessels: bool = True, entities: bool = True, batches: list[str] | None = None):  # type: ignore[no-untyped-def]
         """Screen AIS vessels (all, or those of `batches`) and entities against the node's
-        entities, replacing the stored matches (interdict.intel.watchlist)."""
+        entities, once per audience, replacing the stored matches (interdict.intel.watchlist)."""
         from interdict.intel import watchlist
 
-        return watchlist.refresh(self.workspace.engine, self.screening_index(), vessels=vessels, entities=entities,
-                                 batches=batches)
+        return watchlist.refresh(self.workspace.engine, self.match_audiences(), self.screening_index, vessels=vessels,
+                                 entities=entities, batches=batches)
 
     def load_case_file(self) -> LoadResult:
         return self.load(data_path(CASE_FILE))
@@ -156,20 +169,19 @@ class Interdict:
 
     def detect(self, *, engine: str = "local", scheduler: str | None = None, since: datetime | None = None,
                until: datetime | None = None, preset: str | None = None) -> DetectionRun:
-        """Run the behaviour detectors over the whole track store (every live batch) in a time
-        window and save the events, replacing those of the same window. Returns the run (events,
-        counts, timings)."""
+        """Run the behaviour detectors in a time window, once per audience (the agencies that may
+        see the same AIS batches, interdict.audiences) over what that audience may see, and save
+        the events, replacing those of the same window. Returns the run (events, counts, timings,
+        audiences)."""
         from interdict.behaviour import engine as detection
         from interdict.behaviour import events as event_store
 
+        groups = self.tracks.audiences()
+        run = detection.detect_audiences(self.tracks, groups, engine=engine, scheduler=scheduler, since=since,
+                                         until=until, preset=preset)
         started = time.perf_counter()
-        positions = detection.window(self.tracks.node_positions(), since, until).collect()
-        static = detection.window(self.tracks.node_static(), since, until).collect()
-        read_s = time.perf_counter() - started
-        run = detection.detect(positions, static, engine=engine, scheduler=scheduler, preset=preset)
-        run.timings["read"] = read_s
-        started = time.perf_counter()
-        event_store.save(self.workspace.engine, run.events, engine_name=run.engine, since=since, until=until)
+        event_store.save(self.workspace.engine, {a["audience"]: a["events"] for a in run.audiences}, groups,
+                         engine_name=run.engine, since=since, until=until)
         run.timings["save"] = time.perf_counter() - started
         return run
 

@@ -292,10 +292,23 @@ derived_rests_on = Table(
     "derived_rests_on",
     metadata,
     Column("kind", String(8), primary_key=True),  # event | match
+    Column("audience", String(16), primary_key=True),
     Column("derived_id", String(40), primary_key=True),
     Column("record_kind", String(9), primary_key=True),  # batch | statement
     Column("record_id", String(128), primary_key=True),
     Index("ix_derived_rests_on_record", "record_kind", "record_id"),
+)
+
+# Derived records are computed per audience: the agencies that may see the same inputs
+# (interdict.audiences). A derived row carries its audience's key; this table says which agencies
+# belong to each audience of a kind.
+derived_audiences = Table(
+    "derived_audiences",
+    metadata,
+    Column("kind", String(8), primary_key=True),  # event | match
+    Column("audience", String(16), primary_key=True),
+    Column("agency", String(32), ForeignKey("agencies.code"), primary_key=True),
+    Column("computed_at", DateTime(timezone=True), nullable=False),
 )
 
 # -- Behaviour events derived from the track store (interdict.behaviour) ------------------------
@@ -303,6 +316,7 @@ derived_rests_on = Table(
 ais_events = Table(
     "ais_events",
     metadata,
+    Column("audience", String(16), primary_key=True),  # computed from what this audience may see
     Column("id", String(36), primary_key=True),
     Column("type", String(32), nullable=False),
     Column("mmsi", BigInteger, nullable=False),
@@ -328,6 +342,7 @@ ais_events = Table(
 entity_matches = Table(
     "entity_matches",
     metadata,
+    Column("audience", String(16), primary_key=True),  # computed from what this audience may see
     Column("id", String(40), primary_key=True),
     Column("subject_kind", String(8), nullable=False),  # vessel | entity
     Column("subject", String(128), nullable=False),  # MMSI or entity id

@@ -28,14 +28,15 @@ from pathlib import Path
 from typing import Any
 
 import polars as pl
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Connection, Engine, func, select
 
 from interdict.access import Viewer, visible
 from interdict.ais import formats
 from interdict.ais.quality import DEFAULT_MAX_SPEED_KN, FLAG_NAMES, check_positions, flag_implied_speed
+from interdict.audiences import Audience, form
 from interdict.errors import NotFound, ValidationError
 from interdict.markings import Grade, Marking
-from interdict.tables import ais_batches, ais_identities, ais_tracks, sources
+from interdict.tables import agencies, ais_batches, ais_identities, ais_tracks, sources
 from interdict.util import file_digest, utcnow
 
 # The same report heard by several receivers (or in several files): same MMSI, position, motion
@@ -107,7 +108,10 @@ class TrackStore:
         batch_id = hashlib.sha256(f"{options.agency}\x1f{file_digest(path)}".encode()).hexdigest()
         with self.engine.connect() as conn:
             known = conn.execute(select(ais_batches.c.id).where(ais_batches.c.id == batch_id)).first()
-            if options.source_id and conn.execute(select(sources.c.id).where(sources.c.id == options.source_id)).first() is None:
+            # a batch may cite only a source its agency may see: another agency's hidden source
+            # answers exactly as a missing one does
+            if options.source_id and conn.execute(select(sources.c.id).where(
+                    sources.c.id == options.source_id, *visible(sources, self._ingester(conn, options.agency)))).first() is None:
                 raise ValidationError(f"unknown source {options.source_id!r}", where="--source")
         fmt = formats.sniff(path) if options.format == "auto" else options.format
         if fmt not in formats.FORMATS[1:]:
@@ -230,6 +234,13 @@ class TrackStore:
             shutil.rmtree(target, ignore_errors=True)
             raise
 
+    @staticmethod
+    def _ingester(conn: Connection, agency: str) -> Viewer:
+        row = conn.execute(select(agencies).where(agencies.c.code == agency)).first()
+        if row is None:
+            raise ValidationError(f"unknown agency {agency!r} (register it with `interdict agency add`)", where="--agency")
+        return Viewer(username=f"ingest:{agency}", agency=agency, country=row.country, law_enforcement=row.law_enforcement)
+
     def cleanup_staging(self) -> None:
         shutil.rmtree(self.staging_dir, ignore_errors=True)
 
@@ -288,6 +299,11 @@ class TrackStore:
             return formats.empty(formats.STATIC_SCHEMA | {"batch": pl.String}).lazy()
         frame = pl.scan_parquet(files, include_file_paths="_path")
         return frame.with_columns(pl.col("_path").str.extract(r"batches/([0-9a-f]+)/static").alias("batch")).drop("_path")
+
+    def audiences(self) -> list[Audience]:
+        """The node's agencies grouped by the AIS batches they may see (interdict.audiences)."""
+        with self.engine.connect() as conn:
+            return form(conn, {"batch": ais_batches})
 
     def _live_batches(self) -> list[str]:
         with self.engine.connect() as conn:

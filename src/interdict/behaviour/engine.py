@@ -6,6 +6,9 @@ distributed: a scheduler address, or a local cluster). Both run the same detecto
 2. the encounter pair search on the slot points partitioned by hour (a pair is within one slot);
 3. run building, identity changes from static reports (cross-vessel: one IMO on several MMSIs)
    and sorting, centrally; these are small.
+
+On a node, `detect_audiences` runs them once per audience (interdict.audiences) over what that
+audience may see.
 """
 
 from __future__ import annotations
@@ -17,6 +20,8 @@ from typing import Any
 
 import polars as pl
 
+from interdict.ais.store import TrackStore
+from interdict.audiences import Audience
 from interdict.behaviour import detectors
 
 
@@ -28,14 +33,20 @@ class DetectionRun:
     vessels: int
     seconds: float
     timings: dict[str, float] = field(default_factory=dict)
+    # per audience (interdict.audiences): its key, agencies, batches, positions and events
+    audiences: list[dict[str, Any]] = field(default_factory=list)
 
     def summary(self) -> dict[str, Any]:
         counts: dict[str, int] = {}
         for e in self.events:
             counts[e["type"]] = counts.get(e["type"], 0) + 1
-        return {"engine": self.engine, "positions": self.positions, "vessels": self.vessels, "events": len(self.events),
-                "by_type": dict(sorted(counts.items())), "seconds": round(self.seconds, 2),
-                "timings": {k: round(v, 2) for k, v in self.timings.items()}}
+        out = {"engine": self.engine, "positions": self.positions, "vessels": self.vessels, "events": len(self.events),
+               "by_type": dict(sorted(counts.items())), "seconds": round(self.seconds, 2),
+               "timings": {k: round(v, 2) for k, v in self.timings.items()}}
+        if self.audiences:
+            out["audiences"] = [{k: v for k, v in a.items() if k != "events"} | {"events": len(a["events"])}
+                                for a in self.audiences]
+        return out
 
 
 def window(frame: pl.LazyFrame, since: datetime | None, until: datetime | None) -> pl.LazyFrame:
@@ -115,6 +126,57 @@ def run_dask(positions: pl.DataFrame, static: pl.DataFrame, *, scheduler: str | 
             own_cluster.close()
     return DetectionRun("dask", detectors.sort_events(events), positions.height,
                         positions["mmsi"].n_unique() if positions.height else 0, time.perf_counter() - started, timings)
+
+
+def detect_audiences(tracks: TrackStore, audiences: list[Audience], *, engine: str = "local", scheduler: str | None = None,
+                     since: datetime | None = None, until: datetime | None = None,
+                     preset: str | None = None) -> DetectionRun:
+    """Run the detectors once per audience, each over the batches its agencies may see and nothing
+    else (interdict.audiences), so no hidden fix, identity or batch shapes an audience's events.
+    One audience (everything shared alike) costs one run; each further audience one more. The
+    run's `events` hold every audience's events, each tagged with its `audience` key."""
+    started = time.perf_counter()
+    timings: dict[str, float] = {}
+    client = cluster = None
+    if engine == "dask" and len(audiences) > 1:
+        from distributed import Client, LocalCluster
+
+        if scheduler:
+            client = Client(scheduler)
+        else:
+            cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None)
+            client = Client(cluster)
+    per_audience: list[dict[str, Any]] = []
+    positions_total = 0
+    vessels: set[int] = set()
+    try:
+        for audience in audiences:
+            t0 = time.perf_counter()
+            batches = tracks.visible_batches(audience.viewer)
+            positions = window(tracks.node_positions(batches), since, until).collect()
+            static = window(tracks.node_static(batches), since, until).collect()
+            timings["read"] = timings.get("read", 0.0) + time.perf_counter() - t0
+            if client is not None:
+                run = run_dask(positions, static, preset=preset, client=client)
+            else:
+                run = detect(positions, static, engine=engine, scheduler=scheduler, preset=preset)
+            for step, seconds in run.timings.items():
+                timings[step] = timings.get(step, 0.0) + seconds
+            for event in run.events:
+                event["audience"] = audience.key
+            per_audience.append({"audience": audience.key, "agencies": list(audience.agencies), "batches": len(batches),
+                                 "positions": run.positions, "seconds": round(time.perf_counter() - t0, 2),
+                                 "events": run.events})
+            positions_total = max(positions_total, run.positions)
+            if positions.height:
+                vessels.update(positions["mmsi"].unique().to_list())
+    finally:
+        if client is not None:
+            client.close()
+        if cluster is not None:
+            cluster.close()
+    events = [e for a in per_audience for e in a["events"]]
+    return DetectionRun(engine, events, positions_total, len(vessels), time.perf_counter() - started, timings, per_audience)
 
 
 def detect(positions: pl.DataFrame, static: pl.DataFrame, *, engine: str = "local", scheduler: str | None = None,

@@ -1,16 +1,21 @@
-"""Saved behaviour events: replaced per detection window (so re-running never doubles them) and
-read back through the access rule for derived records (`interdict.access.visible_derived`: an event
-is shown only to a viewer who may see every AIS batch it rests on, decided in the query)."""
+"""Saved behaviour events: computed per audience (`interdict.audiences`: from what the agencies of
+one audience may see, nothing else), replaced per detection window (so re-running never doubles
+them) and read back for a viewer from their audience, through the access rule for derived records
+(`interdict.access.visible_derived`: every AIS batch an event rests on must still be visible),
+decided in the query."""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Engine, and_, delete, or_, select
+from sqlalchemy import Engine, and_, delete, or_, select, tuple_
 
 from interdict.access import Viewer, visible_derived
+from interdict.audiences import Audience, member_of
+from interdict.audiences import record as record_audiences
 from interdict.tables import DERIVED_EVENT, RESTS_ON_BATCH, ais_batches, ais_events, derived_rests_on, refresh_statistics
 from interdict.util import utcnow
 
@@ -19,10 +24,11 @@ def _json(value: Any) -> str:
     return json.dumps(value, sort_keys=True, default=lambda v: v.isoformat() if hasattr(v, "isoformat") else str(v))
 
 
-def save(engine: Engine, events: list[dict[str, Any]], *, engine_name: str, since: datetime | None = None,
-         until: datetime | None = None) -> dict[str, int]:
-    """Replace the saved events of the window [since, until] (all, when neither is given) with
-    `events`, in one transaction."""
+def save(engine: Engine, runs: Mapping[str, list[dict[str, Any]]], audiences: list[Audience], *, engine_name: str,
+         since: datetime | None = None, until: datetime | None = None) -> dict[str, int]:
+    """Replace the saved events of the window [since, until] (all, when neither is given) with the
+    events of each audience (`runs`: audience key -> its events), in one transaction, and record
+    the audiences' members (a run over everything forgets earlier audiences)."""
     now = utcnow()
     c = ais_events.c
     window = []
@@ -31,20 +37,20 @@ def save(engine: Engine, events: list[dict[str, Any]], *, engine_name: str, sinc
     if until is not None:
         window.append(or_(c.start_ts <= until, and_(c.start_ts.is_(None), c.end_ts <= until)))
     rows = [{
-        "id": e["id"], "type": e["type"], "mmsi": e["mmsi"], "other_mmsi": e["other_mmsi"], "start_ts": e["start"],
-        "end_ts": e["end"], "lat": e["lat"], "lon": e["lon"], "details": _json(e["details"]),
+        "audience": key, "id": e["id"], "type": e["type"], "mmsi": e["mmsi"], "other_mmsi": e["other_mmsi"],
+        "start_ts": e["start"], "end_ts": e["end"], "lat": e["lat"], "lon": e["lon"], "details": _json(e["details"]),
         "thresholds": _json(e["thresholds"]), "evidence": _json(e["evidence"]), "detected_at": now, "engine": engine_name,
-    } for e in events]
-    rests = [{"kind": DERIVED_EVENT, "derived_id": e["id"], "record_kind": RESTS_ON_BATCH, "record_id": b}
-             for e in events for b in sorted(set(e["batches"]))]
+    } for key, events in runs.items() for e in events]
+    rests = [{"kind": DERIVED_EVENT, "audience": key, "derived_id": e["id"], "record_kind": RESTS_ON_BATCH, "record_id": b}
+             for key, events in runs.items() for e in events for b in sorted(set(e["batches"]))]
     r = derived_rests_on.c
     with engine.begin() as conn:
-        conn.execute(delete(derived_rests_on).where(r.kind == DERIVED_EVENT,
-                                                    r.derived_id.in_(select(c.id).where(*window))))
+        conn.execute(delete(derived_rests_on).where(r.kind == DERIVED_EVENT, tuple_(r.audience, r.derived_id).in_(
+            select(c.audience, c.id).where(*window))))
         removed = conn.execute(delete(ais_events).where(*window)).rowcount
         if rows:
-            ids = [r["id"] for r in rows]
-            for start in range(0, len(ids), 500):  # an event found again outside the window replaces its old copy
+            ids = sorted({r["id"] for r in rows})
+            for start in range(0, len(ids), 500):  # an event found again outside the window replaces its old copies
                 chunk = ids[start:start + 500]
                 conn.execute(delete(derived_rests_on).where(r.kind == DERIVED_EVENT, r.derived_id.in_(chunk)))
                 conn.execute(delete(ais_events).where(c.id.in_(chunk)))
@@ -52,13 +58,17 @@ def save(engine: Engine, events: list[dict[str, Any]], *, engine_name: str, sinc
                 conn.execute(ais_events.insert(), rows[start:start + 2000])
             for start in range(0, len(rests), 5000):
                 conn.execute(derived_rests_on.insert(), rests[start:start + 5000])
+        record_audiences(conn, DERIVED_EVENT, audiences, replace=since is None and until is None)
         refresh_statistics(conn, ais_events, derived_rests_on, written=len(rows) + len(rests))
     return {"saved": len(rows), "replaced": removed}
 
 
 def visible_events(viewer: Viewer):  # type: ignore[no-untyped-def]
-    """The SQL condition: events resting only on AIS batches the viewer may see."""
-    return visible_derived(viewer, ais_events.c.id, derived_rests_on, DERIVED_EVENT, {RESTS_ON_BATCH: ais_batches})
+    """The SQL condition: events of the viewer's audience resting only on AIS batches the viewer
+    may see."""
+    return and_(member_of(viewer, DERIVED_EVENT, ais_events.c.audience),
+                visible_derived(viewer, ais_events.c.id, ais_events.c.audience, derived_rests_on, DERIVED_EVENT,
+                                {RESTS_ON_BATCH: ais_batches}))
 
 
 def read(engine: Engine, viewer: Viewer, *, types: tuple[str, ...] = (), mmsi: int | None = None,
@@ -79,15 +89,16 @@ def read(engine: Engine, viewer: Viewer, *, types: tuple[str, ...] = (), mmsi: i
         stmt = stmt.limit(limit)
     r = derived_rests_on.c
     # what the chosen events rest on, in one query over the same selection
-    chosen = stmt.with_only_columns(c.id).subquery()
-    rests = select(r.derived_id, r.record_id).where(r.kind == DERIVED_EVENT, r.record_kind == RESTS_ON_BATCH,
-                                                   r.derived_id.in_(select(chosen.c.id)))
-    batches: dict[str, list[str]] = {}
+    chosen = stmt.with_only_columns(c.audience, c.id).subquery()
+    rests = select(r.audience, r.derived_id, r.record_id).where(
+        r.kind == DERIVED_EVENT, r.record_kind == RESTS_ON_BATCH,
+        tuple_(r.audience, r.derived_id).in_(select(chosen.c.audience, chosen.c.id)))
+    batches: dict[tuple[str, str], list[str]] = {}
     with engine.connect() as conn:
         rows = conn.execute(stmt).all()
-        for derived_id, batch in conn.execute(rests):
-            batches.setdefault(derived_id, []).append(batch)
-    return [to_dict(row, sorted(batches.get(row.id, []))) for row in rows]
+        for audience, derived_id, batch in conn.execute(rests):
+            batches.setdefault((audience, derived_id), []).append(batch)
+    return [to_dict(row, sorted(batches.get((row.audience, row.id), []))) for row in rows]
 
 
 def to_dict(row: Any, batches: list[str]) -> dict[str, Any]:

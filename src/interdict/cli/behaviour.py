@@ -41,6 +41,11 @@ def detect(
     for kind, count in summary["by_type"].items():
         table.add_row(kind, f"{count:,}")
     console.print(table)
+    audiences = summary.get("audiences", [])
+    if len(audiences) > 1:  # each computed from what its agencies may see (docs/access-control.md)
+        console.print(f"computed for {len(audiences)} audiences: " + "; ".join(
+            f"{'+'.join(a['agencies'])} {a['events']:,} events from {a['positions']:,} positions" for a in audiences),
+            highlight=False)
     if user:
         console.print(f"{len(node.as_user(user).events(since=window['since'], until=window['until'])):,} "
                       f"of them visible to {user}.")

@@ -31,12 +31,13 @@ def watchlist(
     if kind not in (None, "vessel", "entity"):
         raise ValidationError(f"--kind must be vessel or entity, not {kind!r}", where="--kind")
     node = open_node(create=False)
+    me = node.as_user(user)
     if rescreen:
         with console.status("Screening vessels and entities…", spinner="dots"):
-            result = node.screen()
-        console.print(f"screened {result.vessels:,} vessels and {result.entities:,} entities: {result.matches:,} matches",
+            node.screen()
+        # the node's totals span every audience: tell the user only what they may see
+        console.print(f"screened every vessel and entity again, per audience: {len(me.watchlist()):,} matches visible to you",
                       highlight=False)
-    me = node.as_user(user)
     subject_kind = "vessel" if vessel is not None else kind
     matches = me.watchlist(subject_kind=subject_kind, subject=str(vessel) if vessel is not None else None,
                            listed=True if listed else None)

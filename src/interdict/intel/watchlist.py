@@ -3,24 +3,27 @@ itself on a sanctions list is screened against the entities of the node. Hits ar
 (table `entity_matches`): the risk score uses a vessel's matches, entity resolution offers an
 entity's matches as candidate duplicates.
 
-A match is derived by the node from everything it holds, so it records what it rests on: the
-statements on both sides and, for a vessel, the AIS batch its identity came from (table
-`derived_rests_on`). A user sees a match only when they may see all of those
-(`interdict.access.visible_derived`, decided in the query), so a match never tells a user about a
-statement or a batch hidden from them.
+A match is derived by the node, once per audience (`interdict.audiences`: the agencies that may
+see the same statements, sources and AIS batches) from what that audience may see: its score, its
+"listed" flag and which hits make the top few depend on nothing hidden from the audience. It
+records what it rests on: the statements on both sides and, for a vessel, the AIS batch its
+identity came from (table `derived_rests_on`). A user sees the matches of their audience whose
+records are all still visible to them (`interdict.access.visible_derived`, decided in the query).
 """
 
 from __future__ import annotations
 
 import hashlib
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, Engine, and_, delete, func, select
+from sqlalchemy import Connection, Engine, and_, delete, func, select, tuple_
 
-from interdict.access import Viewer, visible_derived
+from interdict.access import Viewer, visible, visible_derived
+from interdict.audiences import Audience, member_of
+from interdict.audiences import record as record_audiences
 from interdict.intel.matching import THRESHOLD
 from interdict.intel.screening import NAME_PROPS, Hit, ScreeningIndex
 from interdict.tables import (
@@ -62,17 +65,19 @@ def index_fingerprint(engine: Engine) -> tuple[Any, ...]:
 def _row(kind: str, subject: str, hit: Hit, *, query: str, basis: str, score: float, rests_on: Iterable[str],
          batch: str = "", now=None) -> dict[str, Any]:
     key = "|".join((kind, subject, hit.id, basis, query, batch))
-    return {"id": hashlib.sha1(key.encode()).hexdigest(), "subject_kind": kind, "subject": subject,
+    return {"audience": "", "id": hashlib.sha1(key.encode()).hexdigest(), "subject_kind": kind, "subject": subject,
             "entity_id": hit.id, "listed": hit.listed, "score": round(score, 4), "basis": basis, "query": query,
             "matched": hit.matched_name, "explanation": hit.explanation, "screened_at": now or utcnow(),
             "rests_on": [(RESTS_ON_STATEMENT, s) for s in sorted(set(rests_on))] + ([(RESTS_ON_BATCH, batch)] if batch else [])}
 
 
-def screen_vessels(engine: Engine, index: ScreeningIndex, *, batches: Iterable[str] | None = None) -> tuple[int, list[dict[str, Any]]]:
-    """Matches of the AIS vessels (of the given batches, or all) against the Vessel entities."""
+def screen_vessels(engine: Engine, index: ScreeningIndex, *, viewer: Viewer,
+                   batches: Iterable[str] | None = None) -> tuple[int, list[dict[str, Any]]]:
+    """Matches of the AIS vessels the viewer may see (of the given batches, or all) against the
+    Vessel entities of `index` (built for the same viewer)."""
     c = ais_identities.c
     stmt = (select(c.batch_id, c.mmsi, c.name, c.imo, c.callsign).join(ais_batches, ais_batches.c.id == c.batch_id)
-            .where(ais_batches.c.retracted_at.is_(None)).distinct())
+            .where(*visible(ais_batches, viewer)).distinct())
     if batches is not None:
         stmt = stmt.where(c.batch_id.in_(list(batches)))
     with engine.connect() as conn:
@@ -131,20 +136,31 @@ def screen_entities(index: ScreeningIndex) -> tuple[int, list[dict[str, Any]]]:
     return len(subjects), list(rows.values())
 
 
-def refresh(engine: Engine, index: ScreeningIndex, *, vessels: bool = True, entities: bool = True,
-            batches: Iterable[str] | None = None) -> Screened:
+def refresh(engine: Engine, audiences: list[Audience], index_for: Callable[[Audience], ScreeningIndex], *,
+            vessels: bool = True, entities: bool = True, batches: Iterable[str] | None = None) -> Screened:
     """Screen and replace the stored matches, in one transaction: all vessel matches (or those of
-    `batches`), all entity matches."""
+    `batches`), all entity matches. Each audience (interdict.audiences) is screened with the index
+    of what it may see (`index_for`), so a hidden statement never makes a match, a "listed" flag,
+    or crowds a visible hit out of the top few."""
     batch_list = list(batches) if batches is not None else None
-    vessel_count, vessel_rows = screen_vessels(engine, index, batches=batch_list) if vessels else (0, [])
-    entity_count, entity_rows = screen_entities(index) if entities else (0, [])
+    rows: list[dict[str, Any]] = []
+    vessel_count = entity_count = 0
+    for audience in audiences:
+        index = index_for(audience)
+        vessel_seen, vessel_rows = (screen_vessels(engine, index, viewer=audience.viewer, batches=batch_list)
+                                    if vessels else (0, []))
+        entity_seen, entity_rows = screen_entities(index) if entities else (0, [])
+        vessel_count, entity_count = max(vessel_count, vessel_seen), max(entity_count, entity_seen)
+        for row in vessel_rows + entity_rows:
+            row["audience"] = audience.key
+        rows += vessel_rows + entity_rows
     c = entity_matches.c
     r = derived_rests_on.c
     mine = r.kind == DERIVED_MATCH
 
     def drop(conn: Connection, condition: Any) -> None:
-        doomed = select(c.id).where(condition)
-        conn.execute(delete(derived_rests_on).where(mine, r.derived_id.in_(doomed)))
+        doomed = select(c.audience, c.id).where(condition)
+        conn.execute(delete(derived_rests_on).where(mine, tuple_(r.audience, r.derived_id).in_(doomed)))
         conn.execute(delete(entity_matches).where(condition))
 
     with engine.begin() as conn:
@@ -153,26 +169,28 @@ def refresh(engine: Engine, index: ScreeningIndex, *, vessels: bool = True, enti
                 drop(conn, c.subject_kind == "vessel")
             else:
                 for batch in batch_list:
-                    drop(conn, and_(c.subject_kind == "vessel", c.id.in_(
-                        select(r.derived_id).where(mine, r.record_kind == RESTS_ON_BATCH, r.record_id == batch))))
+                    drop(conn, and_(c.subject_kind == "vessel", tuple_(c.audience, c.id).in_(
+                        select(r.audience, r.derived_id).where(mine, r.record_kind == RESTS_ON_BATCH, r.record_id == batch))))
         if entities:
             drop(conn, c.subject_kind == "entity")
-        rows = vessel_rows + entity_rows
-        rests = [{"kind": DERIVED_MATCH, "derived_id": row["id"], "record_kind": kind, "record_id": record}
-                 for row in rows for kind, record in row["rests_on"]]
+        rests = [{"kind": DERIVED_MATCH, "audience": row["audience"], "derived_id": row["id"], "record_kind": kind,
+                  "record_id": record} for row in rows for kind, record in row["rests_on"]]
         for start in range(0, len(rows), 1000):
             conn.execute(entity_matches.insert(), [{k: v for k, v in row.items() if k != "rests_on"}
                                                    for row in rows[start:start + 1000]])
         for start in range(0, len(rests), 5000):
             conn.execute(derived_rests_on.insert(), rests[start:start + 5000])
+        record_audiences(conn, DERIVED_MATCH, audiences, replace=vessels and entities and batch_list is None)
         refresh_statistics(conn, entity_matches, derived_rests_on, written=len(rows) + len(rests))
-    return Screened(vessel_count, entity_count, len(vessel_rows) + len(entity_rows))
+    return Screened(vessel_count, entity_count, len(rows))
 
 
 def visible_matches(viewer: Viewer):
-    """The SQL condition: matches resting only on statements and AIS batches the viewer may see."""
-    return visible_derived(viewer, entity_matches.c.id, derived_rests_on, DERIVED_MATCH,
-                           {RESTS_ON_STATEMENT: statements, RESTS_ON_BATCH: ais_batches})
+    """The SQL condition: matches of the viewer's audience resting only on statements and AIS
+    batches the viewer may see."""
+    return and_(member_of(viewer, DERIVED_MATCH, entity_matches.c.audience),
+                visible_derived(viewer, entity_matches.c.id, entity_matches.c.audience, derived_rests_on, DERIVED_MATCH,
+                                {RESTS_ON_STATEMENT: statements, RESTS_ON_BATCH: ais_batches}))
 
 
 def read(engine: Engine, viewer: Viewer, *, subject_kind: str | None = None, subject: str | None = None,
@@ -189,8 +207,8 @@ def read(engine: Engine, viewer: Viewer, *, subject_kind: str | None = None, sub
     best: dict[tuple[str, str, str], dict[str, Any]] = {}
     for r in rows:
         key = (r["subject"], r["entity_id"], r["basis"])
-        if key not in best or best[key]["score"] < r["score"]:
-            best[key] = r
+        if key not in best or (-r["score"], r["id"]) < (-best[key]["score"], best[key]["id"]):
+            best[key] = r  # the best score; among equals the same row whatever order the database gives
     out = []
     for r in best.values():
         out.append({"id": r["id"], "subject_kind": r["subject_kind"], "subject": r["subject"], "entity_id": r["entity_id"],
