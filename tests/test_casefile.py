@@ -46,7 +46,7 @@ def test_grades_are_honest(monitor):
     assert grades("case-yakuza") == {"D4"}
     assert "B1" in grades("case-man-sun-song")
     office = monitor.entity("case-office-39")
-    assert {s.grade.code for s in office.statements if s.source and s.source.id == "ofac-sdn-2024-05-03"} == {"A1"}
+    assert {s.grade.code for s in office.statements if s.source and s.source.id == "INCB:ofac-sdn-2024-05-03"} == {"A1"}
 
 
 def test_quantitative_claims_as_ranges(monitor):

@@ -234,6 +234,25 @@ def test_ingest_cites_only_visible_sources(agencies, tmp_path):
         except ValidationError as exc:
             return str(exc).replace(source, "<id>")
 
-    hidden, missing = ingest_citing("test-afp-red-source"), ingest_citing("test-no-such-source")
+    hidden, missing = ingest_citing("AFP:test-afp-red-source"), ingest_citing("AFP:test-no-such-source")
     assert hidden == missing and "unknown source" in hidden
-    assert ingest_citing("test-afp-green-source") == "ingested"
+    assert "unknown source" in ingest_citing("test-afp-green-source")  # a bare name is the ingesting agency's own
+    assert ingest_citing("AFP:test-afp-green-source") == "ingested"  # another agency's source it may see
+
+
+def test_seizure_datasets_are_named_per_agency(agencies, tmp_path):
+    node = agencies
+    header = ("kind,country,area,date,year,month,drug_group,drug,quantity,unit,purity,producing_country,departure_country,"
+              "transit_countries,destination_country,conveyance,concealment,seizing_agency,events,arrests,entity_ids\n")
+    afp_file, jcg_file = tmp_path / "afp.csv", tmp_path / "jcg.csv"
+    afp_file.write_text(header + "seizure,AUS,SYNTHETIC wharf,2024-05-01,2024,5,ats,Methamphetamine,12,kg,,,,,,sea,cargo,AFP,1,2,\n")
+    jcg_file.write_text(header + "seizure,JPN,SYNTHETIC port,2024-06-01,2024,6,ats,Methamphetamine,3,kg,,,,,,sea,cargo,JCG,1,0,\n")
+    node.import_seizures(afp_file, agency="AFP", dataset="test-shared-name", marking=RED)
+    afp_before = node.as_user("afp.analyst").seizure_records()
+    result = node.import_seizures(jcg_file, agency="JCG", dataset="test-shared-name", marking=GREEN)
+    assert result.written and result.changes["added"] == 1
+    assert node.as_user("afp.analyst").seizure_records() == afp_before + [
+        r for r in node.as_user("afp.analyst").seizure_records() if r["agency"] == "JCG"]
+    assert [r["country"] for r in node.as_user("jcg.watch").seizure_records()] == ["JPN"]
+    again = node.import_seizures(afp_file, agency="AFP", dataset="test-shared-name", marking=RED)
+    assert again.changes == {"added": 0, "updated": 0, "unchanged": 1, "retracted": 0}

@@ -22,7 +22,7 @@ from interdict.behaviour import scenario
 from interdict.demo import setup_node
 from interdict.markings import TLP, Grade, Handling, Marking
 
-SEEDS = (11, 23, 37)
+SEEDS = (11, 23, 37, 58)  # 11 and 58 detach statements under hidden shared ids
 USERS = {"INCB": "incb.monitor", "AFP": "afp.analyst", "JCG": "jcg.watch", "KCG": "kcg.analyst", "USCG": "uscg.watch"}
 VIEWERS = {"INCB": Viewer("x", "INCB", "XUN", False), "AFP": Viewer("x", "AFP", "AUS", True),
            "JCG": Viewer("x", "JCG", "JPN", True), "KCG": Viewer("x", "KCG", "KOR", True),
@@ -82,9 +82,28 @@ def _world(seed: int, folder: Path) -> tuple[list[dict[str, Any]], list[dict[str
             if rng.random() < 0.3:
                 statements.append({"prop": "mmsi", "value": str(target["mmsi"]),
                                    "marking": _marking_yaml(rng.choice(MARKINGS))})
-            entities.append({"id": f"test-{agency.lower()}-{seed}-{k}", "schema": "Vessel", "statements": statements})
+            # some ids are used by several agencies: under an entity hidden from it an agency's statements are detached
+            entity_id = f"test-shared-{seed}-{k}" if rng.random() < 0.35 else f"test-{agency.lower()}-{seed}-{k}"
+            entities.append({"id": entity_id, "schema": "Vessel", "statements": statements})
         records.append({"agency": agency, "entities": entities})
+    _mark_detached(records)
     return batches, records
+
+
+def _mark_detached(records: list[dict[str, Any]]) -> None:
+    """What the node decides on load (in this order): an agency's entity is detached when the id
+    exists only in statements of other agencies of which it may see none."""
+    earlier: dict[str, list[tuple[str, Marking, bool]]] = {}
+    for r in records:
+        writer = VIEWERS[r["agency"]]
+        for e in r["entities"]:
+            if not e["statements"]:
+                continue
+            others = [(a, m, d) for a, m, d in earlier.get(e["id"], []) if a != r["agency"]]
+            e["detached"] = bool(others) and not any(not d and can_see(writer, a, m) for a, m, d in others)
+        for e in r["entities"]:
+            earlier.setdefault(e["id"], []).extend((r["agency"], Marking.parse(s["marking"]), e.get("detached", False))
+                                                   for s in e["statements"])
 
 
 def _records_file(folder: Path, seed: int, agency: str, entities: list[dict[str, Any]], *, remark: bool) -> Path:
@@ -115,7 +134,8 @@ def _build(node: Interdict, folder: Path, seed: int, batches: list[dict[str, Any
 def _visible_to(viewer: Viewer, batches: list[dict[str, Any]], records: list[dict[str, Any]]):
     mine = [b for b in batches if can_see(viewer, b["agency"], b["marking"])]
     kept = [{"agency": r["agency"], "entities": [
-        {**e, "statements": [s for s in e["statements"] if can_see(viewer, r["agency"], Marking.parse(s["marking"]))]}
+        {**e, "statements": [s for s in e["statements"] if can_see(viewer, r["agency"], Marking.parse(s["marking"]))
+                             and (not e.get("detached") or viewer.agency == r["agency"])]}
         for e in r["entities"]]} for r in records]
     return mine, kept
 

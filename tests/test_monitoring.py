@@ -157,10 +157,15 @@ def test_reimport_is_idempotent_and_changes_are_versioned(registered, tmp_path):
 
 
 def test_another_agency_cannot_overwrite_a_dataset(registered, tmp_path):
+    """Datasets are named per agency: KCG importing the same file (so the same default dataset
+    name) makes a dataset of its own and leaves JCG's alone (issue 14, case 6)."""
     path = _template(tmp_path / "return.csv", GOOD)
     registered.import_seizures(path, agency="JCG")
-    with pytest.raises(ValidationError, match="belongs to agency JCG"):
-        registered.import_seizures(path, agency="KCG")
+    jcg_before = registered.as_user("jcg.watch").seizure_records()
+    result = registered.import_seizures(path, agency="KCG")
+    assert result.written and result.changes["added"] == len(GOOD)
+    jcg_after = [r for r in registered.as_user("jcg.watch").seizure_records() if r["agency"] == "JCG"]
+    assert jcg_after == [r for r in jcg_before if r["agency"] == "JCG"] and len(jcg_after) == len(GOOD)
 
 
 def test_restricted_seizure_records_follow_the_access_rule(registered, tmp_path):
@@ -356,7 +361,7 @@ def test_published_range_as_lognormal_has_median_219m(claims):
     assert e.p50 == pytest.approx(219e6, rel=0.02) and e.best == pytest.approx(219.09e6, rel=0.001)
     assert e.p5 == pytest.approx(48e6, rel=0.03) and e.p95 == pytest.approx(1e9, rel=0.03)
     source = e.to_dict()["inputs"][0]["claim"]
-    assert source["key"] == "dprk-drug-revenue-range" and source["grade"] == "C3" and source["source"]["id"] == "pacnet-26-2003"
+    assert source["key"] == "dprk-drug-revenue-range" and source["grade"] == "C3" and source["source"]["id"] == "INCB:pacnet-26-2003"
 
 
 @pytest.mark.parametrize("name", estimates.names())

@@ -130,15 +130,40 @@ def test_unparseable_file(afp_node, tmp_path):
         afp_node.load(path)
 
 
-def test_dataset_of_another_agency_cannot_be_overwritten(afp_node, tmp_path):
+def test_datasets_and_sources_are_named_per_agency(afp_node, tmp_path):
+    """JCG using AFP's dataset and source names makes a dataset of its own: nothing of AFP's
+    changes and nothing tells JCG that AFP uses those names (issue 14, case 6)."""
     afp_node.load(write(tmp_path, BASE))
-    hijack = dict(BASE, agency="JCG", sources=[])
-    hijack["entities"] = [dict(BASE["entities"][1], source=None)]
-    hijack["sources"] = [{"id": "jcg-r1", "title": "JCG", "kind": "agency_report", "reliability": "B"}]
-    hijack["entities"][0]["source"] = "jcg-r1"
-    hijack.pop("claims")
-    with pytest.raises(ValidationError, match="dataset 'afp-notes' belongs to agency AFP"):
-        afp_node.load(write(tmp_path, hijack, "hijack.yaml"))
+    afp_rows = [sorted(r for r in table if "AFP" in r) for table in snapshot(afp_node)]
+    namesake = dict(BASE, agency="JCG")
+    namesake["entities"] = [{"id": "jcg-v1", "schema": "Vessel", "source": "afp-r1", "grade": "C3",
+                             "properties": {"name": "JCG vessel (synthetic)"}}]
+    namesake["claims"] = [dict(BASE["claims"][0], entity="jcg-v1")]
+    result = afp_node.load(write(tmp_path, namesake, "namesake.yaml"))
+    assert result.changes["statements"]["added"] == 1 and result.changes["sources"]["added"] == 1
+    assert [sorted(r for r in table if "AFP" in r) for table in snapshot(afp_node)] == afp_rows
+    with afp_node.workspace.engine.connect() as conn:
+        assert set(conn.execute(select(sources.c.id)).scalars()) == {"AFP:afp-r1", "JCG:afp-r1"}
+    again = afp_node.load(write(tmp_path, BASE))  # AFP's dataset is still AFP's alone
+    assert again.changes["statements"] == {"added": 0, "updated": 0, "unchanged": 6, "retracted": 0}
+
+
+def test_statements_under_a_hidden_entity_stay_their_writers(afp_node, tmp_path):
+    """JCG naming the id of an entity only AFP may see neither fails nor adds to AFP's entity: its
+    statements are JCG's alone (issue 14, case 6)."""
+    secret = dict(BASE, defaults={"marking": {"tlp": "RED"}}, claims=[])
+    afp_node.load(write(tmp_path, secret))
+    afp_node.registry.add_user("afp.one", "AFP", ["analyst"], password="x" * 12)
+    afp_node.registry.add_user("jcg.one", "JCG", ["analyst"], password="x" * 12)
+    before = afp_node.as_user("afp.one").entity("v1").to_dict()
+    intruder = {"dataset": "jcg-notes", "agency": "JCG", "defaults": {"marking": {"tlp": "GREEN"}},
+                "sources": [{"id": "jcg-r1", "title": "JCG report (synthetic)", "kind": "agency_report", "reliability": "C"}],
+                "entities": [{"id": "v1", "schema": "Vessel", "source": "jcg-r1", "grade": "C3",
+                              "properties": {"name": "Planted name (synthetic)"}}]}
+    afp_node.load(write(tmp_path, intruder, "intruder.yaml"))
+    assert afp_node.as_user("afp.one").entity("v1").to_dict() == before
+    jcg_view = afp_node.as_user("jcg.one").entity("v1")
+    assert [s.value for s in jcg_view.statements] == ["Planted name (synthetic)"]
 
 
 def test_failure_midway_writes_nothing(afp_node, tmp_path, monkeypatch):

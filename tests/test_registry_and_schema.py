@@ -80,3 +80,34 @@ def test_reopening_a_workspace_keeps_data(node, database_url, tmp_path):
     again = Interdict.open(tmp_path / "workspace", database_url, create=False)
     assert [a.code for a in again.registry.agencies()] == ["USCG"]
     again.close()
+
+
+def test_upgrading_names_sources_per_agency(node):
+    """Migration 0009 renames stored sources to AGENCY:id and every reference follows; the
+    downgrade gives the old names back."""
+    from sqlalchemy import text
+
+    config = alembic_config()
+    node.registry.add_agency("AFP", "Australian Federal Police", "AUS", True)
+    with node.workspace.engine.begin() as conn:
+        config.attributes["connection"] = conn
+        command.downgrade(config, "0008")
+    now = "2026-11-30 12:00:00"
+    with node.workspace.engine.begin() as conn:
+        conn.execute(text("INSERT INTO sources (id, title, kind, reliability, agency, tlp, releasable_to, orcon, created_at, "
+                          "updated_at, version, dataset) VALUES ('r1', 'Report', 'agency_report', 'B', 'AFP', 'GREEN', '', "
+                          "false, :now, :now, 1, 'notes')"), {"now": now})
+        conn.execute(text("INSERT INTO statements (id, agency, tlp, releasable_to, orcon, source_id, reliability, credibility, "
+                          "created_at, updated_at, version, dataset, entity_id, schema, prop, prop_type, value) VALUES "
+                          "('s1', 'AFP', 'GREEN', '', false, 'r1', 'B', '2', :now, :now, 1, 'notes', 'e1', 'Vessel', 'name', "
+                          "'name', 'Vessel one')"), {"now": now})
+    node.workspace.migrate()
+    with node.workspace.engine.connect() as conn:
+        assert conn.execute(text("SELECT id FROM sources")).scalars().all() == ["AFP:r1"]
+        assert conn.execute(text("SELECT source_id, detached FROM statements")).one() == ("AFP:r1", False)
+    with node.workspace.engine.begin() as conn:
+        config.attributes["connection"] = conn
+        command.downgrade(config, "0008")
+    with node.workspace.engine.connect() as conn:
+        assert conn.execute(text("SELECT source_id FROM statements")).scalars().all() == ["r1"]
+    node.workspace.migrate()

@@ -24,7 +24,9 @@ them; they are shown to a viewer of that audience only if every record they rest
 visible: `can_see_derived` in Python, `visible_derived` in SQL over the table of what they rest on.
 
 Readers do not write these filters themselves: `visible(table, viewer)` gives every condition a
-query over a marked table needs (the rule and, where the table keeps retractions, live rows only).
+query over a marked table needs (the rule; where the table keeps retractions, live rows only; and
+where it keeps detached statements -- written under an entity id that existed only in records
+their writer may not see -- those only for their writer's agency).
 """
 
 from __future__ import annotations
@@ -115,6 +117,8 @@ def visible(table: FromClause, viewer: Viewer, purpose: Purpose = Purpose.VIEW, 
     conditions: list[ColumnElement[bool]] = [visible_filter(table, viewer, purpose)]
     if not include_retracted and "retracted_at" in table.c:
         conditions.append(table.c.retracted_at.is_(None))
+    if "detached" in table.c:  # written under another agency's hidden entity: its writer's alone
+        conditions.append(or_(table.c.detached == false(), table.c.agency == viewer.agency))
     return tuple(conditions)
 
 

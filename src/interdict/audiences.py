@@ -26,7 +26,7 @@ import hashlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, Connection, Table, delete, select
+from sqlalchemy import ColumnElement, Connection, Table, delete, false, select
 from sqlalchemy.sql import ColumnElement as _Column
 
 from interdict.access import Viewer, can_see
@@ -53,32 +53,41 @@ def agency_viewers(conn: Connection) -> list[Viewer]:
             for r in conn.execute(select(agencies).order_by(agencies.c.code))]
 
 
-def group(viewers: Iterable[Viewer], records: Mapping[str, Iterable[tuple[str, Marking]]]) -> list[Audience]:
+Combination = tuple[str, Marking, bool]  # origin, marking, detached (shown to its origin alone)
+
+
+def group(viewers: Iterable[Viewer], records: Mapping[str, Iterable[Combination]]) -> list[Audience]:
     """Group viewers by what they may see. `records` holds, per input kind, the distinct (origin,
-    marking) combinations present; viewers that may see the same combinations of every kind form
-    one audience. Pure: the same answer for the same combinations."""
+    marking, detached) combinations present; viewers that may see the same combinations of every
+    kind form one audience. Pure: the same answer for the same combinations."""
     combos = {kind: sorted(set(items), key=_combo_text) for kind, items in records.items()}
     members: dict[str, list[Viewer]] = {}
     for viewer in viewers:
-        seen = [f"{kind}={_combo_text(c)}" for kind in sorted(combos) for c in combos[kind] if can_see(viewer, c[0], c[1])]
+        seen = [f"{kind}={_combo_text(c)}" for kind in sorted(combos) for c in combos[kind] if _sees(viewer, c)]
         key = hashlib.sha256("\n".join(seen).encode()).hexdigest()[:KEY_LENGTH]
         members.setdefault(key, []).append(viewer)
     return [Audience(key, tuple(v.agency for v in group), group[0]) for key, group in sorted(members.items())]
 
 
-def _combo_text(combo: tuple[str, Marking]) -> str:
-    origin, marking = combo
+def _sees(viewer: Viewer, combo: Combination) -> bool:
+    origin, marking, detached = combo
+    return can_see(viewer, origin, marking) and (not detached or viewer.agency == origin)
+
+
+def _combo_text(combo: Combination) -> str:
+    origin, marking, detached = combo
     return "|".join((origin, marking.tlp.value, ",".join(sorted(marking.releasable_to)), str(int(marking.orcon)),
-                     marking.handling.value if marking.handling else ""))
+                     marking.handling.value if marking.handling else "", "detached" if detached else ""))
 
 
-def combinations(conn: Connection, table: Table) -> list[tuple[str, Marking]]:
-    """The distinct (origin, marking) combinations of the live rows of a marked table."""
+def combinations(conn: Connection, table: Table) -> list[Combination]:
+    """The distinct (origin, marking, detached) combinations of the live rows of a marked table."""
     c = table.c
-    query = select(c.agency, c.tlp, c.releasable_to, c.orcon, c.handling).distinct()
+    detached = c.detached if "detached" in c else false()
+    query = select(c.agency, c.tlp, c.releasable_to, c.orcon, c.handling, detached.label("detached")).distinct()
     if "retracted_at" in c:
         query = query.where(c.retracted_at.is_(None))
-    return [(row.agency, Marking.from_row(row)) for row in conn.execute(query)]
+    return [(row.agency, Marking.from_row(row), bool(row.detached)) for row in conn.execute(query)]
 
 
 def form(conn: Connection, inputs: Mapping[str, Table]) -> list[Audience]:

@@ -25,6 +25,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    UniqueConstraint,
     text,
 )
 
@@ -129,6 +130,12 @@ sources = Table(
     Column("dataset", String(128), nullable=False),
 )
 
+def source_key(agency: str, declared: str) -> str:
+    """The stored id of a source an agency declared: sources are named per agency, so two agencies
+    may each have a source "report-1" (interdict.intel.writer)."""
+    return f"{agency}:{declared}"
+
+
 statements = Table(
     "statements",
     metadata,
@@ -140,6 +147,9 @@ statements = Table(
     Column("value", Text, nullable=False),
     Column("lang", String(8), nullable=True),
     Column("original_value", Text, nullable=True),
+    # written under an entity id that existed only in records its agency may not see: shown to
+    # its own agency alone, so no agency can add to (or learn of) another's hidden entity
+    Column("detached", Boolean, nullable=False, default=False, server_default=text("false")),
     # Reverse references (who points at this entity). Partial: long texts such as notes would
     # overflow PostgreSQL's btree row limit, and only entity references are looked up by value.
     Index(
@@ -155,7 +165,7 @@ claims = Table(
     "claims",
     metadata,
     *record_columns(),
-    Column("key", String(128), nullable=False, unique=True),
+    Column("key", String(128), nullable=False),  # unique per agency (claims are named per agency)
     Column("entity_id", String(128), nullable=True, index=True),
     Column("text", Text, nullable=False),
     Column("quantity", String(64), nullable=False),
@@ -166,6 +176,7 @@ claims = Table(
     Column("period_start", String(10), nullable=True),
     Column("period_end", String(10), nullable=True),
     Column("reading", String(32), nullable=False),
+    UniqueConstraint("agency", "key", name="uq_claims_agency_key"),
 )
 
 imports = Table(

@@ -36,7 +36,7 @@ from interdict.ais.quality import DEFAULT_MAX_SPEED_KN, FLAG_NAMES, check_positi
 from interdict.audiences import Audience, form
 from interdict.errors import NotFound, ValidationError
 from interdict.markings import Grade, Marking
-from interdict.tables import agencies, ais_batches, ais_identities, ais_tracks, sources
+from interdict.tables import agencies, ais_batches, ais_identities, ais_tracks, source_key, sources
 from interdict.util import file_digest, utcnow
 
 # The same report heard by several receivers (or in several files): same MMSI, position, motion
@@ -108,11 +108,8 @@ class TrackStore:
         batch_id = hashlib.sha256(f"{options.agency}\x1f{file_digest(path)}".encode()).hexdigest()
         with self.engine.connect() as conn:
             known = conn.execute(select(ais_batches.c.id).where(ais_batches.c.id == batch_id)).first()
-            # a batch may cite only a source its agency may see: another agency's hidden source
-            # answers exactly as a missing one does
-            if options.source_id and conn.execute(select(sources.c.id).where(
-                    sources.c.id == options.source_id, *visible(sources, self._ingester(conn, options.agency)))).first() is None:
-                raise ValidationError(f"unknown source {options.source_id!r}", where="--source")
+            if options.source_id:
+                self._cited_source(conn, options)  # refused before any work when unknown
         fmt = formats.sniff(path) if options.format == "auto" else options.format
         if fmt not in formats.FORMATS[1:]:
             raise ValidationError(f"unknown format {fmt!r} (one of {', '.join(formats.FORMATS)})", where="--format")
@@ -216,8 +213,9 @@ class TrackStore:
         os.replace(staging, target)
         try:
             with self.engine.begin() as conn:
+                source_id = self._cited_source(conn, options) if options.source_id else None
                 conn.execute(ais_batches.insert().values(
-                    id=batch_id, agency=options.agency, **options.marking.columns(), source_id=options.source_id,
+                    id=batch_id, agency=options.agency, **options.marking.columns(), source_id=source_id,
                     reliability=options.grade.reliability, credibility=options.grade.credibility, path=str(path),
                     format=fmt, ingested_at=utcnow(), version=1, input_records=result.input_records,
                     positions=result.positions, static_reports=result.static_reports,
@@ -233,6 +231,18 @@ class TrackStore:
         except Exception:
             shutil.rmtree(target, ignore_errors=True)
             raise
+
+    def _cited_source(self, conn: Connection, options: IngestOptions) -> str:
+        """The stored id of the source a batch cites: the agency's own source of that name, or
+        another source (AGENCY:name) the agency may see. Another agency's hidden source answers
+        exactly as a missing one does."""
+        assert options.source_id
+        for candidate in (source_key(options.agency, options.source_id), options.source_id):
+            found = conn.execute(select(sources.c.id).where(
+                sources.c.id == candidate, *visible(sources, self._ingester(conn, options.agency)))).scalar()
+            if found:
+                return str(found)
+        raise ValidationError(f"unknown source {options.source_id!r}", where="--source")
 
     @staticmethod
     def _ingester(conn: Connection, agency: str) -> Viewer:

@@ -479,9 +479,9 @@ def import_list(engine: Engine, kind: str, paths: list[Path], *, agency: str, li
                          statements=builder.records(dataset_id, grade, marking))
     digest = hashlib.sha256(b"".join(_read(p) for p in paths)).hexdigest()
     with engine.begin() as conn:
-        before = _entity_states(conn, dataset_id)
+        before = _entity_states(conn, dataset_id, agency)
         changes = write_dataset(conn, write, path=", ".join(str(p) for p in paths), sha256=digest)
-        after = _entity_states(conn, dataset_id)
+        after = _entity_states(conn, dataset_id, agency)
     diff = {
         "added": len(after.keys() - before.keys()),
         "removed": len(before.keys() - after.keys()),
@@ -492,11 +492,12 @@ def import_list(engine: Engine, kind: str, paths: list[Path], *, agency: str, li
                       statements=len(write.statements), changes=changes, diff=diff, unclean=builder.unclean)
 
 
-def _entity_states(conn, dataset: str) -> dict[str, frozenset[tuple[str, int]]]:
-    """entity id -> its live statements (id, version): what a list diff compares."""
+def _entity_states(conn, dataset: str, agency: str) -> dict[str, frozenset[tuple[str, int]]]:
+    """entity id -> its live statements (id, version) in the agency's dataset: what a list diff compares."""
     states: dict[str, set[tuple[str, int]]] = defaultdict(set)
     rows = conn.execute(select(statements.c.entity_id, statements.c.id, statements.c.version)
-                        .where(statements.c.dataset == dataset, statements.c.retracted_at.is_(None)))
+                        .where(statements.c.dataset == dataset, statements.c.agency == agency,
+                               statements.c.retracted_at.is_(None)))
     for entity_id, statement_id, version in rows:
         states[entity_id].add((statement_id, version))
     return {k: frozenset(v) for k, v in states.items()}

@@ -1,9 +1,17 @@
 """Writing a dataset: sources, statements and claims of one agency, in one transaction.
 
-Record ids are derived from their content key (dataset, entity, property, value, source), so
-loading the same dataset twice changes nothing. A record whose grade, marking or details changed
+Record ids are derived from their content key (agency, dataset, entity, property, value, source),
+so loading the same dataset twice changes nothing. A record whose grade, marking or details changed
 gets a new version; a record that disappeared from the dataset is retracted (kept, with a
 retraction time and a new version) so the change can be synchronised to other nodes.
+
+Names are per agency: a dataset is the agency's own (two agencies may each have a dataset
+"notes" without touching each other's), and a source is stored as `AGENCY:declared-id`
+(`source_key`), so no write can collide with, or be refused because of, another agency's names --
+a refusal would tell the writer that a name it may not see exists. For the same reason a statement
+written under an entity id that exists only in records the writer may not see is *detached*
+(column `detached`): the writer sees it as usual, no other agency does, and nothing is added to
+the hidden entity (`interdict.access.visible`).
 """
 
 from __future__ import annotations
@@ -16,7 +24,7 @@ from sqlalchemy import Connection, Table, select, update
 
 from interdict.errors import ValidationError
 from interdict.markings import Grade, Marking
-from interdict.tables import claims, imports, sources, statements
+from interdict.tables import agencies, claims, imports, source_key, sources, statements
 from interdict.util import stable_uuid, utcnow
 
 
@@ -58,8 +66,8 @@ class StatementRecord:
     lang: str | None = None
     original_value: str | None = None
 
-    def record_id(self, dataset: str) -> str:
-        return stable_uuid("statement", dataset, self.entity_id, self.prop, self.value, self.source_id)
+    def record_id(self, dataset: str, agency: str) -> str:
+        return stable_uuid("statement", agency, dataset, self.entity_id, self.prop, self.value, self.source_id)
 
     def columns(self) -> dict[str, Any]:
         return {
@@ -94,8 +102,8 @@ class ClaimRecord:
     period_start: str | None = None
     period_end: str | None = None
 
-    def record_id(self, dataset: str) -> str:
-        return stable_uuid("claim", dataset, self.key)
+    def record_id(self, dataset: str, agency: str) -> str:
+        return stable_uuid("claim", agency, dataset, self.key)
 
     def columns(self) -> dict[str, Any]:
         return {
@@ -137,10 +145,31 @@ class DatasetWrite:
     claims: list[ClaimRecord] = field(default_factory=list)
 
 
-def check_owner(conn: Connection, table: Table, dataset: str, agency: str) -> None:
-    owner = conn.execute(select(table.c.agency).where(table.c.dataset == dataset).limit(1)).scalar()
-    if owner is not None and owner != agency:
-        raise ValidationError(f"dataset {dataset!r} belongs to agency {owner}, not {agency}", where="dataset")
+MAX_SOURCE_ID = 128  # sources.id
+
+
+def hidden_entities(conn: Connection, entity_ids: set[str], agency: str) -> set[str]:
+    """Of `entity_ids`, those that exist in live records of other agencies of which the writing
+    agency may see none: statements written under them are detached (see the module's doc)."""
+    from interdict.access import Viewer, visible
+
+    if not entity_ids:
+        return set()
+    row = conn.execute(select(agencies).where(agencies.c.code == agency)).first()
+    if row is None:
+        raise ValidationError(f"unknown agency {agency!r} (register it with `interdict agency add`)", where="agency")
+    writer = Viewer(username=f"writer:{agency}", agency=agency, country=row.country, law_enforcement=row.law_enforcement)
+    c = statements.c
+    others: set[str] = set()
+    seen: set[str] = set()
+    ids = sorted(entity_ids)
+    for start in range(0, len(ids), 500):
+        chunk = ids[start:start + 500]
+        others |= set(conn.execute(select(c.entity_id).where(c.entity_id.in_(chunk), c.agency != agency,
+                                                              c.retracted_at.is_(None)).distinct()).scalars())
+        seen |= set(conn.execute(select(c.entity_id).where(c.entity_id.in_(chunk), c.agency != agency,
+                                                            *visible(statements, writer)).distinct()).scalars())
+    return others - seen
 
 
 def sync_records(conn: Connection, table: Table, dataset: str, agency: str, wanted: dict[str, dict[str, Any]],
@@ -152,7 +181,8 @@ def sync_records(conn: Connection, table: Table, dataset: str, agency: str, want
     now = utcnow()
     compared = [name for name in next(iter(wanted.values()), {}) if name not in uncompared]
     columns = [table.c.id, table.c.version, table.c.retracted_at, *[table.c[name] for name in compared]]
-    existing = {row.id: row for row in conn.execute(select(*columns).where(table.c.dataset == dataset))}
+    existing = {row.id: row for row in conn.execute(select(*columns).where(table.c.dataset == dataset,
+                                                                           table.c.agency == agency))}
     inserts = []
     for record_id, values in wanted.items():
         row = existing.get(record_id)
@@ -182,11 +212,16 @@ def sync_records(conn: Connection, table: Table, dataset: str, agency: str, want
 
 def write_dataset(conn: Connection, write: DatasetWrite, *, path: str, sha256: str) -> dict[str, dict[str, int]]:
     """Write sources, statements and claims of one dataset on `conn` (the caller's transaction)."""
-    for table in (sources, statements, claims):
-        check_owner(conn, table, write.dataset, write.agency)
-    source_counts = write_sources(conn, write.sources, dataset=write.dataset, agency=write.agency)
-    statement_rows = {s.record_id(write.dataset): s.columns() for s in write.statements}
-    claim_rows = {c.record_id(write.dataset): c.columns() for c in write.claims}
+    agency = write.agency
+    source_counts = write_sources(conn, write.sources, dataset=write.dataset, agency=agency)
+    detached = hidden_entities(conn, {s.entity_id for s in write.statements}, agency)
+
+    def stored(columns: dict[str, Any]) -> dict[str, Any]:
+        return {**columns, "source_id": source_key(agency, columns["source_id"]) if columns["source_id"] else None}
+
+    statement_rows = {s.record_id(write.dataset, agency): {**stored(s.columns()), "detached": s.entity_id in detached}
+                      for s in write.statements}
+    claim_rows = {c.record_id(write.dataset, agency): stored(c.columns()) for c in write.claims}
     result = {
         "sources": source_counts.to_dict(),
         "statements": sync_records(conn, statements, write.dataset, write.agency, statement_rows).to_dict(),
@@ -212,16 +247,18 @@ def write_sources(conn: Connection, records: list[SourceRecord], *, dataset: str
     counts = WriteCounts()
     now = utcnow()
     for source in records:
-        row = conn.execute(select(sources).where(sources.c.id == source.id)).first()
+        key = source_key(agency, source.id)
+        if len(key) > MAX_SOURCE_ID:
+            raise ValidationError(f"source id {source.id!r} is too long: at most {MAX_SOURCE_ID - len(agency) - 1} "
+                                  f"characters for agency {agency}", where=f"source {source.id}")
+        row = conn.execute(select(sources).where(sources.c.id == key)).first()
         values = source.columns()
         if row is None:
-            conn.execute(sources.insert().values(id=source.id, agency=agency, dataset=dataset,
+            conn.execute(sources.insert().values(id=key, agency=agency, dataset=dataset,
                                                  created_at=now, updated_at=now, version=1, **values))
             counts.added += 1
-        elif row.agency != agency:
-            raise ValidationError(f"source {source.id!r} belongs to agency {row.agency}", where=f"source {source.id}")
         elif any(getattr(row, k) != v for k, v in values.items()):
-            conn.execute(update(sources).where(sources.c.id == source.id)
+            conn.execute(update(sources).where(sources.c.id == key)
                          .values(**values, updated_at=now, version=row.version + 1))
             counts.updated += 1
         else:

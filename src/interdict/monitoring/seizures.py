@@ -23,11 +23,11 @@ from sqlalchemy import Engine, select
 
 from interdict.access import Viewer, visible
 from interdict.errors import ValidationError
-from interdict.intel.writer import SourceRecord, WriteCounts, check_owner, sync_records, write_sources
+from interdict.intel.writer import SourceRecord, WriteCounts, sync_records, write_sources
 from interdict.markings import Grade, Marking
 from interdict.monitoring.codes import code_lists, countries
 from interdict.monitoring.units import UnitTable, default_units
-from interdict.tables import seizures
+from interdict.tables import seizures, source_key
 from interdict.util import stable_uuid, utcnow
 
 KINDS = ("seizure", "arrests")
@@ -277,7 +277,7 @@ def import_rows(
         except ValidationError as exc:
             rejected.append(Rejected(row.number, str(exc), row.raw))
             continue
-        record_id = stable_uuid("seizure", dataset, row.key)
+        record_id = stable_uuid("seizure", agency, dataset, row.key)
         if record_id in wanted:
             rejected.append(Rejected(row.number, f"duplicate of an earlier row with the same key ({row.key})", row.raw))
             continue
@@ -285,7 +285,7 @@ def import_rows(
         wanted[record_id] = {
             **columns,
             **marking.columns(),
-            "source_id": source.id,
+            "source_id": source_key(agency, source.id),
             "reliability": grade.reliability,
             "credibility": grade.credibility,
             "source_row": f"{path.name}:{row.number}",
@@ -304,7 +304,6 @@ def import_rows(
     from interdict.tables import imports
 
     with engine.begin() as conn:
-        check_owner(conn, seizures, dataset, agency)
         source_counts = write_sources(conn, [source], dataset=dataset, agency=agency)
         counts: WriteCounts = sync_records(conn, seizures, dataset, agency, wanted,
                                            uncompared=frozenset({"source_row", "details"}))
