@@ -62,7 +62,8 @@ def ais_ingest(
     releasable_to: str | None = RELEASABLE_TO,
     handling: str | None = HANDLING,
     orcon: bool = ORCON,
-    source: str | None = typer.Option(None, help="Source the data comes from: your agency's source id, or AGENCY:id of another agency's source you may see."),
+    source: str | None = typer.Option(None, help="Source the data comes from: your agency's source id, or AGENCY:id of "
+                                                 "another agency's source you may see."),
     fmt: str = typer.Option("auto", "--format", help="auto, nmea, marinecadastre, dma, table or geoparquet."),
     assume_time: str | None = typer.Option(None, help="Receive time (ISO 8601) for NMEA lines that carry none."),
     mapping: list[str] | None = typer.Option(None, "--map", help="FIELD=COLUMN pairs for --format table, e.g. mmsi=ID,ts=time,lat=y,lon=x."),
