@@ -120,7 +120,7 @@ def real_node(tmp_path_factory):
         if "evergiven" in relative or "exactearth" in relative:
             node.tracks.ingest(data_path(relative), IngestOptions(
                 agency="INCB", marking=Marking(TLP.CLEAR), grade=Grade("B", "2"), mapping=extra.get("mapping", {}),
-                dayfirst=extra.get("dayfirst", False)))
+                dayfirst=extra.get("dayfirst", False), pseudonymous_ids=extra.get("pseudonymous_ids", False)))
     yield node
     node.close()
 

@@ -76,11 +76,17 @@ def test_an_identity_change_never_carries_a_hidden_identity(agencies, tmp_path):
 
 
 # -- case 2: gap statistics ----------------------------------------------------------------
+def heard_hourly(hours: range) -> list[dict]:
+    """Three vessels heard every 20 minutes: the coverage evidence a silence needs to be a gap."""
+    return [fix(431000097 + k, T0 + timedelta(minutes=20 * n), AT_SEA[0] + 1 + k, AT_SEA[1] + 0.002 * n)
+            for k in range(3) for n in range(hours.start * 3, hours.stop * 3)]
+
+
 def test_a_gap_counts_only_the_fixes_its_viewer_may_see(agencies, tmp_path):
     node = agencies
     mmsi = 431000002
-    ingest(node, tmp_path, "uscg-green", [fix(mmsi, T0), fix(mmsi, T0 + timedelta(hours=14), AT_SEA[0] + 0.05)],
-           "USCG", GREEN)
+    ingest(node, tmp_path, "uscg-green", [fix(mmsi, T0), fix(mmsi, T0 + timedelta(hours=14), AT_SEA[0] + 0.05),
+                                          *heard_hourly(range(-6, 20))], "USCG", GREEN)
     hidden = [fix(mmsi, T0 - timedelta(minutes=10 * k), AT_SEA[0] - 0.001 * k) for k in range(1, 31)]
     ingest(node, tmp_path, "afp-red", hidden, "AFP", RED)
     node.detect()
@@ -97,8 +103,8 @@ def test_a_gap_counts_only_the_fixes_its_viewer_may_see(agencies, tmp_path):
 def test_a_hidden_fix_inside_a_visible_gap_does_not_close_it(agencies, tmp_path):
     node = agencies
     mmsi = 431000003
-    ingest(node, tmp_path, "uscg-green", [fix(mmsi, T0), fix(mmsi, T0 + timedelta(hours=14), AT_SEA[0] + 0.05)],
-           "USCG", GREEN)
+    ingest(node, tmp_path, "uscg-green", [fix(mmsi, T0), fix(mmsi, T0 + timedelta(hours=14), AT_SEA[0] + 0.05),
+                                          *heard_hourly(range(-6, 20))], "USCG", GREEN)
     ingest(node, tmp_path, "afp-red", [fix(mmsi, T0 + timedelta(hours=7), AT_SEA[0] + 0.02)], "AFP", RED)
     node.detect()
     assert [e for e in node.as_user("jcg.watch").events(types=("gap",)) if e["mmsi"] == mmsi]

@@ -298,6 +298,24 @@ class UserSession:
         self.show(self.batch_markings().values())
         return self.node.tracks.stats(self.viewer)
 
+    def data_quality(self) -> dict[str, Any]:
+        """What the behaviour analytics set aside, from the AIS batches this user may see:
+        identities that cannot be one ship (per MMSI, with reason, counts, sources and the names
+        reported under it) and sparse sources (samples whose silences are the sampling's)."""
+        from interdict.behaviour.detectors import batch_ends
+
+        markings = self.batch_markings()
+        self.show(markings.values())
+        tracks = self.node.tracks
+        batches = list(markings)
+        spans = batch_ends(tracks.node_positions(batches).select("batch", "mmsi", "ts").collect()) if batches else None
+        files = tracks.batch_files(self.viewer)
+        sources = [{"batch": r["batch"], "source": files.get(r["batch"], ""),
+                    "start": r["batch_start"].isoformat() if r["batch_start"] else None,
+                    "end": r["batch_end"].isoformat() if r["batch_end"] else None, "sparse": r["sparse"]}
+                   for r in spans.iter_rows(named=True)] if spans is not None else []
+        return {"identities": tracks.identity_findings(self.viewer), "sources": sources}
+
     def ais_markings(self, mmsi: int | None = None) -> list[Marking]:
         """Markings of the AIS batches this user may see (holding `mmsi`, if given), shown; read
         once per session and vessel."""

@@ -30,8 +30,9 @@ DEMO_AIS: list[tuple[str, dict[str, Any]]] = [
     ("demo/ais/amsa_ais.txt.gz", {"assume_time": "2012-01-27T11:47:00+00:00"}),
     ("demo/ais/exactearth_augmented.txt", {}),
     ("demo/ais/marinecadastre_2022-01-03.parquet", {}),
+    # the Ever Given sample names its vessels by pseudonyms 1-256, not MMSIs
     ("demo/ais/evergiven_suez_2021-03.csv", {"mapping": {"mmsi": "ID", "ts": "ais_pos_timestamp", "lat": "latitude",
-                                                          "lon": "longitude"}, "dayfirst": True}),
+                                                          "lon": "longitude"}, "dayfirst": True, "pseudonymous_ids": True}),
 ]
 
 
@@ -45,7 +46,8 @@ def ingest_demo_ais(node: Interdict) -> list[dict[str, Any]]:
     for relative, extra in DEMO_AIS:
         options = IngestOptions(agency="INCB", marking=Marking(TLP.CLEAR), grade=Grade("B", "2"),
                                 assume_time=datetime.fromisoformat(extra["assume_time"]) if "assume_time" in extra else None,
-                                mapping=extra.get("mapping", {}), dayfirst=extra.get("dayfirst", False))
+                                mapping=extra.get("mapping", {}), dayfirst=extra.get("dayfirst", False),
+                                pseudonymous_ids=extra.get("pseudonymous_ids", False))
         result = node.ingest_ais(data_path(relative), options, screen=False).to_dict()
         result["path"] = relative
         results.append(result)

@@ -12,6 +12,8 @@ Flags (a bitmask in the `flags` column; `FLAG_NAMES` spells them out):
     implied_speed       moving from the previous fix of the same MMSI needs more than the speed
                         limit (a spoofing or shared-MMSI signal for the behaviour analytics)
     time_assumed        the receive time came from --assume-time, not from the data
+    pseudonymous_id     the vessel id is a data set's own pseudonym, not an MMSI (--pseudonymous-ids):
+                        one vessel's track, though no MMSI rule applies to it
 
 Rejected (quarantined with the reason, never stored as positions): latitude/longitude "not
 available" (91/181) or out of range, no time, a time before 1990 or more than a day in the future.
@@ -19,14 +21,15 @@ available" (91/181) or out of range, no time, a time before 1990 or more than a 
 
 from __future__ import annotations
 
-import csv
 from datetime import UTC, datetime, timedelta
-from functools import lru_cache
 
 import numpy as np
 import polars as pl
 
-from interdict.util import data_path
+from interdict.mmsi import IDENTITY_PROBLEMS, TEST_MMSIS, identity_problem, identity_problem_expr, mid_of, mid_table
+
+__all__ = ["FLAGS", "FLAG_NAMES", "IDENTITY_PROBLEMS", "TEST_MMSIS", "check_positions", "flag_implied_speed", "flag_names",
+           "identity_problem", "identity_problem_expr", "mid_of", "mid_table"]
 
 FLAGS = {
     "invalid_mmsi": 1,
@@ -39,24 +42,11 @@ FLAGS = {
     "heading_out_of_range": 128,
     "implied_speed": 256,
     "time_assumed": 512,
+    "pseudonymous_id": 1024,
 }
 FLAG_NAMES = {bit: name for name, bit in FLAGS.items()}
 DEFAULT_MAX_SPEED_KN = 60.0
 EARLIEST = datetime(1990, 1, 1, tzinfo=UTC)
-
-
-@lru_cache(maxsize=1)
-def mid_table() -> dict[int, str]:
-    """MID -> flag administration, from the ITU table shipped in the package."""
-    with open(data_path("reference/itu_mid.csv"), newline="", encoding="utf-8") as handle:
-        return {int(row["MID"]): row["Allocated_to"] for row in csv.DictReader(handle)}
-
-
-def mid_of(mmsi: int) -> int | None:
-    """The MID of a ship MMSI (MIDxxxxxx); None for other MMSI kinds."""
-    if 200_000_000 <= mmsi <= 799_999_999:
-        return mmsi // 1_000_000
-    return None
 
 
 def flag_names(bits: int) -> list[str]:
@@ -64,8 +54,9 @@ def flag_names(bits: int) -> list[str]:
 
 
 def check_positions(positions: pl.DataFrame, *, max_speed_kn: float = DEFAULT_MAX_SPEED_KN,
-                    now: datetime | None = None) -> tuple[pl.DataFrame, pl.DataFrame]:
+                    now: datetime | None = None, pseudonymous: bool = False) -> tuple[pl.DataFrame, pl.DataFrame]:
     """(kept positions with `flags`, rejected rows with `reason`) from a normalised positions frame.
+    `pseudonymous`: the ids are a data set's pseudonyms for vessels, not MMSIs (no MMSI rule applies).
 
     Expects columns mmsi, ts (UTC datetime), lat, lon, sog, cog, heading and optionally flags."""
     now = now or datetime.now(UTC)
@@ -85,12 +76,15 @@ def check_positions(positions: pl.DataFrame, *, max_speed_kn: float = DEFAULT_MA
     rejected = frame.filter(pl.col("reason").is_not_null())
     kept = frame.filter(pl.col("reason").is_null()).drop("reason")
     mid = (pl.col("mmsi") // 1_000_000)
-    ship = pl.col("mmsi").is_between(200_000_000, 799_999_999)
+    ship = pl.col("mmsi").is_between(200_000_000, 799_999_999) & pl.lit(not pseudonymous)
+    if pseudonymous:
+        kept = kept.with_columns((pl.col("flags") | pl.lit(FLAGS["pseudonymous_id"], pl.UInt32)).alias("flags"))
     bit = lambda name: pl.lit(FLAGS[name], pl.UInt32)  # noqa: E731
     kept = kept.with_columns(
         (
             pl.col("flags")
-            | pl.when(~pl.col("mmsi").is_between(100_000_000, 999_999_999)).then(bit("invalid_mmsi")).otherwise(0)
+            | pl.when(~pl.col("mmsi").is_between(100_000_000, 999_999_999) & pl.lit(not pseudonymous))
+            .then(bit("invalid_mmsi")).otherwise(0)
             | pl.when(ship & ~mid.is_in(allocated)).then(bit("unallocated_mid")).otherwise(0)
             | pl.when(pl.col("sog") == 102.3).then(bit("sog_unavailable")).otherwise(0)
             | pl.when((pl.col("sog") > 102.2) & (pl.col("sog") != 102.3) | (pl.col("sog") < 0)).then(bit("sog_out_of_range")).otherwise(0)

@@ -36,6 +36,7 @@ from interdict.ais.quality import DEFAULT_MAX_SPEED_KN, FLAG_NAMES, check_positi
 from interdict.audiences import Audience, form
 from interdict.errors import NotFound, ValidationError
 from interdict.markings import Grade, Marking
+from interdict.mmsi import identity_problem
 from interdict.tables import agencies, ais_batches, ais_identities, ais_tracks, source_key, sources
 from interdict.util import file_digest, utcnow
 
@@ -64,6 +65,7 @@ class IngestOptions:
     assume_time: datetime | None = None
     mapping: dict[str, str] = field(default_factory=dict)
     dayfirst: bool = False
+    pseudonymous_ids: bool = False  # the id column holds a data set's pseudonyms for vessels, not MMSIs
     max_speed_kn: float = DEFAULT_MAX_SPEED_KN
     chunk_bytes: int = field(default_factory=lambda: int(os.environ.get("INTERDICT_AIS_CHUNK_BYTES", 4 * 1024 * 1024)))
 
@@ -145,7 +147,8 @@ class TrackStore:
             result.other_messages += batch.other_messages
             for k, v in batch.skipped.items():
                 result.skipped[k] = result.skipped.get(k, 0) + v
-            kept, bad = check_positions(batch.positions, max_speed_kn=options.max_speed_kn)
+            kept, bad = check_positions(batch.positions, max_speed_kn=options.max_speed_kn,
+                                        pseudonymous=options.pseudonymous_ids)
             if last_fix is not None and kept.height:  # implied speed across chunk boundaries
                 joined = pl.concat([last_fix.with_columns(pl.lit(True).alias("_prev")),
                                     kept.with_columns(pl.lit(False).alias("_prev"))], how="diagonal_relaxed")
@@ -262,6 +265,12 @@ class TrackStore:
                 .order_by(ais_batches.c.ingested_at)
             ).scalars())
 
+    def batch_files(self, viewer: Viewer) -> dict[str, str]:
+        """Each visible batch's input file name, by batch id."""
+        with self.engine.connect() as conn:
+            return {r.id: Path(r.path).name for r in conn.execute(select(ais_batches.c.id, ais_batches.c.path)
+                                                                   .where(*visible(ais_batches, viewer)))}
+
     def batch_markings(self, viewer: Viewer) -> dict[str, Marking]:
         """Each visible batch's marking, by batch id."""
         with self.engine.connect() as conn:
@@ -351,6 +360,38 @@ class TrackStore:
             "bbox": None if positions["rows"] == 0 else
             [positions["lon_min"], positions["lat_min"], positions["lon_max"], positions["lat_max"]],
         }
+
+    def identity_findings(self, viewer: Viewer) -> list[dict[str, Any]]:
+        """The data-quality view of identities: per MMSI that cannot be one ship's identity (MMSI 0,
+        test numbers, short numbers, unallocated MIDs, non-ship stations; `interdict.mmsi`), its
+        reason, positions, batches, time span and the names reported under it -- from the batches
+        the viewer may see. These positions are never a vessel's track nor ranked as one. A data
+        set's own pseudonyms (--pseudonymous-ids) are not findings."""
+        t, b, i = ais_tracks.c, ais_batches.c, ais_identities.c
+        found: dict[int, dict[str, Any]] = {}
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(t.mmsi, t.batch_id, t.positions, t.first_ts, t.last_ts, b.path, b.counts)
+                                .join(ais_batches, b.id == t.batch_id).where(*visible(ais_batches, viewer)))
+            for mmsi, batch, count, first, last, path, counts in rows:
+                problem = identity_problem(mmsi)
+                if problem is None or json.loads(counts).get("flags", {}).get("pseudonymous_id"):
+                    continue
+                entry = found.setdefault(mmsi, {"mmsi": mmsi, "reason": problem, "positions": 0, "batches": set(),
+                                                "sources": set(), "first": first, "last": last, "names": set()})
+                entry["positions"] += count
+                entry["batches"].add(batch)
+                entry["sources"].add(Path(path).name)
+                entry["first"], entry["last"] = min(entry["first"], first), max(entry["last"], last)
+            if found:
+                names = conn.execute(select(i.mmsi, i.name).where(i.mmsi.in_(list(found)), i.name.is_not(None),
+                                                                   *visible(ais_batches, viewer))
+                                     .join(ais_batches, b.id == i.batch_id).distinct())
+                for mmsi, name in names:
+                    found[mmsi]["names"].add(name)
+        out = [{**e, "batches": len(e["batches"]), "sources": sorted(e["sources"]), "first": _iso(e["first"]),
+                "last": _iso(e["last"]), "names": sorted(e["names"])[:10], "name_count": len(e["names"])}
+               for e in found.values()]
+        return sorted(out, key=lambda e: (-e["positions"], e["mmsi"]))
 
     def vessels(self, viewer: Viewer, query: str = "", *, limit: int = 100, mmsi: int | None = None) -> list[dict[str, Any]]:
         """Vessels with their latest identity and position count, searchable by name, MMSI, IMO

@@ -17,9 +17,11 @@ import polars as pl
 import yaml
 
 from interdict.behaviour import geo
+from interdict.mmsi import identity_problem, identity_problem_expr
 from interdict.util import stable_uuid
 
-TIME_ASSUMED = 512  # interdict.ais.quality flag
+TIME_ASSUMED = 512  # interdict.ais.quality flags
+PSEUDONYMOUS_ID = 1024
 EVENT_TYPES = ("gap", "encounter", "loitering", "port_call", "identity_change", "spoofing", "eez_transit")
 
 
@@ -40,15 +42,32 @@ def thresholds(preset: str | None = None, overrides: dict[str, dict[str, Any]] |
     return base
 
 
-def prepare(positions: pl.DataFrame) -> pl.DataFrame:
+def prepare(positions: pl.DataFrame, spans: pl.DataFrame | None = None) -> pl.DataFrame:
     """Sorted by vessel and time, with a position id, the step from the previous fix of the same
-    vessel (km, hours, implied knots) and segments (split on impossible jumps and long silences)."""
+    vessel (km, hours, implied knots) and segments (split on impossible jumps, long silences and
+    holes between data sets).
+
+    Only ship identities are tracks: positions of MMSI 0, test numbers, short numbers, unallocated
+    MIDs and non-ship stations are data-quality findings (`interdict.ais.quality`), left out here
+    (a data set's own vessel pseudonyms, ingested with --pseudonymous-ids, are tracks).
+    `spans` (from `batch_ends` over every position of the run, not one partition) gives each batch's
+    time span and whether it is a sparse sample; a step that leaves one stretch of coverage for
+    another (`bridges`) never makes a gap, a jump or a loitering run, and a step from or to a sparse
+    batch (`sparse_step`) makes no gap."""
     t = thresholds()["segments"]
+    if spans is None:
+        spans = batch_ends(positions)
     # A time assumed for a whole log (`--assume-time`, flag 512) says nothing about when a fix was
     # made: such positions cannot show gaps, speeds or meetings, so they are left out.
     # a total order (ties in time broken by batch and row) so every engine sees the same steps
-    df = (positions.filter((pl.col("flags") & TIME_ASSUMED) == 0).sort("mmsi", "ts", "batch", "source_row")
+    ship = identity_problem_expr().is_null() | ((pl.col("flags") & PSEUDONYMOUS_ID) > 0)
+    df = (positions.filter(((pl.col("flags") & TIME_ASSUMED) == 0) & ship)
+          .sort("mmsi", "ts", "batch", "source_row")
           .with_columns((pl.col("batch").str.slice(0, 12) + ":" + pl.col("source_row").cast(pl.String)).alias("pos_id")))
+    stretch = stretch_of(df["ts"], spans)
+    sparse = set(spans.filter(pl.col("sparse"))["batch"].to_list()) if "sparse" in spans.columns else set()
+    df = df.with_columns(pl.Series("stretch", stretch, dtype=pl.Int64),
+                         pl.col("batch").is_in(list(sparse)).alias("sparse"))
     # sorted by vessel: the previous row is the vessel's previous fix unless the vessel changes
     # there (cheaper than a window over each vessel)
     same = pl.col("mmsi") == pl.col("mmsi").shift(1)
@@ -63,11 +82,16 @@ def prepare(positions: pl.DataFrame) -> pl.DataFrame:
         pl.when(pl.col("step_h") > 0).then(pl.col("step_km") / geo.NM_KM / pl.col("step_h"))
         .when(pl.col("step_km") > 0).then(float("inf")).otherwise(0.0).alias("implied_kn"),
     )
+    df = df.with_columns((same & (pl.col("stretch") != pl.col("stretch").shift(1))).fill_null(False).alias("bridges"),
+                         (same & (pl.col("sparse") | pl.col("sparse").shift(1))).fill_null(False).alias("sparse_step"),
+                         # far apart in the same second: two transmitters, not one ship moving
+                         (same & (pl.col("step_h") == 0) & (pl.col("step_km") > t["min_jump_km"])).fill_null(False)
+                         .alias("collision"))
     jump = (pl.col("implied_kn") > t["max_speed_kn"]) & (pl.col("step_km") > t["min_jump_km"])
     silence = pl.col("step_h") > t["max_gap_hours"]
     count = pl.col("new_segment").cast(pl.Int32).cum_sum()
     at_vessel_start = pl.when(~same.fill_null(False)).then(count).forward_fill()
-    df = df.with_columns((jump | silence).fill_null(False).alias("new_segment")).with_columns(
+    df = df.with_columns((jump | silence | pl.col("bridges")).fill_null(False).alias("new_segment")).with_columns(
         (count - at_vessel_start).alias("segment"))  # numbered from 0 within each vessel
     on_land, inland = geo.land().classify(df["lon"].to_numpy(), df["lat"].to_numpy(),
                                           inside_km=thresholds()["spoofing"]["land_erosion_km"])
@@ -88,9 +112,58 @@ def _event(kind: str, mmsi: int, start: Any, end: Any, lat: float | None, lon: f
 
 
 # -- AIS gaps ------------------------------------------------------------------------------
+HOUR_US = 3_600_000_000
+
+
 def batch_ends(positions: pl.DataFrame) -> pl.DataFrame:
-    """The last time each batch covers (`batch`, `batch_end`): where an open gap ends."""
-    return positions.group_by("batch").agg(pl.col("ts").max().alias("batch_end"))
+    """Per batch: the time it covers (`batch_start`, `batch_end`: an open gap ends at the end),
+    whether it is a sparse sample (`sparse`: its vessels' fixes lie further apart than the sources
+    threshold, median over the vessels heard more than once, or no vessel is heard twice), and the
+    hours it really covers (`covered_hours`, epoch hours): those in which it heard at least the
+    sources share of the vessels it hears in its busiest hour. A file of one day holding the first
+    hour's positions and a handful from the evening covers one hour, not the day."""
+    t = thresholds()["sources"]
+    limit_us = t["sparse_median_step_minutes"] * 60e6
+    per_vessel = (positions.group_by("batch", "mmsi")
+                  .agg(pl.len().alias("n"), pl.col("ts").min().alias("first"), pl.col("ts").max().alias("last"))
+                  .with_columns(pl.when(pl.col("n") > 1)
+                                .then((pl.col("last") - pl.col("first")).dt.total_microseconds() / (pl.col("n") - 1))
+                                .alias("step_us")))
+    hourly = (positions.group_by("batch", (pl.col("ts").dt.epoch("us") // HOUR_US).alias("hour"))
+              .agg(pl.col("mmsi").n_unique().alias("vessels"))
+              .filter(pl.col("vessels") >= pl.col("vessels").max().over("batch") * t["coverage_min_share"])
+              .group_by("batch").agg(pl.col("hour").sort().alias("covered_hours")))
+    return (per_vessel.group_by("batch")
+            .agg(pl.col("first").min().alias("batch_start"), pl.col("last").max().alias("batch_end"),
+                 pl.col("step_us").median().alias("median_step_us"))
+            .with_columns((pl.col("median_step_us").is_null() | (pl.col("median_step_us") > limit_us)).alias("sparse"))
+            .drop("median_step_us").join(hourly, on="batch", how="left").sort("batch"))
+
+
+def coverage_stretches(spans: pl.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """The hours some batch covers (sorted epoch hours) and, for each, the number of its stretch:
+    runs of covered hours, joined across holes no longer than the sources threshold. A track is
+    never followed across the hole between two stretches: a silence there is a hole in the data,
+    not a ship going dark."""
+    if spans.is_empty() or "covered_hours" not in spans.columns:
+        return np.array([], dtype=np.int64), np.array([], dtype=np.int64)
+    hours = np.unique(spans["covered_hours"].explode().drop_nulls().to_numpy().astype(np.int64))
+    if not len(hours):
+        return hours, hours
+    join = int(thresholds()["sources"]["coverage_join_hours"])
+    runs = np.r_[0, np.cumsum(np.diff(hours) > 1 + join)]
+    return hours, runs.astype(np.int64)
+
+
+def stretch_of(ts: pl.Series, spans: pl.DataFrame) -> np.ndarray:
+    """The coverage stretch of each time: a run of covered hours, or for a time in an hour no batch
+    covers, that hour alone (a step to or from it always leaves its stretch)."""
+    hours, runs = coverage_stretches(spans)
+    hour = ts.dt.epoch("us").to_numpy() // HOUR_US
+    if not len(hours):
+        return hour + (1 << 40)
+    at = np.clip(np.searchsorted(hours, hour), 0, len(hours) - 1)
+    return np.where(hours[at] == hour, runs[at], hour + (1 << 40))
 
 
 def _recent_counts(mmsi: np.ndarray, ts: np.ndarray, rows: np.ndarray, window_us: int) -> np.ndarray:
@@ -115,8 +188,9 @@ def gaps(df: pl.DataFrame, *, data_end: pl.DataFrame | None = None) -> list[dict
     # reception before it is counted for those few rows only
     mmsi = df["mmsi"].to_numpy()
     ts = df["ts"].dt.epoch("us").to_numpy()
-    is_gap = ((pl.col("step_h") >= min_h) & ~((pl.col("implied_kn") > segments["max_speed_kn"])
-                                              & (pl.col("step_km") > segments["min_jump_km"]))).fill_null(False)
+    is_gap = ((pl.col("step_h") >= min_h) & ~pl.col("bridges") & ~pl.col("sparse_step")
+              & ~((pl.col("implied_kn") > segments["max_speed_kn"]) & (pl.col("step_km") > segments["min_jump_km"]))
+              ).fill_null(False)
     rows = df.select(is_gap.arg_true()).to_series().to_numpy()
     events = []
     if len(rows):
@@ -140,8 +214,8 @@ def gaps(df: pl.DataFrame, *, data_end: pl.DataFrame | None = None) -> list[dict
         # open gap: silent from the vessel's last fix to the end of what its source covers
         ends = np.flatnonzero(np.r_[mmsi[1:] != mmsi[:-1], True])
         last = df[ends].with_columns(pl.Series("recent", _recent_counts(mmsi, ts, ends, window_us)))
-        last = last.join(data_end, on="batch", how="left")
-        open_ = last.filter((pl.col("batch_end") - pl.col("ts")).dt.total_microseconds() / 3.6e9 >= min_h)
+        last = last.join(data_end.select("batch", "batch_end"), on="batch", how="left")
+        open_ = last.filter(((pl.col("batch_end") - pl.col("ts")).dt.total_microseconds() / 3.6e9 >= min_h) & ~pl.col("sparse"))
         for r in open_.iter_rows(named=True):
             hours = (r["batch_end"] - r["ts"]).total_seconds() / 3600
             events.append(_event("gap", r["mmsi"], r["ts"], None, r["lat"], r["lon"], {
@@ -184,7 +258,7 @@ def loitering(df: pl.DataFrame) -> list[dict[str, Any]]:
     shore it is loitering; closer in, outside any port, it is reported as anchoring (ships queueing
     off a port or a canal), with `details.kind` saying which."""
     t = thresholds()["loitering"]
-    slow = df.with_columns((_speed(df) < t["max_speed_kn"]).fill_null(False).alias("slow"))
+    slow = df.with_columns(((_speed(df) < t["max_speed_kn"]) & ~pl.col("sparse")).fill_null(False).alias("slow"))
     runs = _summarise_runs(slow, "slow").filter(pl.col("hours") >= t["min_hours"])
     if runs.is_empty():
         return []
@@ -334,7 +408,10 @@ def encounters(df: pl.DataFrame, preset: str | None = None) -> list[dict[str, An
 def spoofing(df: pl.DataFrame) -> list[dict[str, Any]]:
     t = thresholds()["spoofing"]
     events = []
-    jumps = df.select(((pl.col("implied_kn") > t["max_speed_kn"]) & (pl.col("step_km") > t["min_jump_km"]))
+    # a same-second collision is two transmitters on one MMSI (identity_changes), a step between
+    # data sets is no movement at all: neither is an impossible movement of one transmitter
+    moved = ~pl.col("bridges") & ~pl.col("collision")
+    jumps = df.select(((pl.col("implied_kn") > t["max_speed_kn"]) & (pl.col("step_km") > t["min_jump_km"]) & moved)
                       .fill_null(False).arg_true()).to_series().to_numpy()
     if len(jumps):
         # a jump has a step, so its previous row is the same vessel's previous fix
@@ -350,7 +427,7 @@ def spoofing(df: pl.DataFrame) -> list[dict[str, Any]]:
         # A segment mostly "on land" is a vessel on inland waters the 1:50m land mask does not
         # carve out (the Great Lakes, rivers): the mask is wrong there, not the vessel. Only
         # on-land fixes in an otherwise seagoing segment are signs of spoofing.
-        jump = (pl.col("implied_kn") > t["max_speed_kn"]) & (pl.col("step_km") > t["min_jump_km"])
+        jump = (pl.col("implied_kn") > t["max_speed_kn"]) & (pl.col("step_km") > t["min_jump_km"]) & moved
         marked = (df.with_columns(pl.Series("on_land", on_land), jump.fill_null(False).alias("jump"))
                   .with_columns(pl.col("on_land").mean().over("mmsi", "segment").alias("land_share"),
                                 pl.when(pl.col("mmsi") == pl.col("mmsi").shift(-1)).then(pl.col("jump").shift(-1))
@@ -427,11 +504,16 @@ IDENTITY_FIELDS = ("name", "callsign", "imo", "ship_type")
 
 def identity_changes(static: pl.DataFrame | None = None, positions: pl.DataFrame | None = None) -> list[dict[str, Any]]:
     """Changes of name, call sign, IMO or ship type for one MMSI and one IMO on several MMSIs (from
-    static reports, across vessels); MMSIs whose MID is not allocated (quality flag 2, from
-    prepared positions, per vessel). Either input may be left out."""
+    static reports, across vessels); one MMSI used by more than one transmitter (from prepared
+    positions, per vessel: fixes far apart in the same second). Either input may be left out.
+
+    Only ship identities have changes: the reports of MMSI 0 or a test number come from unrelated
+    ships. An IMO number also used under such an MMSI is still a finding for the ship that uses it
+    properly (a switch to an invalid identity)."""
     events: list[dict[str, Any]] = []
     if static is not None and static.height:
-        s = static.sort("mmsi", "ts", "batch", "source_row")
+        everyone = static
+        s = static.filter(identity_problem_expr().is_null()).sort("mmsi", "ts", "batch", "source_row")
         for field in IDENTITY_FIELDS:
             col = s.select("mmsi", "ts", field, "batch", "source_row").drop_nulls(field)
             if col.schema[field] == pl.String:
@@ -443,22 +525,26 @@ def identity_changes(static: pl.DataFrame | None = None, positions: pl.DataFrame
                 events.append(_event("identity_change", r["mmsi"], r["ts"], r["ts"], None, None, {
                     "field": field, "before": r["before"], "after": r[field], "previous_report": r["ts0"].isoformat(),
                     "key": f"{field}:{r['before']}->{r[field]}"}, {}, [f"{r['batch'][:12]}:static:{r['source_row']}"], [r["batch"]]))
-        shared = (s.drop_nulls("imo").filter(pl.col("imo") > 0).group_by("imo")
+        shared = (everyone.drop_nulls("imo").filter(pl.col("imo") > 0).group_by("imo")
                   .agg(pl.col("mmsi").unique().sort(), pl.col("ts").min(), pl.col("batch").unique())
                   .filter(pl.col("mmsi").list.len() > 1))
         for r in shared.iter_rows(named=True):
+            invalid = [m for m in r["mmsi"] if identity_problem(m)]
             for mmsi in r["mmsi"]:
+                if mmsi in invalid:
+                    continue
                 events.append(_event("identity_change", mmsi, r["ts"], r["ts"], None, None, {
-                    "field": "shared_imo", "imo": r["imo"], "mmsis": r["mmsi"], "key": f"imo:{r['imo']}"}, {}, [], r["batch"]))
-    if positions is None:
+                    "field": "shared_imo", "imo": r["imo"], "mmsis": r["mmsi"], "invalid_mmsis": invalid,
+                    "key": f"imo:{r['imo']}"}, {}, [], r["batch"]))
+    if positions is None or "collision" not in positions.columns:
         return events
-    bad_mid = (positions.filter((pl.col("flags") & 2) > 0).group_by("mmsi")
-               .agg(pl.col("ts").min().alias("start"), pl.col("ts").max().alias("end"), pl.col("pos_id").first(),
-                    pl.col("batch").unique(), pl.len().alias("positions")))
-    for r in bad_mid.iter_rows(named=True):
+    collided = (positions.filter(pl.col("collision")).group_by("mmsi")
+                .agg(pl.col("ts").min().alias("start"), pl.col("ts").max().alias("end"), pl.col("pos_id").head(5),
+                     pl.col("batch").unique(), pl.len().alias("collisions"), pl.col("step_km").max().alias("max_km")))
+    for r in collided.iter_rows(named=True):
         events.append(_event("identity_change", r["mmsi"], r["start"], r["end"], None, None, {
-            "field": "unallocated_mid", "mid": str(r["mmsi"]).zfill(9)[:3], "positions": r["positions"], "key": "mid"},
-            {}, [r["pos_id"]], r["batch"]))
+            "field": "shared_mmsi", "collisions": r["collisions"], "max_distance_km": round(r["max_km"], 1),
+            "key": "shared_mmsi"}, {}, r["pos_id"], r["batch"]))
     return events
 
 
@@ -471,9 +557,9 @@ def detect_vessels(positions: pl.DataFrame, *, data_end: pl.DataFrame | None = N
     points; all of a vessel's positions must be in `positions` (one partition per vessel group)."""
     if positions.is_empty():
         return [], pl.DataFrame()
-    df = prepare(positions)
     if data_end is None:
         data_end = batch_ends(positions)
+    df = prepare(positions, data_end)
     events: list[dict[str, Any]] = []
     if "gap" in types:
         events += gaps(df, data_end=data_end)
@@ -486,7 +572,7 @@ def detect_vessels(positions: pl.DataFrame, *, data_end: pl.DataFrame | None = N
     if "eez_transit" in types:
         events += eez_transits(df)
     if "identity_change" in types:
-        events += identity_changes(positions=df)  # unallocated MIDs; static reports are handled once, centrally
+        events += identity_changes(positions=df)  # shared MMSIs; static reports are handled once, centrally
     points = encounter_points(df) if "encounter" in types else pl.DataFrame()
     return events, points
 
@@ -494,10 +580,12 @@ def detect_vessels(positions: pl.DataFrame, *, data_end: pl.DataFrame | None = N
 def detect_all(positions: pl.DataFrame, static: pl.DataFrame, *, data_end: pl.DataFrame | None = None,
                preset: str | None = None, types: tuple[str, ...] = EVENT_TYPES) -> list[dict[str, Any]]:
     """Every detector over one table of positions, in one process (the local engine)."""
+    if data_end is None and not positions.is_empty():
+        data_end = batch_ends(positions)
     events, points = detect_vessels(positions, data_end=data_end, types=types)
     if "encounter" in types and not points.is_empty():
         if preset:
-            points = encounter_points(prepare(positions), preset)
+            points = encounter_points(prepare(positions, data_end), preset)
         events += encounter_events(encounter_pairs(points, preset), preset)
     if "identity_change" in types:
         events += identity_changes(static)

@@ -105,7 +105,7 @@ def run_dask(positions: pl.DataFrame, static: pl.DataFrame, *, scheduler: str | 
         events = [e for part_events, _ in results for e in part_events]
         points = [p for _, p in results if p is not None and not p.is_empty()]
         if preset and points:
-            points = [detectors.encounter_points(detectors.prepare(part), preset) for part in parts]
+            points = [detectors.encounter_points(detectors.prepare(part, data_end), preset) for part in parts]
         if points:
             t0 = time.perf_counter()
             all_points = pl.concat(points, how="vertical_relaxed")

@@ -70,14 +70,16 @@ def score(events: list[dict[str, Any]], *, names: dict[int, str] | None = None, 
             elif kind == "identity_change":
                 field = d.get("field")
                 if field == "shared_imo":
-                    others = [m for m in d.get("mmsis", []) if m != mmsi]
-                    found["shared_imo"].append((f"IMO {d.get('imo')} also used by MMSI {', '.join(map(str, others))}", cite))
+                    invalid = set(d.get("invalid_mmsis", []))
+                    others = [f"{m} (not a valid ship MMSI)" if m in invalid else str(m) for m in d.get("mmsis", []) if m != mmsi]
+                    found["shared_imo"].append((f"IMO {d.get('imo')} also used by MMSI {', '.join(others)}", cite))
                     dprk = [m for m in others if str(m).zfill(9).startswith(DPRK_MID)]
                     if dprk and not str(mmsi).zfill(9).startswith(DPRK_MID):
                         found["past_dprk_flag"].append((f"IMO {d.get('imo')} was also transmitted under DPRK MMSI "
                                                         f"{', '.join(map(str, dprk))}", cite))
-                elif field == "unallocated_mid":
-                    found["unallocated_mid"].append((f"MID {d.get('mid')}", cite))
+                elif field == "shared_mmsi":
+                    found["shared_mmsi"].append((f"{d.get('collisions')} pairs of positions up to {d.get('max_distance_km')} km "
+                                                 f"apart in the same second, {_when(e)}", cite))
                 else:
                     found["identity_change"].append((f"{field} {d.get('before')!r} -> {d.get('after')!r}, {_when(e)}", cite))
             elif kind == "spoofing":

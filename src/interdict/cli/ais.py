@@ -68,6 +68,8 @@ def ais_ingest(
     assume_time: str | None = typer.Option(None, help="Receive time (ISO 8601) for NMEA lines that carry none."),
     mapping: list[str] | None = typer.Option(None, "--map", help="FIELD=COLUMN pairs for --format table, e.g. mmsi=ID,ts=time,lat=y,lon=x."),
     dayfirst: bool = typer.Option(False, help="Read dates like 03/04/2021 as 3 April."),
+    pseudonymous_ids: bool = typer.Option(False, "--pseudonymous-ids",
+                                          help="The id column holds the data set's own vessel pseudonyms, not MMSIs."),
     max_speed: float = typer.Option(60.0, help="Implied speed (knots) above which a fix is flagged."),
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
@@ -83,7 +85,7 @@ def ais_ingest(
         agency=code,
         marking=marking(tlp, releasable_to, handling, orcon),
         grade=Grade.parse(grade), source_id=source, format=fmt, assume_time=parse_time(assume_time, "--assume-time"),
-        mapping=parse_mapping(mapping), dayfirst=dayfirst, max_speed_kn=max_speed,
+        mapping=parse_mapping(mapping), dayfirst=dayfirst, max_speed_kn=max_speed, pseudonymous_ids=pseudonymous_ids,
     )
     results = []
     with Progress("[progress.description]{task.description}", BarColumn(), "{task.completed:,} records",
@@ -167,6 +169,30 @@ def ais_stats(user: str = USER, as_json: bool = typer.Option(False, "--json")) -
         emit_json(stats)
         return
     console.print_json(data=stats)
+
+
+@app.command("quality")
+def ais_quality(user: str = USER, as_json: bool = typer.Option(False, "--json")) -> None:
+    """What the behaviour analytics set aside as data quality: identities that cannot be one ship
+    (MMSI 0, test numbers, short numbers, unallocated MIDs, non-ship stations) and sparse sources."""
+    from rich.table import Table
+
+    report = open_node(create=False).as_user(user).data_quality()
+    if as_json:
+        emit_json(report)
+        return
+    table = Table("MMSI", "why not a vessel", "positions", "batches", "first", "last", "names reported", "sources",
+                  title="Identities set aside")
+    for e in report["identities"]:
+        names = ", ".join(e["names"][:3]) + (f" (+{e['name_count'] - 3})" if e["name_count"] > 3 else "")
+        table.add_row(str(e["mmsi"]), e["reason"], f"{e['positions']:,}", str(e["batches"]), (e["first"] or "")[:16],
+                      (e["last"] or "")[:16], names, ", ".join(e["sources"]))
+    console.print(table)
+    sources = Table("source", "from", "to", "sparse sample", title="Sources")
+    for r in report["sources"]:
+        sources.add_row(r["source"], (r["start"] or "")[:16], (r["end"] or "")[:16], "yes: no gaps or loitering from it"
+                        if r["sparse"] else "")
+    console.print(sources)
 
 
 @app.command("vessels")

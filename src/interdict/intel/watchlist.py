@@ -26,6 +26,7 @@ from interdict.audiences import Audience, member_of
 from interdict.audiences import record as record_audiences
 from interdict.intel.matching import THRESHOLD
 from interdict.intel.screening import NAME_PROPS, Hit, ScreeningIndex
+from interdict.mmsi import identity_problem
 from interdict.tables import (
     DERIVED_MATCH,
     RESTS_ON_BATCH,
@@ -87,6 +88,8 @@ def screen_vessels(engine: Engine, index: ScreeningIndex, *, viewer: Viewer,
     now = utcnow()
     vessels = set()
     for batch, mmsi, name, imo, callsign in identities:
+        if identity_problem(mmsi):
+            continue  # MMSI 0, a test number...: the reports of unrelated ships, not one vessel to screen
         vessels.add(mmsi)
         subject = str(mmsi)
         found: list[tuple[Hit, str, str, float]] = [(h, subject, "mmsi", 1.0) for h in

@@ -1,0 +1,152 @@
+"""Trustworthy on real AIS (issue 15, first part): identities that cannot be one ship are data
+quality, not vessels; a track never bridges a hole in the data; a sparse sample makes no gaps;
+positions far apart in the same second are a shared MMSI, not spoofing. Each on SYNTHETIC faults
+(labelled) and on the demo's real samples."""
+
+from __future__ import annotations
+
+import random
+from datetime import UTC, datetime, timedelta
+
+import polars as pl
+import pytest
+
+from interdict.api import Interdict
+from interdict.behaviour import detectors
+from interdict.demo import ingest_demo_ais, setup_node
+from interdict.mmsi import identity_problem, identity_problem_expr
+
+T0 = datetime(2024, 3, 1, tzinfo=UTC)
+
+
+def test_the_identity_rule_is_one_rule_in_python_and_polars():
+    rng = random.Random(5)
+    numbers = [0, 1, 12345678, 99999999, 100000000, 123456789, 111111111, 199999999, 200000000, 201000000, 299000000,
+               445123456, 431000001, 799999999, 800000000, 970123456, 992351234, 999999999, 1000000000]
+    numbers += [rng.randrange(0, 1_100_000_000) for _ in range(2000)]
+    expr = pl.DataFrame({"mmsi": numbers}, schema={"mmsi": pl.Int64}).select(identity_problem_expr().alias("p"))["p"]
+    assert expr.to_list() == [identity_problem(n) for n in numbers]
+    assert identity_problem(431000001) is None and identity_problem(0) == "MMSI 0"
+    assert identity_problem(123456789) == "test or default number" and identity_problem(299000000) == "MID not allocated"
+
+
+def _frame(rows: list[tuple[int, datetime, float, float]], batch: str) -> pl.DataFrame:
+    """SYNTHETIC positions in the detectors' input shape."""
+    return pl.DataFrame({
+        "mmsi": [r[0] for r in rows], "ts": [r[1] for r in rows], "lat": [r[2] for r in rows], "lon": [r[3] for r in rows],
+        "sog": [None] * len(rows), "flags": [0] * len(rows), "batch": [batch] * len(rows),
+        "source_row": list(range(len(rows)))},
+        schema={"mmsi": pl.Int64, "ts": pl.Datetime("us", "UTC"), "lat": pl.Float64, "lon": pl.Float64, "sog": pl.Float64,
+                "flags": pl.UInt32, "batch": pl.String, "source_row": pl.Int64})
+
+
+def _steady(mmsi: int, start: datetime, hours: float, lat: float, lon: float, every_min: int = 10,
+            silent: tuple[float, float] | None = None, step: float = 0.001) -> list[tuple[int, datetime, float, float]]:
+    """A vessel heard every `every_min` minutes, heading east (`step` degrees a fix: 0.001 drifts,
+    0.03 steams at about 10 kn), silent in (`silent`) hours."""
+    out = []
+    for k in range(int(hours * 60 / every_min) + 1):
+        h = k * every_min / 60
+        if silent and silent[0] < h < silent[1]:
+            continue
+        out.append((mmsi, start + timedelta(minutes=k * every_min), lat, lon + step * k))
+    return out
+
+
+def _empty_static() -> pl.DataFrame:
+    return pl.DataFrame(schema={"mmsi": pl.Int64, "ts": pl.Datetime("us", "UTC"), "imo": pl.Int64, "name": pl.String,
+                                "callsign": pl.String, "ship_type": pl.Int64, "source_row": pl.Int64, "batch": pl.String})
+
+
+def test_invalid_identities_make_no_events():
+    rows = []
+    for mmsi in (0, 123456789, 12345678, 992351234, 299000000):  # SYNTHETIC tracks silent 14 h at sea
+        rows += _steady(mmsi, T0, 30, 30.0, 160.0, silent=(4, 18))
+    rows += _steady(431000001, T0, 30, 31.0, 160.0, silent=(4, 18))  # the control: a ship doing the same
+    for k in range(3):  # vessels heard all along: the source covers the silence
+        rows += _steady(431000010 + k, T0, 30, 32.0 + k, 160.0, step=0.03)
+    events = detectors.detect_all(_frame(rows, "synthetic-faults"), _empty_static())
+    assert {e["mmsi"] for e in events} <= {431000001, 431000010, 431000011, 431000012}
+    assert [e["mmsi"] for e in events if e["type"] == "gap"] == [431000001]
+
+
+def test_a_track_never_bridges_two_data_sets_years_apart():
+    early = _frame(_steady(431000002, T0 - timedelta(days=3650), 6, 30.0, 160.0, step=0.03)
+                   + _steady(431000003, T0 - timedelta(days=3650), 6, 30.5, 160.0, step=0.03), "synthetic-2014")
+    late = _frame(_steady(431000002, T0, 6, 10.0, 120.0, step=0.03) + _steady(431000003, T0, 6, 10.5, 120.0, step=0.03),
+                  "synthetic-2024")
+    events = detectors.detect_all(pl.concat([early, late]), _empty_static())
+    assert not [e for e in events if e["type"] in ("gap", "spoofing", "loitering")], events
+
+
+def test_a_silence_in_covered_hours_is_still_a_gap():
+    rows = _steady(431000004, T0, 30, 30.0, 160.0, silent=(4, 18), step=0.03)
+    for k in range(3):  # other vessels heard all along: the source covers the silence
+        rows += _steady(431000010 + k, T0, 30, 30.5 + k, 160.0, step=0.03)
+    events = detectors.detect_all(_frame(rows, "synthetic-covered"), _empty_static())
+    assert [e["mmsi"] for e in events if e["type"] == "gap"] == [431000004]
+
+
+def test_a_sparse_sample_makes_no_gaps_or_loitering():
+    rows = []
+    for k in range(20):  # SYNTHETIC: three fixes per vessel a day, as in a sampled extract
+        rows += _steady(431000100 + k, T0, 24, 30.0 + k * 0.1, 160.0, every_min=480)
+    frame = _frame(rows, "synthetic-sparse")
+    assert detectors.batch_ends(frame)["sparse"].to_list() == [True]
+    events = detectors.detect_all(frame, _empty_static())
+    assert not [e for e in events if e["type"] in ("gap", "loitering")], events
+
+
+def test_positions_far_apart_in_the_same_second_are_a_shared_mmsi():
+    rows = _steady(431000005, T0, 6, 30.0, 160.0)
+    for k in range(3):  # SYNTHETIC burst: the same second, 200 km away, before the track resumes
+        rows.insert(0, (431000005, T0, 31.8, 160.0 + k * 0.01))
+    for k in range(3):
+        rows += _steady(431000020 + k, T0, 6, 29.0 - k, 160.0)
+    events = detectors.detect_all(_frame(sorted(rows, key=lambda r: r[1]), "synthetic-burst"), _empty_static())
+    mine = [e for e in events if e["mmsi"] == 431000005]
+    assert [e["details"]["field"] for e in mine if e["type"] == "identity_change"] == ["shared_mmsi"]
+    assert not [e for e in mine if e["type"] == "spoofing" and e["start"] == e["end"]]
+
+
+@pytest.fixture(scope="module")
+def demo_ais(tmp_path_factory):
+    """The demo's four real AIS samples (INCB, CLEAR), detected."""
+    node = Interdict.open(tmp_path_factory.mktemp("real-ais") / "ws")
+    setup_node(node)
+    ingest_demo_ais(node)
+    node.detect()
+    yield node
+    node.close()
+
+
+def test_real_risk_list_holds_no_invalid_identity(demo_ais):
+    me = demo_ais.as_user("jcg.watch")
+    ranked = me.risk(top=20)
+    assert len(ranked) == 20
+    pseudonyms = set(range(1, 257))  # the Ever Given sample's own vessel ids (--pseudonymous-ids)
+    assert not [r["mmsi"] for r in ranked if identity_problem(r["mmsi"]) and r["mmsi"] not in pseudonyms]
+    assert not [e for e in me.events() if e["mmsi"] in (0, 12345678, 123456789)]
+
+
+def test_real_events_never_bridge_data_sets(demo_ais):
+    me = demo_ais.as_user("jcg.watch")
+    spans = detectors.batch_ends(demo_ais.tracks.node_positions().collect())
+    for e in me.events(types=("gap", "loitering")):
+        if e["end"] is None:
+            continue
+        ends = pl.Series([datetime.fromisoformat(e["start"]), datetime.fromisoformat(e["end"])])
+        first, last = detectors.stretch_of(ends, spans)
+        assert first == last, e
+    # the 2012 exactEarth and 2022 MarineCadastre samples are ten years apart: nothing that long
+    assert max(e["details"]["hours"] for e in me.events(types=("gap",))) < 24 * 30
+
+
+def test_real_data_quality_view(demo_ais):
+    report = demo_ais.as_user("jcg.watch").data_quality()
+    reasons = {e["mmsi"]: e["reason"] for e in report["identities"]}
+    assert reasons[0] == "MMSI 0" and reasons[123456789] == "test or default number"
+    zero = next(e for e in report["identities"] if e["mmsi"] == 0)
+    assert zero["positions"] > 100 and zero["name_count"] > 1 and zero["sources"]
+    assert not [e for e in report["identities"] if e["mmsi"] in range(1, 257)]  # pseudonyms are not findings
+    assert {s["source"] for s in report["sources"]} >= {"marinecadastre_2022-01-03.parquet", "evergiven_suez_2021-03.csv"}
