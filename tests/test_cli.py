@@ -156,6 +156,12 @@ def test_ais_commands(cli_home, shared_data, tmp_path):
     assert stats["positions"] == summary["ais"]["store"]["positions"]
     vessels = json.loads(run("ais", "vessels", "EVER SHINING", "--user", "jcg.watch", "--json", home=home, env=env).stdout)
     assert vessels[0]["mmsi"] == 351118000 and vessels[0]["imo"] == 9209312
+    quality = json.loads(run("ais", "quality", "--user", "jcg.watch", "--json", home=home, env=env).stdout)
+    assert {0: "MMSI 0", 123456789: "test or default number"}.items() <= {e["mmsi"]: e["reason"] for e in quality["identities"]}.items()
+    assert len(quality["sources"]) == 4
+    dark = json.loads(run("dark-now", "--user", "jcg.watch", "--top", "5", "--json", home=home, env=env).stdout)
+    assert 0 < len(dark) <= 5 and all(r["covered_after"] >= 0.5 for r in dark)
+    assert "dark (h)" in run("dark-now", "--user", "jcg.watch", "--top", "3", home=home, env=env).stdout
     again = json.loads(run("ais", "ingest", str(shared_data / "ais/amsa_risky/exact-earth-augmented.txt"), "--agency", "INCB",
                            "--tlp", "CLEAR", "--grade", "B2", "--json", home=home, env=env).stdout)
     assert again["status"] == "unchanged"  # the demo bundled the same file

@@ -150,3 +150,46 @@ def test_real_data_quality_view(demo_ais):
     assert zero["positions"] > 100 and zero["name_count"] > 1 and zero["sources"]
     assert not [e for e in report["identities"] if e["mmsi"] in range(1, 257)]  # pseudonyms are not findings
     assert {s["source"] for s in report["sources"]} >= {"marinecadastre_2022-01-03.parquet", "evergiven_suez_2021-03.csv"}
+
+
+def test_two_ships_on_one_mmsi_are_a_shared_mmsi_and_one_jump_is_spoofing():
+    rows = []
+    for k in range(37):  # SYNTHETIC: two ships 200 km apart report alternately under one MMSI
+        at = T0 + timedelta(minutes=10 * k)
+        rows.append((431000006, at, 30.0 if k % 2 else 31.8, 160.0 + 0.03 * k))
+    rows += _steady(431000007, T0, 3, 29.0, 150.0, step=0.03)  # one transmitter jumps once and carries on
+    rows += [(431000007, T0 + timedelta(hours=3, minutes=10 * k), 27.0, 150.0 + 0.03 * k) for k in range(1, 19)]
+    for k in range(3):
+        rows += _steady(431000030 + k, T0, 6, 25.0 - k, 160.0, step=0.03)
+    events = detectors.detect_all(_frame(sorted(rows, key=lambda r: r[1]), "synthetic-shared"), _empty_static())
+    shared = [e for e in events if e["mmsi"] == 431000006]
+    assert [(e["type"], e["details"].get("field")) for e in shared] == [("identity_change", "shared_mmsi")]
+    assert shared[0]["details"]["transmitters"] == 2
+    jumper = [e for e in events if e["mmsi"] == 431000007]
+    assert [(e["type"], e["details"].get("kind")) for e in jumper] == [("spoofing", "jump")]
+
+
+def test_a_gap_reports_coverage_and_weighs_by_it():
+    from interdict.behaviour import risk
+
+    rows = _steady(431000008, T0, 30, 30.0, 160.0, silent=(4, 18), step=0.03)
+    for k in range(3):
+        rows += _steady(431000040 + k, T0, 30, 31.0 + k, 160.0, step=0.03)
+    [gap] = [e for e in detectors.detect_all(_frame(rows, "synthetic-covered"), _empty_static()) if e["type"] == "gap"]
+    assert gap["details"]["reception_start"] == 1.0 and gap["details"]["reception_end"] == 1.0
+    poor = {**gap, "id": "poor", "mmsi": 431000009, "details": {**gap["details"], "reception_start": 0.2}}
+    scored = {r["mmsi"]: r for r in risk.score([_iso(gap), _iso(poor)])}
+    full, weak = scored[431000008]["reasons"][0], scored[431000009]["reasons"][0]
+    assert full["kind"] == weak["kind"] and weak["weight"] == round(full["weight"] * 0.2, 1) > 0
+    assert "coverage 100% / 100%" in scored[431000008]["reasons"][0]["text"]
+
+
+def _iso(event: dict) -> dict:
+    return {**event, "start": event["start"].isoformat(), "end": event["end"].isoformat() if event["end"] else None}
+
+
+def test_dark_now_lists_vessels_silent_in_covered_hours(demo_ais):
+    rows = demo_ais.as_user("jcg.watch").dark_now()
+    assert rows and all(r["covered_after"] >= 0.5 and r["dark_hours"] >= 12 for r in rows)
+    assert [r["dark_hours"] for r in rows] == sorted((r["dark_hours"] for r in rows), reverse=True)
+    assert not [r for r in rows if identity_problem(r["mmsi"]) and r["mmsi"] not in range(1, 257)]

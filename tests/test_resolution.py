@@ -78,7 +78,7 @@ def test_vessels_are_screened_on_ingest_and_feed_the_risk_score(intel, tmp_path)
     assert matches[(440123004, "callsign")]["score"] < 1.0  # call signs are reassigned: not conclusive
     ranked = {r["mmsi"]: r for r in me.risk()}
     reason = next(x for x in ranked[440123001]["reasons"] if x["kind"] == "watchlist")
-    assert reason["weight"] == 35 and f"match:{imo['id']}" in reason["evidence"] and "SYNTHETIC STAR" in reason["text"]
+    assert reason["weight"] == 60 and f"match:{imo['id']}" in reason["evidence"] and "SYNTHETIC STAR" in reason["text"]
     name_only = next(x for x in ranked[440123002]["reasons"] if x["kind"] == "watchlist_name")
     assert name_only["weight"] < reason["weight"]
     assert 440123003 not in ranked

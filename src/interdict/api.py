@@ -585,6 +585,24 @@ class UserSession:
             self.ais_markings()  # names and identities of the ranked vessels come from the track store
         return ranked
 
+    def dark_now(self, *, min_coverage: float = 0.5, limit: int | None = None) -> list[dict[str, Any]]:
+        """Vessels whose transmissions stopped and have not resumed by the end of the data that
+        carried them, while that data kept covering the hours since (at least `min_coverage` of
+        them): open gaps this user may see, the longest first, each with the vessel's name."""
+        with self.unshown():
+            names = {v["mmsi"]: v["name"] for v in self.vessels("", limit=1_000_000) if v.get("name")}
+            gaps = [e for e in self.events(types=("gap",)) if e["details"].get("open")
+                    and e["details"].get("covered_after", 0) >= min_coverage]
+        gaps.sort(key=lambda e: (-e["details"]["hours"], e["mmsi"]))
+        kept = gaps[:limit] if limit else gaps
+        self._show_events(kept)
+        if kept:
+            self.ais_markings()
+        return [{"mmsi": e["mmsi"], "name": names.get(e["mmsi"]), "last_seen": e["start"], "lat": e["lat"], "lon": e["lon"],
+                 "dark_hours": e["details"]["hours"], "data_end": e["details"].get("data_end"),
+                 "covered_after": e["details"].get("covered_after"), "reception_at_last_fix": e["details"].get("reception_start"),
+                 "positions_before": e["details"].get("positions_before"), "event": e["id"]} for e in kept]
+
     # -- monitoring ------------------------------------------------------------------------
     def seizure_records(self) -> list[dict[str, Any]]:
         """Every live seizure/arrest record this user may see (read once per session)."""

@@ -95,7 +95,53 @@ def prepare(positions: pl.DataFrame, spans: pl.DataFrame | None = None) -> pl.Da
         (count - at_vessel_start).alias("segment"))  # numbered from 0 within each vessel
     on_land, inland = geo.land().classify(df["lon"].to_numpy(), df["lat"].to_numpy(),
                                           inside_km=thresholds()["spoofing"]["land_erosion_km"])
-    return df.with_columns(pl.Series("on_land", on_land, dtype=pl.Boolean), pl.Series("inland", inland, dtype=pl.Boolean))
+    df = df.with_columns(pl.Series("on_land", on_land, dtype=pl.Boolean), pl.Series("inland", inland, dtype=pl.Boolean))
+    return df.with_columns(pl.Series("transmitters", transmitter_tracks(df, t), dtype=pl.Int32))
+
+
+def transmitter_tracks(df: pl.DataFrame, t: dict[str, Any]) -> np.ndarray:
+    """For each fix, how many transmitters its MMSI shows: 1, unless the vessel has an impossible
+    step (a jump or a same-second collision) and its fixes split into two or more plausible tracks
+    that interleave in time -- one MMSI used by several ships (the gpsdio-segment idea: each fix
+    joins the track it fits best, at a possible speed, or starts one). A single transmitter that
+    jumps once and carries on from there is one track: that is spoofing, not sharing."""
+    out = np.ones(df.height, dtype=np.int32)
+    impossible = df.select((((pl.col("implied_kn") > t["max_speed_kn"]) & (pl.col("step_km") > t["min_jump_km"]))
+                            | pl.col("collision")).fill_null(False).alias("x"))["x"]
+    suspects = df.filter(impossible)["mmsi"].unique().to_list()
+    if not suspects:
+        return out
+    rows = np.flatnonzero(df["mmsi"].is_in(suspects).to_numpy())
+    mmsi = df["mmsi"].to_numpy()[rows]
+    ts = df["ts"].dt.epoch("us").to_numpy()[rows]
+    lat, lon = np.radians(df["lat"].to_numpy()[rows]), np.radians(df["lon"].to_numpy()[rows])
+    collided = df["collision"].to_numpy()[rows]
+    starts = np.flatnonzero(np.r_[True, mmsi[1:] != mmsi[:-1]])
+    for first, stop in zip(starts, np.r_[starts[1:], len(rows)]):
+        tracks: list[list[float]] = []  # last ts, lat, lon, first ts, fixes
+        labels = np.empty(stop - first, dtype=np.int64)
+        for k in range(first, stop):
+            best, best_speed = -1, float("inf")
+            for n, (t0, la0, lo0, _, _) in enumerate(tracks):
+                hav = np.sin((lat[k] - la0) / 2) ** 2 + np.cos(la0) * np.cos(lat[k]) * np.sin((lon[k] - lo0) / 2) ** 2
+                km = 2 * 6371.0088 * np.arcsin(np.sqrt(hav))
+                hours = (ts[k] - t0) / 3.6e9
+                speed = 0.0 if km <= t["min_jump_km"] else (km / geo.NM_KM / hours if hours > 0 else float("inf"))
+                if speed <= t["max_speed_kn"] and speed < best_speed:
+                    best, best_speed = n, speed
+            if best < 0:
+                tracks.append([ts[k], lat[k], lon[k], ts[k], 0])
+                best = len(tracks) - 1
+            tracks[best][0:3] = [ts[k], lat[k], lon[k]]
+            tracks[best][4] += 1
+            labels[k - first] = best
+        # interleaved: two tracks of 2+ fixes whose time spans overlap
+        spans = [(labels == n).nonzero()[0] for n in range(len(tracks))]
+        real = [(ts[first + idx[0]], ts[first + idx[-1]]) for idx in spans if len(idx) >= 2]
+        overlapping = any(a[0] < b[1] and b[0] < a[1] for i, a in enumerate(real) for b in real[i + 1:])
+        if overlapping or collided[first:stop].any():  # fixes far apart in one second: two transmitters at least
+            out[rows[first:stop]] = max(2, len(real))
+    return out
 
 
 def _event(kind: str, mmsi: int, start: Any, end: Any, lat: float | None, lon: float | None, details: dict[str, Any],
@@ -131,8 +177,11 @@ def batch_ends(positions: pl.DataFrame) -> pl.DataFrame:
                                 .alias("step_us")))
     hourly = (positions.group_by("batch", (pl.col("ts").dt.epoch("us") // HOUR_US).alias("hour"))
               .agg(pl.col("mmsi").n_unique().alias("vessels"))
-              .filter(pl.col("vessels") >= pl.col("vessels").max().over("batch") * t["coverage_min_share"])
-              .group_by("batch").agg(pl.col("hour").sort().alias("covered_hours")))
+              .with_columns((pl.col("vessels") / pl.col("vessels").max().over("batch")).alias("share"))
+              .sort("batch", "hour")
+              .group_by("batch", maintain_order=True)
+              .agg(pl.col("hour").filter(pl.col("share") >= t["coverage_min_share"]).alias("covered_hours"),
+                   pl.col("hour").alias("hours"), pl.col("share").alias("shares")))
     return (per_vessel.group_by("batch")
             .agg(pl.col("first").min().alias("batch_start"), pl.col("last").max().alias("batch_end"),
                  pl.col("step_us").median().alias("median_step_us"))
@@ -153,6 +202,31 @@ def coverage_stretches(spans: pl.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     join = int(thresholds()["sources"]["coverage_join_hours"])
     runs = np.r_[0, np.cumsum(np.diff(hours) > 1 + join)]
     return hours, runs.astype(np.int64)
+
+
+def reception_at(ts: pl.Series, spans: pl.DataFrame) -> np.ndarray:
+    """How well the hour of each time was covered: the best share, over the batches, of the
+    vessels heard then against the batch's busiest hour (0 where no batch heard anyone)."""
+    hour = ts.dt.epoch("us").to_numpy() // HOUR_US
+    if spans.is_empty() or "hours" not in spans.columns:
+        return np.zeros(len(hour))
+    table = (spans.select(pl.col("hours").alias("hour"), pl.col("shares").alias("share")).explode("hour", "share")
+             .drop_nulls().group_by("hour").agg(pl.col("share").max()).sort("hour"))
+    hours, shares = table["hour"].to_numpy().astype(np.int64), table["share"].to_numpy()
+    if not len(hours):
+        return np.zeros(len(hour))
+    at = np.clip(np.searchsorted(hours, hour), 0, len(hours) - 1)
+    return np.where(hours[at] == hour, shares[at], 0.0)
+
+
+def covered_share(start: pl.Series, end: pl.Series, spans: pl.DataFrame) -> np.ndarray:
+    """For each interval, the share of its hours some batch covers."""
+    covered = set(spans["covered_hours"].explode().drop_nulls().to_list()) if "covered_hours" in spans.columns else set()
+    out = []
+    for a, b in zip(start.dt.epoch("us").to_numpy() // HOUR_US, end.dt.epoch("us").to_numpy() // HOUR_US):
+        span = range(int(a) + 1, int(b) + 1)
+        out.append(sum(h in covered for h in span) / len(span) if len(span) else 1.0)
+    return np.array(out)
 
 
 def stretch_of(ts: pl.Series, spans: pl.DataFrame) -> np.ndarray:
@@ -201,7 +275,9 @@ def gaps(df: pl.DataFrame, *, data_end: pl.DataFrame | None = None) -> list[dict
         land = geo.land()
         d0 = land.distance_to_shore_km(gap_rows["lon0"].to_numpy(), gap_rows["lat0"].to_numpy()) / geo.NM_KM
         d1 = land.distance_to_shore_km(gap_rows["lon"].to_numpy(), gap_rows["lat"].to_numpy()) / geo.NM_KM
-        for r, s0, s1 in zip(gap_rows.iter_rows(named=True), d0, d1):
+        spans = data_end if data_end is not None else pl.DataFrame()
+        r0, r1 = reception_at(gap_rows["ts0"], spans), reception_at(gap_rows["ts"], spans)
+        for r, s0, s1, rec0, rec1 in zip(gap_rows.iter_rows(named=True), d0, d1, r0, r1):
             good = (r["recent0"] or 0) >= t["reception_min_positions"]
             disabling = bool(good and s0 > t["disabling_shore_nm"] and s1 > t["disabling_shore_nm"])
             events.append(_event("gap", r["mmsi"], r["ts0"], r["ts"], r["lat0"], r["lon0"], {
@@ -209,6 +285,8 @@ def gaps(df: pl.DataFrame, *, data_end: pl.DataFrame | None = None) -> list[dict
                 "implied_speed_kn": round(r["implied_kn"], 2), "shore_nm_start": round(float(s0), 1),
                 "shore_nm_end": round(float(s1), 1), "end_lat": r["lat"], "end_lon": r["lon"],
                 "positions_before": r["recent0"], "reception_good": good, "disabling": disabling, "open": False,
+                # how well the data covered the hours the gap starts and ends in (share of the busiest hour)
+                "reception_start": round(float(rec0), 2), "reception_end": round(float(rec1), 2),
             }, t, [r["pos0"], r["pos_id"]], [r["batch0"], r["batch"]]))
     if data_end is not None and df.height:
         # open gap: silent from the vessel's last fix to the end of what its source covers
@@ -216,10 +294,14 @@ def gaps(df: pl.DataFrame, *, data_end: pl.DataFrame | None = None) -> list[dict
         last = df[ends].with_columns(pl.Series("recent", _recent_counts(mmsi, ts, ends, window_us)))
         last = last.join(data_end.select("batch", "batch_end"), on="batch", how="left")
         open_ = last.filter(((pl.col("batch_end") - pl.col("ts")).dt.total_microseconds() / 3.6e9 >= min_h) & ~pl.col("sparse"))
-        for r in open_.iter_rows(named=True):
+        rec = reception_at(open_["ts"], data_end)
+        after = covered_share(open_["ts"], open_["batch_end"], data_end)
+        for r, rec0, share in zip(open_.iter_rows(named=True), rec, after):
             hours = (r["batch_end"] - r["ts"]).total_seconds() / 3600
             events.append(_event("gap", r["mmsi"], r["ts"], None, r["lat"], r["lon"], {
                 "hours": round(hours, 2), "open": True, "disabling": False, "positions_before": r.get("recent"),
+                "data_end": r["batch_end"].isoformat(), "reception_start": round(float(rec0), 2),
+                "covered_after": round(float(share), 2),  # share of the hours since the last fix the data covers
             }, t, [r["pos_id"]], [r["batch"]]))
     return events
 
@@ -410,7 +492,7 @@ def spoofing(df: pl.DataFrame) -> list[dict[str, Any]]:
     events = []
     # a same-second collision is two transmitters on one MMSI (identity_changes), a step between
     # data sets is no movement at all: neither is an impossible movement of one transmitter
-    moved = ~pl.col("bridges") & ~pl.col("collision")
+    moved = ~pl.col("bridges") & ~pl.col("collision") & (pl.col("transmitters") <= 1)
     jumps = df.select(((pl.col("implied_kn") > t["max_speed_kn"]) & (pl.col("step_km") > t["min_jump_km"]) & moved)
                       .fill_null(False).arg_true()).to_series().to_numpy()
     if len(jumps):
@@ -518,9 +600,13 @@ def identity_changes(static: pl.DataFrame | None = None, positions: pl.DataFrame
             col = s.select("mmsi", "ts", field, "batch", "source_row").drop_nulls(field)
             if col.schema[field] == pl.String:
                 col = col.filter(pl.col(field).str.strip_chars() != "")
+            # a name spelled with other punctuation or spacing ("CAPT. ANTHONY", "J R W") is the same name
+            same_text = (pl.col(field).str.to_uppercase().str.replace_all(r"[^A-Z0-9]", "")
+                         if col.schema[field] == pl.String else pl.col(field))
             changed = col.with_columns(pl.col(field).shift(1).over("mmsi").alias("before"),
+                                       same_text.alias("_text"),
                                        pl.col("ts").shift(1).over("mmsi").alias("ts0")).filter(
-                pl.col("before").is_not_null() & (pl.col(field) != pl.col("before")))
+                pl.col("before").is_not_null() & (pl.col("_text") != pl.col("_text").shift(1).over("mmsi")))
             for r in changed.iter_rows(named=True):
                 events.append(_event("identity_change", r["mmsi"], r["ts"], r["ts"], None, None, {
                     "field": field, "before": r["before"], "after": r[field], "previous_report": r["ts0"].isoformat(),
@@ -538,13 +624,17 @@ def identity_changes(static: pl.DataFrame | None = None, positions: pl.DataFrame
                     "key": f"imo:{r['imo']}"}, {}, [], r["batch"]))
     if positions is None or "collision" not in positions.columns:
         return events
-    collided = (positions.filter(pl.col("collision")).group_by("mmsi")
-                .agg(pl.col("ts").min().alias("start"), pl.col("ts").max().alias("end"), pl.col("pos_id").head(5),
-                     pl.col("batch").unique(), pl.len().alias("collisions"), pl.col("step_km").max().alias("max_km")))
-    for r in collided.iter_rows(named=True):
+    shared = (positions.filter(pl.col("collision") | (pl.col("transmitters") > 1)).group_by("mmsi")
+              .agg(pl.col("ts").min().alias("start"), pl.col("ts").max().alias("end"),
+                   pl.col("pos_id").filter(pl.col("collision")).head(5).alias("collided"), pl.col("pos_id").head(5),
+                   pl.col("batch").unique(), pl.col("collision").sum().alias("collisions"),
+                   pl.col("step_km").filter(pl.col("collision")).max().alias("max_km"),
+                   pl.col("transmitters").max()))
+    for r in shared.iter_rows(named=True):
         events.append(_event("identity_change", r["mmsi"], r["start"], r["end"], None, None, {
-            "field": "shared_mmsi", "collisions": r["collisions"], "max_distance_km": round(r["max_km"], 1),
-            "key": "shared_mmsi"}, {}, r["pos_id"], r["batch"]))
+            "field": "shared_mmsi", "collisions": r["collisions"], "transmitters": max(2, r["transmitters"]),
+            "max_distance_km": round(r["max_km"], 1) if r["max_km"] is not None else None,
+            "key": "shared_mmsi"}, {}, r["collided"] or r["pos_id"], r["batch"]))
     return events
 
 

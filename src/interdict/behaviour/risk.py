@@ -1,7 +1,8 @@
 """Vessel risk, 0-100, from the events a user may see plus context, with every point explained.
 
-Weights live in `data/behaviour/risk.yaml` (points per finding, a cap per kind); the score is the
-sum, capped at 100. Each reason says what was found in plain words and cites its evidence: event
+Weights live in `data/behaviour/risk.yaml` (points per finding, a cap per kind); a finding whose
+evidence has a strength (a gap: how well the data covered the hours around it) weighs its points
+times that strength; the score is the sum, capped at 100. Each reason says what was found in plain words and cites its evidence: event
 ids, times and places. No black box: the same events and weights always give the same score.
 """
 
@@ -49,7 +50,7 @@ def score(events: list[dict[str, Any]], *, names: dict[int, str] | None = None, 
     risky |= {e["mmsi"] for e in events if e["type"] == "port_call" and e["details"].get("dprk")}
     out: list[dict[str, Any]] = []
     for mmsi, items in by_vessel.items():
-        found: dict[str, list[tuple[str, list[str]]]] = defaultdict(list)
+        found: dict[str, list[tuple[str, list[str]] | tuple[str, list[str], float]]] = defaultdict(list)
         if str(mmsi).zfill(9).startswith(DPRK_MID):
             found["dprk_flag"].append((f"MMSI {mmsi} has MID {DPRK_MID} (DPRK)", [f"mmsi:{mmsi}"]))
         for e in items:
@@ -62,8 +63,12 @@ def score(events: list[dict[str, Any]], *, names: dict[int, str] | None = None, 
                 text = f"with MMSI {other} for {d.get('hours')} h, {_when(e)}{_where(e)}"
                 found["encounter_risky" if other in risky else "encounter"].append((text, cite))
             elif kind == "gap" and not d.get("open"):
+                # a silence weighs as much as the data's coverage around it: a poorly covered hour proves little
+                strength = min(d.get("reception_start", 1.0), d.get("reception_end", 1.0))
+                coverage = (f"; coverage {d['reception_start']:.0%} / {d['reception_end']:.0%} of the source's busiest hour"
+                            if "reception_start" in d else "")
                 found["gap_disabling" if d.get("disabling") else "gap"].append(
-                    (f"{d.get('hours')} h dark, {_when(e)}{_where(e)}", cite))
+                    (f"{d.get('hours')} h dark, {_when(e)}{_where(e)}{coverage}", cite, strength))
             elif kind == "loitering":
                 found["loitering"].append((f"{d.get('hours')} h at {d.get('mean_speed_kn')} kn, {d.get('shore_nm')} nm offshore, "
                                            f"{_when(e)}{_where(e)}", cite))
@@ -78,8 +83,10 @@ def score(events: list[dict[str, Any]], *, names: dict[int, str] | None = None, 
                         found["past_dprk_flag"].append((f"IMO {d.get('imo')} was also transmitted under DPRK MMSI "
                                                         f"{', '.join(map(str, dprk))}", cite))
                 elif field == "shared_mmsi":
-                    found["shared_mmsi"].append((f"{d.get('collisions')} pairs of positions up to {d.get('max_distance_km')} km "
-                                                 f"apart in the same second, {_when(e)}", cite))
+                    same_second = (f", {d.get('collisions')} pairs of positions up to {d.get('max_distance_km')} km apart in "
+                                   "the same second" if d.get("collisions") else "")
+                    found["shared_mmsi"].append((f"{d.get('transmitters')} tracks that interleave{same_second}, {_when(e)}",
+                                                 cite))
                 else:
                     found["identity_change"].append((f"{field} {d.get('before')!r} -> {d.get('after')!r}, {_when(e)}", cite))
             elif kind == "spoofing":
@@ -102,10 +109,12 @@ def score(events: list[dict[str, Any]], *, names: dict[int, str] | None = None, 
         total = 0.0
         for kind, cited in found.items():
             rule = w[kind]
-            points = min(rule["points"] * len(cited), rule.get("cap", rule["points"] * len(cited)))
+            # each finding weighs its points times the strength of its evidence (1 unless it says otherwise)
+            raw = sum(rule["points"] * (item[2] if len(item) > 2 else 1.0) for item in cited)
+            points = round(min(raw, rule.get("cap", raw)), 1)
             total += points
-            evidence = [c for _, cites in cited for c in cites]
-            details = "; ".join(text for text, _ in cited[:5]) + (f"; and {len(cited) - 5} more" if len(cited) > 5 else "")
+            evidence = [c for item in cited for c in item[1]]
+            details = "; ".join(item[0] for item in cited[:5]) + (f"; and {len(cited) - 5} more" if len(cited) > 5 else "")
             reasons.append({"kind": kind, "weight": points, "count": len(cited),
                             "text": f"{rule['text'][0].upper()}{rule['text'][1:]}: {details}.", "evidence": evidence})
         if not reasons:

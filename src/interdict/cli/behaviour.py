@@ -69,6 +69,26 @@ def risk(
     console.print(table)
 
 
+@app.command("dark-now")
+def dark_now(
+    user: str = typer.Option(..., "--user", "-u", envvar="INTERDICT_USER"),
+    min_coverage: float = typer.Option(0.5, help="Share of the hours since the last fix the data must cover (0-1)."),
+    top: int = typer.Option(50, help="How many vessels."),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    """Vessels dark now: their transmissions stopped and have not resumed by the end of the data,
+    which kept hearing other vessels since (not a hole in the data)."""
+    rows = open_node(create=False).as_user(user).dark_now(min_coverage=min_coverage, limit=top)
+    if as_json:
+        emit_json(rows)
+        return
+    table = Table("MMSI", "name", "last seen", "position", "dark (h)", "data covered since", "positions before")
+    for r in rows:
+        table.add_row(str(r["mmsi"]), r["name"] or "", (r["last_seen"] or "")[:16], f"{r['lat']:.3f}, {r['lon']:.3f}",
+                      f"{r['dark_hours']:.1f}", f"{r['covered_after']:.0%}", str(r["positions_before"] or ""))
+    console.print(table)
+
+
 @app.command()
 def events(
     user: str = typer.Option(..., "--user", "-u", envvar="INTERDICT_USER"),
