@@ -9,6 +9,7 @@ see it). Thresholds come from `data/behaviour/thresholds.yaml` and are recorded 
 
 from __future__ import annotations
 
+import math
 from functools import lru_cache
 from typing import Any
 
@@ -99,6 +100,9 @@ def prepare(positions: pl.DataFrame, spans: pl.DataFrame | None = None) -> pl.Da
     return df.with_columns(pl.Series("transmitters", transmitter_tracks(df, t), dtype=pl.Int32))
 
 
+MAX_OPEN_TRACKS = 8
+
+
 def transmitter_tracks(df: pl.DataFrame, t: dict[str, Any]) -> np.ndarray:
     """For each fix, how many transmitters its MMSI shows: 1, unless the vessel has an impossible
     step (a jump or a same-second collision) and its fixes split into two or more plausible tracks
@@ -114,30 +118,35 @@ def transmitter_tracks(df: pl.DataFrame, t: dict[str, Any]) -> np.ndarray:
     rows = np.flatnonzero(df["mmsi"].is_in(suspects).to_numpy())
     mmsi = df["mmsi"].to_numpy()[rows]
     ts = df["ts"].dt.epoch("us").to_numpy()[rows]
-    lat, lon = np.radians(df["lat"].to_numpy()[rows]), np.radians(df["lon"].to_numpy()[rows])
+    lat, lon = np.radians(df["lat"].to_numpy()[rows]).tolist(), np.radians(df["lon"].to_numpy()[rows]).tolist()
+    ts_list = ts.tolist()
     collided = df["collision"].to_numpy()[rows]
+    stale_us = t["max_gap_hours"] * 3.6e9
     starts = np.flatnonzero(np.r_[True, mmsi[1:] != mmsi[:-1]])
     for first, stop in zip(starts, np.r_[starts[1:], len(rows)]):
-        tracks: list[list[float]] = []  # last ts, lat, lon, first ts, fixes
-        labels = np.empty(stop - first, dtype=np.int64)
+        tracks: list[list[float]] = []  # per track: last ts, lat, lon, first ts, fixes
+        open_: list[list[float]] = []  # the tracks a fix may still join: recent ones, at most MAX_OPEN_TRACKS
         for k in range(first, stop):
-            best, best_speed = -1, float("inf")
-            for n, (t0, la0, lo0, _, _) in enumerate(tracks):
-                hav = np.sin((lat[k] - la0) / 2) ** 2 + np.cos(la0) * np.cos(lat[k]) * np.sin((lon[k] - lo0) / 2) ** 2
-                km = 2 * 6371.0088 * np.arcsin(np.sqrt(hav))
-                hours = (ts[k] - t0) / 3.6e9
-                speed = 0.0 if km <= t["min_jump_km"] else (km / geo.NM_KM / hours if hours > 0 else float("inf"))
+            now, la, lo = ts_list[k], lat[k], lon[k]
+            best, best_speed = None, math.inf
+            for track in open_:
+                hav = math.sin((la - track[1]) / 2) ** 2 + math.cos(track[1]) * math.cos(la) * math.sin((lo - track[2]) / 2) ** 2
+                km = 2 * 6371.0088 * math.asin(math.sqrt(min(1.0, hav)))
+                hours = (now - track[0]) / 3.6e9
+                speed = 0.0 if km <= t["min_jump_km"] else (km / geo.NM_KM / hours if hours > 0 else math.inf)
                 if speed <= t["max_speed_kn"] and speed < best_speed:
-                    best, best_speed = n, speed
-            if best < 0:
-                tracks.append([ts[k], lat[k], lon[k], ts[k], 0])
-                best = len(tracks) - 1
-            tracks[best][0:3] = [ts[k], lat[k], lon[k]]
-            tracks[best][4] += 1
-            labels[k - first] = best
+                    best, best_speed = track, speed
+            if best is None:
+                best = [now, la, lo, now, 0]
+                tracks.append(best)
+                open_.append(best)
+            best[0:3] = [now, la, lo]
+            best[4] += 1
+            # a track silent for longer than a segment may last is closed; a burst of outliers cannot
+            # make the search quadratic
+            open_ = sorted((x for x in open_ if now - x[0] <= stale_us), key=lambda x: -x[0])[:MAX_OPEN_TRACKS]
         # interleaved: two tracks of 2+ fixes whose time spans overlap
-        spans = [(labels == n).nonzero()[0] for n in range(len(tracks))]
-        real = [(ts[first + idx[0]], ts[first + idx[-1]]) for idx in spans if len(idx) >= 2]
+        real = [(x[3], x[0]) for x in tracks if x[4] >= 2]
         overlapping = any(a[0] < b[1] and b[0] < a[1] for i, a in enumerate(real) for b in real[i + 1:])
         if overlapping or collided[first:stop].any():  # fixes far apart in one second: two transmitters at least
             out[rows[first:stop]] = max(2, len(real))
@@ -220,13 +229,13 @@ def reception_at(ts: pl.Series, spans: pl.DataFrame) -> np.ndarray:
 
 
 def covered_share(start: pl.Series, end: pl.Series, spans: pl.DataFrame) -> np.ndarray:
-    """For each interval, the share of its hours some batch covers."""
-    covered = set(spans["covered_hours"].explode().drop_nulls().to_list()) if "covered_hours" in spans.columns else set()
-    out = []
-    for a, b in zip(start.dt.epoch("us").to_numpy() // HOUR_US, end.dt.epoch("us").to_numpy() // HOUR_US):
-        span = range(int(a) + 1, int(b) + 1)
-        out.append(sum(h in covered for h in span) / len(span) if len(span) else 1.0)
-    return np.array(out)
+    """For each interval, the share of its hours (after the start's hour, up to the end's) some
+    batch covers."""
+    hours, _ = coverage_stretches(spans)
+    a = start.dt.epoch("us").to_numpy() // HOUR_US
+    b = end.dt.epoch("us").to_numpy() // HOUR_US
+    covered = np.searchsorted(hours, b, side="right") - np.searchsorted(hours, a, side="right")
+    return np.where(b > a, covered / np.maximum(b - a, 1), 1.0)
 
 
 def stretch_of(ts: pl.Series, spans: pl.DataFrame) -> np.ndarray:
