@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from urllib.parse import quote
 
@@ -71,6 +71,26 @@ def demo_node(node: Interdict) -> Interdict:
     test_lists, test_monitoring and test_cli)."""
     run_demo(node, lists=False, seizures=False)
     return node
+
+
+# shared-data files the package ships byte-identical (tests/test_ais_store.py checks): tests read
+# the bundled copy, so they run from a fresh clone without ../shared
+BUNDLED = {
+    "ais/amsa_risky/ais.txt.gz": "demo/ais/amsa_ais.txt.gz",
+    "ais/amsa_risky/exact-earth-augmented.txt": "demo/ais/exactearth_augmented.txt",
+    "ais/movingpandas_evergiven/boat-positions.csv": "demo/ais/evergiven_suez_2021-03.csv",
+    "ais/noaa_marinecadastre_vesselsummaryais/AISdata.parquet": "demo/ais/marinecadastre_2022-01-03.parquet",
+}
+
+
+@pytest.fixture
+def ais_sample() -> Callable[[str], Path]:
+    """A real AIS sample by its path under ../shared/data, read from the copy bundled in the package."""
+    from interdict.util import data_path
+
+    def find(relative: str) -> Path:
+        return Path(str(data_path(BUNDLED[relative])))
+    return find
 
 
 @pytest.fixture

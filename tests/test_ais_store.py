@@ -46,9 +46,9 @@ def viewer(node, name="jcg.u"):
     return node.as_user(name).viewer
 
 
-def test_nmea_accounting_and_idempotence(store_node, shared_data):
+def test_nmea_accounting_and_idempotence(store_node, ais_sample):
     tracks = store_node.tracks
-    path = shared_data / "ais/amsa_risky/ais.txt.gz"
+    path = ais_sample("ais/amsa_risky/ais.txt.gz")
     result = tracks.ingest(path, options(assume_time=ASSUMED))
     decoded = decode_bytes(gzip.open(path).read())
     assert result.input_records == decoded.sentences == 34029
@@ -70,8 +70,8 @@ def test_nmea_accounting_and_idempotence(store_node, shared_data):
     assert quarantine.filter(pl.col("reason") == "bad checksum")["raw"][0].startswith("!")
 
 
-def test_nmea_without_time_is_rejected_with_reason(store_node, shared_data):
-    result = store_node.tracks.ingest(shared_data / "ais/amsa_risky/ais.txt.gz", options())
+def test_nmea_without_time_is_rejected_with_reason(store_node, ais_sample):
+    result = store_node.tracks.ingest(ais_sample("ais/amsa_risky/ais.txt.gz"), options())
     # a few hundred AMSA lines carry a trailing epoch (",1327664821" = 2012-01-27 11:47:01 UTC);
     # the rest have no time and are rejected with that reason
     assert 0 < result.positions < 1000
@@ -80,15 +80,15 @@ def test_nmea_without_time_is_rejected_with_reason(store_node, shared_data):
     assert span[0].startswith("2012-01-27") and span[1].startswith("2012-01-27") and "time_assumed" not in result.flags
 
 
-def test_exactearth_times_from_headers(store_node, shared_data):
-    result = store_node.tracks.ingest(shared_data / "ais/amsa_risky/exact-earth-augmented.txt", options())
+def test_exactearth_times_from_headers(store_node, ais_sample):
+    result = store_node.tracks.ingest(ais_sample("ais/amsa_risky/exact-earth-augmented.txt"), options())
     assert result.positions > 2900 and result.static_reports > 900
     stats = store_node.tracks.stats(viewer(store_node))
     assert stats["time_span"][0].startswith("2012-01-31T05") and stats["time_span"][1].startswith("2012-01-31")
 
 
-def test_marinecadastre_parquet_csv_and_compressed(store_node, shared_data, tmp_path):
-    source = pl.read_parquet(shared_data / "ais/noaa_marinecadastre_vesselsummaryais/AISdata.parquet")
+def test_marinecadastre_parquet_csv_and_compressed(store_node, ais_sample, tmp_path):
+    source = pl.read_parquet(ais_sample("ais/noaa_marinecadastre_vesselsummaryais/AISdata.parquet"))
     sample = source.head(5000)
     csv_path = tmp_path / "mc.csv"
     sample.write_csv(csv_path)
@@ -116,14 +116,14 @@ def test_marinecadastre_parquet_csv_and_compressed(store_node, shared_data, tmp_
     assert named and all(isinstance(v["imo"], (int, type(None))) for v in named)
 
 
-def test_ever_given_with_mapping_and_geoparquet(store_node, shared_data, tmp_path):
+def test_ever_given_with_mapping_and_geoparquet(store_node, ais_sample, tmp_path):
     import json
 
     import pyarrow as pa
     import pyarrow.parquet as pq
     import shapely
 
-    csv_path = shared_data / "ais/movingpandas_evergiven/boat-positions.csv"
+    csv_path = ais_sample("ais/movingpandas_evergiven/boat-positions.csv")
     with pytest.raises(ValidationError, match="give --map"):
         store_node.tracks.ingest(csv_path, options())
     result = store_node.tracks.ingest(csv_path, options(mapping=EVER_GIVEN_MAP, dayfirst=True))
@@ -164,9 +164,9 @@ def test_dma_csv_synthetic(store_node, tmp_path):
     assert vessel["name"] == "SYNTHETIC ONE" and vessel["flag"] == "Denmark"
 
 
-def test_access_control_on_tracks(store_node, shared_data):
+def test_access_control_on_tracks(store_node, ais_sample):
     tracks = store_node.tracks
-    tracks.ingest(shared_data / "ais/amsa_risky/exact-earth-augmented.txt",
+    tracks.ingest(ais_sample("ais/amsa_risky/exact-earth-augmented.txt"),
                   options(agency="AFP", marking=Marking(TLP.AMBER, frozenset({"JCG"}))))
     assert tracks.stats(viewer(store_node, "afp.u"))["positions"] > 0
     assert tracks.stats(viewer(store_node, "jcg.u"))["positions"] > 0
@@ -175,7 +175,7 @@ def test_access_control_on_tracks(store_node, shared_data):
     assert tracks.vessels(incb) == [] and tracks.rejected(incb).height == 0
     assert tracks.positions(incb).collect().height == 0
     # the same file from another agency, openly marked, is its own batch (not "unchanged")
-    again = tracks.ingest(shared_data / "ais/amsa_risky/exact-earth-augmented.txt", options(agency="INCB"))
+    again = tracks.ingest(ais_sample("ais/amsa_risky/exact-earth-augmented.txt"), options(agency="INCB"))
     assert again.status == "ingested" and again.positions > 0
     assert tracks.stats(incb)["positions"] == again.positions and tracks.stats(incb)["batches"] == 1
     jcg = tracks.stats(viewer(store_node, "jcg.u"))
@@ -215,8 +215,8 @@ def test_bad_mapping_and_format(store_node, tmp_path):
         store_node.tracks.ingest(path, options(format="excel"))
 
 
-def test_kill_during_ingest_leaves_store_unchanged_and_rerun_completes(store_node, shared_data, tmp_path):
-    path = shared_data / "ais/amsa_risky/exact-earth-augmented.txt"
+def test_kill_during_ingest_leaves_store_unchanged_and_rerun_completes(store_node, ais_sample, tmp_path):
+    path = ais_sample("ais/amsa_risky/exact-earth-augmented.txt")
     url = store_node.workspace.engine.url.render_as_string(hide_password=False)
     home = store_node.workspace.home
     # the ingest stops for good after its second chunk (through its progress callback), to be killed there
@@ -306,13 +306,63 @@ def test_tag_block_time_and_station():
     assert multi["shipname"] == "SEA ENTERPRISE" and multi["line"] == 2
 
 
-def test_chunked_decode_equals_whole(shared_data):
+def test_chunked_decode_equals_whole(ais_sample):
     from interdict.ais.stream import decode_stream
 
-    data = gzip.open(shared_data / "ais/amsa_risky/ais.txt.gz").read()
+    data = gzip.open(ais_sample("ais/amsa_risky/ais.txt.gz")).read()
     whole = decode_bytes(data)
     parts = list(decode_stream(io.BytesIO(data), chunk_bytes=50_000))
     assert len(parts) > 20
     joined = pl.concat([p.messages for p in parts], how="diagonal_relaxed")
     assert joined.select("line", "mmsi", "lat", "lon").equals(whole.messages.select("line", "mmsi", "lat", "lon"))
     assert sum(p.rejected.height for p in parts) == whole.rejected.height
+
+
+def test_bundled_samples_are_the_shared_files_byte_for_byte(shared_data, ais_sample):
+    """The tests read the package's copies of the real AIS samples: they must be the published files."""
+    import hashlib
+
+    from conftest import BUNDLED
+
+    for relative in BUNDLED:
+        bundled, original = ais_sample(relative), shared_data / relative
+        assert hashlib.sha256(bundled.read_bytes()).digest() == hashlib.sha256(original.read_bytes()).digest(), relative
+
+
+def test_identity_history_is_the_same_whatever_the_chunk_size(ais_sample, tmp_path):
+    """Identity runs are merged chunk by chunk (only each vessel's open run stays in memory, its
+    identity carried into the next chunk): for a log in receive order the stored history must equal
+    the one from a single chunk. (The real AMSA log, each sentence given an NMEA 4 tag-block time.)"""
+    import gzip
+
+    import sqlalchemy as sa
+
+    from interdict.api import Interdict
+
+    lines = [line for line in gzip.open(ais_sample("ais/amsa_risky/ais.txt.gz")).read().splitlines() if line.startswith(b"!")]
+    log = tmp_path / "timed.nmea"
+    with open(log, "wb") as out:
+        for k, line in enumerate(lines):
+            tag = b"c:%d" % (1_327_622_400 + k)
+            checksum = 0
+            for byte in tag:
+                checksum ^= byte
+            out.write(b"\\" + tag + b"*%02X\\" % checksum + line + b"\n")
+
+    def stored(workspace, chunk_bytes):
+        instance = Interdict.open(workspace, f"sqlite:///{workspace}.db")
+        instance.registry.add_agency("INCB", "INCB", "XUN", False)
+        instance.tracks.ingest(log, options(chunk_bytes=chunk_bytes))
+        with instance.workspace.engine.connect() as conn:
+            identities = [tuple(r) for r in conn.execute(sa.text(
+                "SELECT mmsi, first_ts, last_ts, reports, name, imo, callsign, ship_type, destination FROM ais_identities "
+                "ORDER BY mmsi, first_ts"))]
+            tracks = [tuple(r) for r in conn.execute(sa.text(
+                "SELECT mmsi, positions, first_ts, last_ts FROM ais_tracks ORDER BY mmsi"))]
+        instance.close()
+        return identities, tracks
+
+    whole = stored(tmp_path / "whole", 64 * 1024 * 1024)
+    chunked = stored(tmp_path / "chunked", 100_000)
+    assert len(whole[0]) > 100 and len(whole[1]) > 100
+    assert whole == chunked

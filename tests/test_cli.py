@@ -149,7 +149,7 @@ def test_agency_and_user_commands(tmp_path):
     assert all(t["revoked_at"] for t in revoked)
 
 
-def test_ais_commands(cli_home, shared_data, tmp_path):
+def test_ais_commands(cli_home, shared_data, ais_sample, tmp_path):
     home, env, summary = cli_home
     assert summary["ais"]["store"]["batches"] == 4 and summary["ais"]["store"]["vessels"] > 13000
     stats = json.loads(run("ais", "stats", "--user", "incb.monitor", "--json", home=home, env=env).stdout)
@@ -162,10 +162,10 @@ def test_ais_commands(cli_home, shared_data, tmp_path):
     dark = json.loads(run("dark-now", "--user", "jcg.watch", "--top", "5", "--json", home=home, env=env).stdout)
     assert 0 < len(dark) <= 5 and all(r["covered_after"] >= 0.5 for r in dark)
     assert "dark (h)" in run("dark-now", "--user", "jcg.watch", "--top", "3", home=home, env=env).stdout
-    again = json.loads(run("ais", "ingest", str(shared_data / "ais/amsa_risky/exact-earth-augmented.txt"), "--agency", "INCB",
+    again = json.loads(run("ais", "ingest", str(ais_sample("ais/amsa_risky/exact-earth-augmented.txt")), "--agency", "INCB",
                            "--tlp", "CLEAR", "--grade", "B2", "--json", home=home, env=env).stdout)
     assert again["status"] == "unchanged"  # the demo bundled the same file
-    bad = run("ais", "ingest", str(shared_data / "ais/amsa_risky/ais.txt.gz"), "--agency", "INCB", "--tlp", "PINK",
+    bad = run("ais", "ingest", str(ais_sample("ais/amsa_risky/ais.txt.gz")), "--agency", "INCB", "--tlp", "PINK",
               "--grade", "B2", home=home, env=env, check=False)
     assert bad.returncode == 2 and "unknown TLP 'PINK'" in bad.stderr
     decoded = run("ais", "decode", str(shared_data / "ais/pyais/nmea_data_sample.txt"), "--json", home=home, env=env)

@@ -162,17 +162,13 @@ def test_match_is_symmetric_enough():
 
 
 def test_quality_floor_on_name_bench(shared_data):
-    """The issue's target, F1 >= 0.88 (0.890 when raised; logic-v2 0.796 on the same pairs);
-    bench/name_bench.py prints the full figures."""
-    rows = list(csv.DictReader(open(shared_data / "matching/nomenklatura_name_bench/cases.csv", encoding="utf-8")))
-    tp = fp = fn = 0
-    for row in rows:
-        predicted, truth = compare(row["name1"], row["name2"], row["schema"]).match, row["is_match"] == "true"
-        tp += predicted and truth
-        fp += predicted and not truth
-        fn += truth and not predicted
-    f1 = 2 * tp / (2 * tp + fp + fn)
-    assert f1 >= 0.88
+    """F1 >= 0.88 on the held-out half of name_bench (0.90 when the split was made; logic-v2 0.80
+    on the same rows); bench/name_bench.py prints the full figures."""
+    from interdict.intel.evaluation import name_bench_pairs, scores
+
+    pairs = [p for p in name_bench_pairs(shared_data / "matching/nomenklatura_name_bench/cases.csv") if p.held_out]
+    result = scores((compare(p.name1, p.name2, p.schema).match, p.is_match) for p in pairs)
+    assert result["f1"] >= 0.88, result
 
 
 def test_match_command(tmp_path):
@@ -234,3 +230,86 @@ def test_a_twin_from_another_source_is_not_used():
     assert matching.twin_is_current(Twin, b"def compare(): ...")
     assert not matching.twin_is_current(Twin, b"def compare(): return 1")
     assert not matching.twin_is_current(object(), b"def compare(): ...")
+
+
+# Error classes seen on pairs drawn from the real OFAC and UN lists (issue 22), each a rule with its
+# own examples. None of these pairs is from the held-out halves (interdict.intel.evaluation).
+@pytest.mark.parametrize("a, b, schema, same", [
+    # Korean romanisation only where the name shows it is Korean
+    ("William Amuri Yakutumba", "Yakutumba", "Person", False),
+    ("Maria III", "Maria E", "Vessel", False),
+    ("Daesung General Trading Corp", "KOREA DAESONG GENERAL TRADING CORPORATION", "Company", True),
+    ("Ri Yong Gil", "Yi Yong-kil", "Person", True),
+    # an ordinary word is not a legal form inside a name (test_ordinary_words_are_not_legal_forms)
+    ("Al-Qaida in Iraq", "Al-Qaida in Iraq Group", "Organization", True),
+    # shortened words, initials of the name's own words, dotted initials
+    ("Ace Shpg Co", "Ace Shipping Company", "Company", True),
+    ("Drug Trafficking Organization Los Zetas", "DTO Los Zetas", "Organization", True),
+    ("Public Joint-Stock Company Commercial Bank Sputnik", "CB Sputnik", "Company", True),
+    ("T.M.G. Holdings", "TMG Holdings", "Company", True),
+    ("Ace Sea", "Ace Seaboard", "Company", False),  # 'sea' is a word, not a cut 'seaboard'
+    # roman numerals are numbers
+    ("Ocean Fund XII", "Ocean Fund III", "Company", False),
+    ("Sea Dragon II", "Sea Dragon 2", "Vessel", True),
+    ("Star I", "Star 1", "Vessel", True),
+    # siblings: the family agrees, the person's own given name does not
+    ("AL-TIKRITI, Rana Saddam Hussein", "RAGHAD SADDAM HUSSEIN AL-TIKRITI", "Person", False),
+    ("Ali Reda Hassan al-Banai", "Ali Ridha Hasan al-Banai", "Person", True),
+    # the original script against the Latin list spelling
+    ("UMAR MAHMUD IRHAYYIM AL-KUBAYSI", "عمر محمود إرحيم الفياض الكبيسي", "Person", True),
+    ("NAJIBULLAH HAQQANI HIDAYATULLAH", "نجیب الله حقانی هدايت الله", "Person", True),
+    ("Mohammed Ali Hassan", "محمد علي حسين", "Person", False),  # Hassan is not Husayn: too little to go on
+    ("ISLAM SEIT-UMAROVICH ATABIEV", "Ислам Сеит-Умарович Атабиев", "Person", True),
+])
+def test_error_classes_from_real_list_pairs(a, b, schema, same):
+    result = compare(a, b, schema)
+    assert result.match is same, result
+    assert compare(b, a, schema).match is same
+
+
+def test_ordinary_words_are_not_legal_forms():
+    from interdict.intel.matching import legal_forms
+
+    assert normalise("Al-Qaida in Iraq", "Organization") == "al-qaida in iraq"
+    assert legal_forms("Al-Qaida in Iraq") == frozenset() and legal_forms("Ansar al-Sharia is Tunisia") == frozenset()
+    assert legal_forms("Equinor AS") == {"jsc"} and legal_forms("IN Holdings Inc") == {"llc"}
+    assert "legal forms differ" not in compare("Al-Qaida in Iraq", "Al-Qaida Iraq JSC", "Organization").explanation
+
+
+def test_held_out_split_is_fixed_and_keeps_quoted_rows_for_tuning(shared_data):
+    from interdict.intel.evaluation import QUOTED_BEFORE_THE_SPLIT, held_out, name_bench_pairs
+
+    pairs = name_bench_pairs(shared_data / "matching/nomenklatura_name_bench/cases.csv")
+    held = [p for p in pairs if p.held_out]
+    assert 350 <= len(held) <= 450  # about half, by a hash of the content
+    assert not [p for p in held if (p.name1, p.name2) in QUOTED_BEFORE_THE_SPLIT]
+    assert held_out("Person", "A", "B") == held_out("Person", "A", "B")
+    # no pair these tests quote is a held-out row
+    quoted = {(a, b) for a, b, _ in SAME + DIFFERENT} | {(b, a) for a, b, _ in SAME + DIFFERENT}
+    assert not [p for p in held if (p.name1, p.name2) in quoted]
+
+
+def test_list_built_pairs_are_labelled_by_what_the_lists_say(shared_data):
+    from interdict.intel.evaluation import list_pairs
+    from interdict.intel.lists import parse_ofac, parse_un
+
+    s = shared_data / "sanctions"
+    ofac = parse_ofac(s / "ofac_sdn_csv_2024-05-03/sdn.csv", s / "ofac_alt_add_csv_2026-06/alt.csv")
+    un, _ = parse_un(s / "un_sc_consolidated_2024-09-26/consolidated.xml")
+    pairs = list_pairs(ofac, un, limits={"alias": 50, "original script": 20, "both lists": 30, "similar, different entries": 80})
+    assert {p.category for p in pairs} == {"alias", "original script", "both lists", "similar, different entries"}
+    entries = {**ofac.entities, **un.entities}
+    for p in pairs:
+        if p.category in ("alias", "original script"):  # the entry's own primary name and one of its aliases
+            props = entries[p.source][1]
+            assert p.is_match and p.name1 in props["name"] and p.name2 in props["alias"]
+        elif p.category == "both lists":
+            a, b = p.source.split("=")
+            assert p.is_match and a.startswith("ofac-") and b.startswith("un-")
+        else:  # two different listed entries; persons with birth dates none in common
+            a, b = p.source.split("/")
+            assert not p.is_match and a != b
+            if p.schema == "Person":
+                assert not set(entries[a][1]["birthDate"]) & set(entries[b][1]["birthDate"])
+    assert pairs == list_pairs(ofac, un, limits={"alias": 50, "original script": 20, "both lists": 30,
+                                                 "similar, different entries": 80})  # the same every time

@@ -21,13 +21,15 @@ T0 = datetime(2024, 3, 1, tzinfo=UTC)
 
 def test_the_identity_rule_is_one_rule_in_python_and_polars():
     rng = random.Random(5)
-    numbers = [0, 1, 12345678, 99999999, 100000000, 123456789, 111111111, 199999999, 200000000, 201000000, 299000000,
+    numbers = [0, 1, 12345678, 99999999, 100000000, 123456789, 111111111, 199999999, 200000000, 201000000, 299000000, 273000000,
                445123456, 431000001, 799999999, 800000000, 970123456, 992351234, 999999999, 1000000000]
     numbers += [rng.randrange(0, 1_100_000_000) for _ in range(2000)]
     expr = pl.DataFrame({"mmsi": numbers}, schema={"mmsi": pl.Int64}).select(identity_problem_expr().alias("p"))["p"]
     assert expr.to_list() == [identity_problem(n) for n in numbers]
     assert identity_problem(431000001) is None and identity_problem(0) == "MMSI 0"
-    assert identity_problem(123456789) == "test or default number" and identity_problem(299000000) == "MID not allocated"
+    assert identity_problem(123456789) == "test or default number" and identity_problem(299123456) == "MID not allocated"
+    # a MID and six zeros is a transponder's default (the demo's 273000000 was three ships at once)
+    assert identity_problem(273000000) == "test or default number" and identity_problem(273000001) is None
 
 
 def _frame(rows: list[tuple[int, datetime, float, float]], batch: str) -> pl.DataFrame:

@@ -44,7 +44,8 @@ def identity_problem_expr(column: str = "mmsi") -> pl.Expr:
     return (pl.when(mmsi == 0).then(pl.lit("MMSI 0"))
             .when(mmsi < 100_000_000).then(pl.lit("fewer than 9 digits"))
             .when(mmsi > 999_999_999).then(pl.lit("more than 9 digits"))
-            .when(mmsi.is_in(pl.Series(sorted(TEST_MMSIS), dtype=pl.Int64).implode())).then(pl.lit("test or default number"))
+            .when(mmsi.is_in(pl.Series(sorted(TEST_MMSIS), dtype=pl.Int64).implode())
+                  | ((mmsi % 1_000_000 == 0) & mmsi.is_between(200_000_000, 799_999_999))).then(pl.lit("test or default number"))
             .when(~mmsi.is_between(200_000_000, 799_999_999)).then(pl.lit("not a ship station"))
             .when(~(mmsi // 1_000_000).is_in(allocated.implode())).then(pl.lit("MID not allocated"))
             .otherwise(None))
@@ -58,8 +59,8 @@ def identity_problem(mmsi: int) -> str | None:
         return "fewer than 9 digits"
     if mmsi > 999_999_999:
         return "more than 9 digits"
-    if mmsi in TEST_MMSIS:
-        return "test or default number"
+    if mmsi in TEST_MMSIS or (200_000_000 <= mmsi <= 799_999_999 and mmsi % 1_000_000 == 0):
+        return "test or default number"  # a MID and six zeros: the number a transponder ships with
     if not 200_000_000 <= mmsi <= 799_999_999:
         return "not a ship station"
     if mmsi // 1_000_000 not in mid_table():

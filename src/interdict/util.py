@@ -7,6 +7,7 @@ import uuid
 from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 # Fixed namespace: the same record content yields the same UUID on every node.
 RECORD_NAMESPACE = uuid.UUID("6f1c2a64-2d3e-5b7a-9c41-0e8d2b7f5a10")
@@ -32,3 +33,16 @@ def file_digest(path: Path) -> str:
         for block in iter(lambda: handle.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
+
+
+class LazyFtM:
+    """followthemoney's `model` or `registry`, imported on first use: loading the schema costs
+    ~46 MB and 0.7 s that every CLI command (an AIS ingest among them) would otherwise pay."""
+
+    def __init__(self, name: str) -> None:
+        self._name = name
+
+    def __getattr__(self, attr: str) -> Any:
+        import followthemoney
+
+        return getattr(getattr(followthemoney, self._name), attr)

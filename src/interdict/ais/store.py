@@ -138,7 +138,8 @@ class TrackStore:
                        progress: Callable[[int], None] | None):
         result = IngestResult(path=str(path), batch=batch_id, format=fmt, status="ingested")
         rejected_parts: list[Path] = []
-        identity_runs: list[Path] = []  # per chunk, merged at the end (bounded memory)
+        identity_runs: list[Path] = []  # closed identity runs, on disk (bounded memory)
+        open_runs: pl.DataFrame | None = None  # each vessel's latest identity run, still open
         track_parts: list[pl.DataFrame] = []
         seen_keys: pl.DataFrame | None = None
         last_fix: pl.DataFrame | None = None
@@ -154,12 +155,22 @@ class TrackStore:
                                     kept.with_columns(pl.lit(False).alias("_prev"))], how="diagonal_relaxed")
                 kept = flag_implied_speed(joined, options.max_speed_kn).filter(~pl.col("_prev")).drop("_prev")
             before = kept.height
-            kept = drop_duplicates(kept)
-            if seen_keys is not None and kept.height:  # copies of reports from the previous chunk
-                kept = kept.join(seen_keys, on=[*REPORT_KEY, "ts"], how="anti", nulls_equal=True)
+            received = kept.select(*REPORT_KEY, "ts")
+            if seen_keys is not None and kept.height:
+                # copies of reports from the previous chunk: its last minute goes first, as the
+                # predecessors a single pass over the whole file would compare with
+                joined = pl.concat([seen_keys.with_columns(pl.lit(True).alias("_prev")),
+                                    kept.with_columns(pl.lit(False).alias("_prev"))], how="diagonal_relaxed")
+                kept = drop_duplicates(joined).filter(~pl.col("_prev")).drop("_prev")
+            else:
+                kept = drop_duplicates(kept)
             result.duplicates += before - kept.height
+            if received.height:
+                recent = pl.concat([seen_keys, received]) if seen_keys is not None else received
+                # (bounded: a file read under one assumed time has every report in its last minute)
+                since = recent.select(pl.col("ts").max() - pl.duration(microseconds=DUPLICATE_WINDOW_US)).item()
+                seen_keys = recent.filter(pl.col("ts") >= since).tail(200_000)
             if kept.height:
-                seen_keys = kept.select(*REPORT_KEY, "ts").tail(200_000)
                 last = kept.sort("ts").group_by("mmsi").last().select("mmsi", "ts", "lat", "lon", "flags")
                 last_fix = last if last_fix is None else pl.concat([last_fix, last]).sort("ts").group_by("mmsi").last()
                 kept = kept.with_columns(pl.col("ts").dt.date().alias("date"))
@@ -175,9 +186,16 @@ class TrackStore:
                         result.flags[name] = result.flags.get(name, 0) + n
             if batch.static.height:
                 batch.static.write_parquet(staging / "static" / f"part-{part}.parquet")
-                # on disk, not in memory: a small result can pin the chunk's string buffers
-                _identities(batch.static.select("mmsi", "ts", *IDENTITY)).write_parquet(staging / f"identities-{part}.parquet")
-                identity_runs.append(staging / f"identities-{part}.parquet")
+                # merged chunk by chunk: only each vessel's latest run stays in memory, the closed
+                # ones go to disk (a small result could pin the chunk's string buffers)
+                runs = _identities(batch.static.select("mmsi", "ts", *IDENTITY), open_runs)
+                merged = _merge_identity_runs(runs if open_runs is None else pl.concat([open_runs, runs]))
+                latest = pl.col("first_ts") == pl.col("first_ts").max().over("mmsi")
+                closed = merged.filter(~latest)
+                open_runs = merged.filter(latest).rechunk()
+                if closed.height:
+                    closed.write_parquet(staging / f"identities-{part}.parquet")
+                    identity_runs.append(staging / f"identities-{part}.parquet")
                 result.static_reports += batch.static.height
             rejected = pl.concat([
                 batch.rejected.select("source_row", "reason", "raw"),
@@ -201,7 +219,10 @@ class TrackStore:
             result.messages = result.input_records
         tracks = _combine_tracks(track_parts)
         result.vessels = tracks.height
-        identities = _merge_identity_runs(pl.read_parquet(identity_runs)) if identity_runs else None
+        if open_runs is not None:  # out-of-order input can leave runs to join across chunks: one last merge
+            identities = _merge_identity_runs(pl.concat([*(pl.read_parquet(f) for f in identity_runs), open_runs]))
+        else:
+            identities = None
         for file in identity_runs:
             file.unlink()
         span = (tracks["first_ts"].min(), tracks["last_ts"].max()) if tracks.height else (None, None)
@@ -457,7 +478,8 @@ def _bulk_insert(conn, table, frame: pl.DataFrame) -> None:
         )
     marker = "?" if conn.dialect.paramstyle == "qmark" else "%s"
     sql = f'INSERT INTO {table.name} ({", ".join(columns)}) VALUES ({", ".join([marker] * len(columns))})'
-    conn.exec_driver_sql(sql, frame.rows())
+    for part in frame.iter_slices(20_000):  # bounded: a row as Python tuples costs ~10x its Arrow size
+        conn.exec_driver_sql(sql, part.rows())
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -494,16 +516,26 @@ def _combine_tracks(parts: list[pl.DataFrame]) -> pl.DataFrame:
     ).with_columns(pl.col("positions", "flagged").cast(pl.Int64)).sort("mmsi")
 
 
-def _identities(static: pl.DataFrame) -> pl.DataFrame:
+def _identities(static: pl.DataFrame, carried: pl.DataFrame | None = None) -> pl.DataFrame:
     """Identity history: consecutive static reports of one MMSI with the same identity, merged.
 
     Type 24 part A (name) and part B (call sign, type, size) arrive separately; each is carried
-    forward to the other, so a history row is a whole identity."""
+    forward to the other, so a history row is a whole identity. `carried`: each vessel's identity
+    at the end of the previous chunk, carried into this one (so chunks give the history one file
+    would)."""
     if static.height == 0:
         return static
     ordered = static.sort("mmsi", "ts").with_columns(
         [pl.col(c).forward_fill().over("mmsi") for c in IDENTITY]
     )
+    if carried is not None and carried.height:
+        # only into reports after it: input out of time order is merged as well as it can be at the end
+        later = pl.col("ts") > pl.col("_carried_ts")
+        ordered = ordered.join(carried.select("mmsi", pl.col("last_ts").alias("_carried_ts"),
+                                              *[pl.col(c).alias(f"{c}_carried") for c in IDENTITY]),
+                               on="mmsi", how="left", maintain_order="left").with_columns(
+            [pl.when(pl.col(c).is_null() & later).then(pl.col(f"{c}_carried")).otherwise(pl.col(c)).alias(c) for c in IDENTITY]
+        ).drop("_carried_ts", *[f"{c}_carried" for c in IDENTITY])
     change = pl.any_horizontal([pl.col(c).ne_missing(pl.col(c).shift(1).over("mmsi")) for c in IDENTITY])
     grouped = ordered.with_columns(change.fill_null(True).cum_sum().over("mmsi").alias("_run"))
     return grouped.group_by("mmsi", "_run").agg(

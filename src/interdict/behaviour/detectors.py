@@ -9,6 +9,7 @@ see it). Thresholds come from `data/behaviour/thresholds.yaml` and are recorded 
 
 from __future__ import annotations
 
+import bisect
 import math
 from functools import lru_cache
 from typing import Any
@@ -107,8 +108,10 @@ def transmitter_tracks(df: pl.DataFrame, t: dict[str, Any]) -> np.ndarray:
     """For each fix, how many transmitters its MMSI shows: 1, unless the vessel has an impossible
     step (a jump or a same-second collision) and its fixes split into two or more plausible tracks
     that interleave in time -- one MMSI used by several ships (the gpsdio-segment idea: each fix
-    joins the track it fits best, at a possible speed, or starts one). A single transmitter that
-    jumps once and carries on from there is one track: that is spoofing, not sharing."""
+    joins the track it fits best, at a possible speed, or starts one). Interleaved means both
+    tracks report while the other does: a single transmitter that jumps once and carries on, or
+    whose fixes leap away for a while and come back while its own track is silent, is spoofing,
+    not sharing."""
     out = np.ones(df.height, dtype=np.int32)
     impossible = df.select((((pl.col("implied_kn") > t["max_speed_kn"]) & (pl.col("step_km") > t["min_jump_km"]))
                             | pl.col("collision")).fill_null(False).alias("x"))["x"]
@@ -124,8 +127,8 @@ def transmitter_tracks(df: pl.DataFrame, t: dict[str, Any]) -> np.ndarray:
     stale_us = t["max_gap_hours"] * 3.6e9
     starts = np.flatnonzero(np.r_[True, mmsi[1:] != mmsi[:-1]])
     for first, stop in zip(starts, np.r_[starts[1:], len(rows)]):
-        tracks: list[list[float]] = []  # per track: last ts, lat, lon, first ts, fixes
-        open_: list[list[float]] = []  # the tracks a fix may still join: recent ones, at most MAX_OPEN_TRACKS
+        tracks: list[list[Any]] = []  # per track: last ts, lat, lon, first ts, fixes, fix times
+        open_: list[list[Any]] = []  # the tracks a fix may still join: recent ones, at most MAX_OPEN_TRACKS
         for k in range(first, stop):
             now, la, lo = ts_list[k], lat[k], lon[k]
             best, best_speed = None, math.inf
@@ -137,20 +140,29 @@ def transmitter_tracks(df: pl.DataFrame, t: dict[str, Any]) -> np.ndarray:
                 if speed <= t["max_speed_kn"] and speed < best_speed:
                     best, best_speed = track, speed
             if best is None:
-                best = [now, la, lo, now, 0]
+                best = [now, la, lo, now, 0, []]
                 tracks.append(best)
                 open_.append(best)
             best[0:3] = [now, la, lo]
             best[4] += 1
+            best[5].append(now)
             # a track silent for longer than a segment may last is closed; a burst of outliers cannot
             # make the search quadratic
             open_ = sorted((x for x in open_ if now - x[0] <= stale_us), key=lambda x: -x[0])[:MAX_OPEN_TRACKS]
-        # interleaved: two tracks of 2+ fixes whose time spans overlap
-        real = [(x[3], x[0]) for x in tracks if x[4] >= 2]
-        overlapping = any(a[0] < b[1] and b[0] < a[1] for i, a in enumerate(real) for b in real[i + 1:])
-        if overlapping or collided[first:stop].any():  # fixes far apart in one second: two transmitters at least
-            out[rows[first:stop]] = max(2, len(real))
+        # interleaved: two tracks of 2+ fixes that both report within the time they overlap
+        real = [x for x in tracks if x[4] >= 2]
+        shared = [x for i, x in enumerate(real) for y in real[:i] + real[i + 1:] if _interleaved(x, y)]
+        if shared or collided[first:stop].any():  # fixes far apart in one second: two transmitters at least
+            out[rows[first:stop]] = max(2, len({id(x) for x in shared}))
     return out
+
+
+def _interleaved(a: list[Any], b: list[Any]) -> bool:
+    """Both tracks have a fix inside the span the two share (fix times are in order)."""
+    start, end = max(a[3], b[3]), min(a[0], b[0])
+    if start >= end:
+        return False
+    return all(bisect.bisect_right(x[5], end) > bisect.bisect_left(x[5], start) for x in (a, b))
 
 
 def _event(kind: str, mmsi: int, start: Any, end: Any, lat: float | None, lon: float | None, details: dict[str, Any],
@@ -228,14 +240,21 @@ def reception_at(ts: pl.Series, spans: pl.DataFrame) -> np.ndarray:
     return np.where(hours[at] == hour, shares[at], 0.0)
 
 
-def covered_share(start: pl.Series, end: pl.Series, spans: pl.DataFrame) -> np.ndarray:
-    """For each interval, the share of its hours (after the start's hour, up to the end's) some
+def covered_hours(start: pl.Series, end: pl.Series, spans: pl.DataFrame) -> np.ndarray:
+    """For each interval, how many of its hours (after the start's hour, up to the end's) some
     batch covers."""
     hours, _ = coverage_stretches(spans)
     a = start.dt.epoch("us").to_numpy() // HOUR_US
     b = end.dt.epoch("us").to_numpy() // HOUR_US
-    covered = np.searchsorted(hours, b, side="right") - np.searchsorted(hours, a, side="right")
-    return np.where(b > a, covered / np.maximum(b - a, 1), 1.0)
+    return np.searchsorted(hours, b, side="right") - np.searchsorted(hours, a, side="right")
+
+
+def covered_share(start: pl.Series, end: pl.Series, spans: pl.DataFrame) -> np.ndarray:
+    """For each interval, the share of its hours (after the start's hour, up to the end's) some
+    batch covers."""
+    a = start.dt.epoch("us").to_numpy() // HOUR_US
+    b = end.dt.epoch("us").to_numpy() // HOUR_US
+    return np.where(b > a, covered_hours(start, end, spans) / np.maximum(b - a, 1), 1.0)
 
 
 def stretch_of(ts: pl.Series, spans: pl.DataFrame) -> np.ndarray:
@@ -303,6 +322,10 @@ def gaps(df: pl.DataFrame, *, data_end: pl.DataFrame | None = None) -> list[dict
         last = df[ends].with_columns(pl.Series("recent", _recent_counts(mmsi, ts, ends, window_us)))
         last = last.join(data_end.select("batch", "batch_end"), on="batch", how="left")
         open_ = last.filter(((pl.col("batch_end") - pl.col("ts")).dt.total_microseconds() / 3.6e9 >= min_h) & ~pl.col("sparse"))
+        # silent only where it would have been heard: at least the minimum of hours the data still
+        # covers after its last fix (a file that holds one busy hour and a few fixes in the evening
+        # has nothing to say about the hours between)
+        open_ = open_.filter(pl.Series(covered_hours(open_["ts"], open_["batch_end"], data_end) >= min_h))
         rec = reception_at(open_["ts"], data_end)
         after = covered_share(open_["ts"], open_["batch_end"], data_end)
         for r, rec0, share in zip(open_.iter_rows(named=True), rec, after):
@@ -465,16 +488,17 @@ def encounter_events(pairs: pl.DataFrame, preset: str | None = None) -> list[dic
     if pairs.is_empty():
         return []
     step = pl.duration(minutes=t["slot_minutes"])
+    # runs of consecutive slots per pair, numbered across the sorted table (no per-pair windows)
     pairs = pairs.sort("mmsi", "mmsi_b", "slot").with_columns(
-        ((pl.col("slot") - pl.col("slot").shift(1).over("mmsi", "mmsi_b")) != step).fill_null(True)
-        .cast(pl.Int32).cum_sum().over("mmsi", "mmsi_b").alias("run"))
-    explode = {"keep_nulls": False, "empty_as_null": False}
-    runs = (pairs.group_by("mmsi", "mmsi_b", "run", maintain_order=True)
-            .agg(pl.col("slot").first().alias("start"), pl.col("slot").last().alias("last"),
+        ((pl.col("mmsi") != pl.col("mmsi").shift(1)) | (pl.col("mmsi_b") != pl.col("mmsi_b").shift(1))
+         | ((pl.col("slot") - pl.col("slot").shift(1)) != step)).fill_null(True).cum_sum().set_sorted().alias("run"))
+    # the measures first, the evidence lists only for the runs that qualify: in ports, hundreds of
+    # moored pairs lie within the distance for days and none of them qualifies
+    runs = (pairs.group_by("run", maintain_order=True)
+            .agg(pl.col("mmsi").first(), pl.col("mmsi_b").first(),
+                 pl.col("slot").first().alias("start"), pl.col("slot").last().alias("last"),
                  pl.col("lat").mean(), pl.col("lon").mean(), pl.col("km").median().alias("median_km"),
-                 pl.col("speed").median().alias("speed_a"), pl.col("speed_b").median().alias("speed_b"),
-                 pl.col("pos_id").alias("ev_a"), pl.col("pos_id_b").alias("ev_b"),
-                 pl.col("batch").list.explode(**explode).alias("b_a"), pl.col("batch_b").list.explode(**explode).alias("b_b"))
+                 pl.col("speed").median().alias("speed_a"), pl.col("speed_b").median().alias("speed_b"))
             .with_columns((pl.col("last") + step).alias("end"))
             .with_columns(((pl.col("end") - pl.col("start")).dt.total_microseconds() / 3.6e9).alias("hours"))
             .filter((pl.col("hours") >= t["min_hours"])
@@ -485,6 +509,13 @@ def encounter_events(pairs: pl.DataFrame, preset: str | None = None) -> list[dic
     near = geo.nearest_port(runs.select(pl.int_range(pl.len(), dtype=pl.UInt32).alias("pid"), "lat", "lon"),
                             within_km=t["min_port_distance_km"])
     runs = runs.with_columns(near["port_km"]).filter(pl.col("port_km").is_null())
+    if runs.is_empty():
+        return []
+    explode = {"keep_nulls": False, "empty_as_null": False}
+    evidence = (pairs.join(runs.select("run"), on="run", how="semi").group_by("run", maintain_order=True)
+                .agg(pl.col("pos_id").alias("ev_a"), pl.col("pos_id_b").alias("ev_b"),
+                     pl.col("batch").list.explode(**explode).alias("b_a"), pl.col("batch_b").list.explode(**explode).alias("b_b")))
+    runs = runs.join(evidence, on="run", how="left", maintain_order="left")
     return [_event("encounter", r["mmsi"], r["start"], r["end"], r["lat"], r["lon"], {
         "hours": round(r["hours"], 2), "median_distance_m": round(r["median_km"] * 1000, 1),
         "median_speed_kn": round(max(r["speed_a"] or 0, r["speed_b"] or 0), 2)},
@@ -524,11 +555,15 @@ def spoofing(df: pl.DataFrame) -> list[dict[str, Any]]:
                                 pl.when(pl.col("mmsi") == pl.col("mmsi").shift(-1)).then(pl.col("jump").shift(-1))
                                 .fill_null(False).alias("jump_out"))
                   .with_columns(run_number("mmsi", "on_land").alias("run")))
-        runs = (marked.filter(pl.col("on_land") & (pl.col("land_share") <= t["max_land_share"]))
+        # a teleport onto land is a segment of its own (the jump splits it), all "on land": it is
+        # judged by the jump, not by the land share of its segment
+        runs = (marked.filter(pl.col("on_land"))
                 .group_by("run", maintain_order=True)
                 .agg(pl.col("mmsi").first(), pl.col("ts").first().alias("start"), pl.col("ts").last().alias("end"), pl.col("lat").mean(),
                      pl.col("lon").mean(), pl.col("pos_id"), pl.col("batch").unique(), pl.len().alias("positions"),
-                     pl.col("jump").first().alias("jumped_in"), pl.col("jump_out").last().alias("jumped_out")))
+                     pl.col("jump").first().alias("jumped_in"), pl.col("jump_out").last().alias("jumped_out"),
+                     pl.col("land_share").max())
+                .filter((pl.col("land_share") <= t["max_land_share"]) | pl.col("jumped_in") | pl.col("jumped_out")))
         if runs.height:
             near = geo.nearest_port(runs.select(pl.int_range(pl.len(), dtype=pl.UInt32).alias("pid"), "lat", "lon"),
                                     within_km=t["port_exemption_km"])

@@ -63,38 +63,92 @@ class Land:
         return self.classify(lon, lat, inside_km=inside_km)[1 if inside_km > 0 else 0]
 
     def classify(self, lon: np.ndarray, lat: np.ndarray, *, inside_km: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
-        """(on land, more than `inside_km` inland) for every point. Points are first sorted by
-        0.1-degree cell: a cell clear of land is sea, a cell lying (with the margin) inside one land
-        tile is inland; only points in the remaining coastal cells get exact tests."""
+        """(on land, more than `inside_km` inland) for every point. Points are sorted into cells of
+        0.1 degree, those in cells the coastline crosses into cells of 0.01 and then 0.001 degree: a
+        cell clear of land is sea, a cell lying (with the margin) inside one land tile is inland, a
+        cell inside one without the margin is land; only points in the finest cells the coastline
+        crosses get exact tests. Coastal traffic (ports, estuaries, the coarse 1:50m coast) puts
+        most fixes in coastal cells of the coarser grids."""
         lon = np.asarray(lon, dtype=float)
         lat = np.asarray(lat, dtype=float)
         on_land = np.zeros(len(lon), dtype=bool)
         inland = np.zeros(len(lon), dtype=bool)
         if len(lon) == 0:
             return on_land, inland
-        boxes, inverse = grid_cells(lon, lat)
-        touching = np.zeros(len(boxes), dtype=bool)
-        touching[np.unique(self.tiles.query(boxes, predicate="intersects")[0])] = True
-        margin = inside_km / 111.32 / 0.2 if inside_km > 0 else 0.0  # degrees, generous in longitude
-        deep = np.zeros(len(boxes), dtype=bool)
-        candidates = np.flatnonzero(touching)
-        if len(candidates):
-            grown = shapely.buffer(boxes[candidates], margin) if margin else boxes[candidates]
-            deep[candidates[np.unique(self.tiles.query(grown, predicate="within")[0])]] = True
-        state = np.where(deep, 1, np.where(touching, 2, 0))[inverse]
-        on_land[state == 1] = True
-        inland[state == 1] = True
-        coastal = np.flatnonzero(state == 2)
-        if len(coastal):
-            points = shapely.points(lon[coastal], lat[coastal])
-            hits = np.unique(self.tiles.query(points, predicate="intersects")[0])
-            on_land[coastal[hits]] = True
-            if inside_km > 0 and len(hits):
-                km = self.distance_to_coast_km(lon[coastal[hits]], lat[coastal[hits]])
-                inland[coastal[hits[km > inside_km]]] = True
+        todo = np.arange(len(lon))  # points not yet decided
+        landed = []  # on land for sure, but maybe within the margin
+        for level, grid in enumerate(GRIDS):
+            # the margin is tried on the two coarser grids; below that the per-cell distance test does better
+            margin = inside_km if level < 2 else 0.0
+            boxes, inverse, top = grid_cells(lon[todo], lat[todo], grid)
+            state = self._cell_state(boxes, top, margin)[inverse]  # 0 sea, 1 inland, 2 land, 3 coastal
+            deep = todo[(state == 1) | ((state == 2) & (inside_km <= 0))]
+            on_land[deep] = inland[deep] = True
+            land = todo[(state == 2) & (inside_km > 0)]
+            on_land[land] = True
+            if level == 0:  # land cells of the coarse grid may hold finer cells deep enough inland
+                todo = todo[(state == 3) | ((state == 2) & (inside_km > 0))]
             else:
-                inland[coastal[hits]] = True
+                landed.append(land)
+                todo = todo[state == 3]
+            if not len(todo):
+                break
+        if len(todo):  # exact tests in the finest cells the coastline crosses
+            hits = todo[np.unique(self.tiles.query(shapely.points(lon[todo], lat[todo]), predicate="intersects")[0])]
+            on_land[hits] = True
+            landed.append(hits)
+            if inside_km <= 0:
+                inland[hits] = True
+        near = np.concatenate(landed) if landed else np.zeros(0, dtype=np.int64)
+        if inside_km > 0 and len(near):
+            inland[near[self._farther_from_coast(lon[near], lat[near], inside_km)]] = True
         return on_land, inland
+
+    def _farther_from_coast(self, lon: np.ndarray, lat: np.ndarray, km: float) -> np.ndarray:
+        """`distance_to_coast_km(lon, lat) > km`, measured once per cell (0.01, then 0.001 degree)
+        where that settles every point of the cell (the cell's centre distance, give or take its
+        half diagonal), and point by point only for points the threshold passes closer than that."""
+        out = np.zeros(len(lon), dtype=bool)
+        todo = np.arange(len(lon))
+        for grid in GRIDS[1:]:
+            boxes, inverse, _ = grid_cells(lon[todo], lat[todo], grid)
+            if len(boxes) * 3 > len(todo):  # scattered points: cells save nothing
+                break
+            centres = shapely.centroid(boxes)
+            cy = shapely.get_y(centres)
+            index, degrees = self.coast.query_nearest(centres, return_distance=True, all_matches=False)
+            centre_deg = np.full(len(boxes), np.inf)
+            centre_deg[index[0]] = degrees
+            half = grid * math.sqrt(2) / 2
+            k_min = 111.32 * np.clip(np.cos(np.radians(np.abs(cy) + grid / 2)), 0.5, 1.0)
+            k_max = 111.32 * np.clip(np.cos(np.radians(np.maximum(np.abs(cy) - grid / 2, 0))), 0.5, 1.0)
+            surely = ((centre_deg - half) * k_min > km)[inverse]
+            never = ((centre_deg + half) * k_max <= km)[inverse]
+            out[todo[surely]] = True
+            todo = todo[~surely & ~never]
+            if not len(todo):
+                return out
+        out[todo] = self.distance_to_coast_km(lon[todo], lat[todo]) > km
+        return out
+
+    def _cell_state(self, boxes: np.ndarray, top_lat: np.ndarray, inside_km: float) -> np.ndarray:
+        """Per cell: 0 clear of land, 1 inside one land tile by more than `inside_km` (in the
+        metric of `distance_to_coast_km`), 2 inside one land tile, 3 crossed by the coast."""
+        state = np.zeros(len(boxes), dtype=np.int8)
+        touching = np.unique(self.tiles.query(boxes, predicate="intersects")[0])
+        state[touching] = 3
+        if not len(touching):
+            return state
+        inside = touching[np.unique(self.tiles.query(boxes[touching], predicate="within")[0])]
+        state[inside] = 2
+        if inside_km > 0 and len(inside):
+            # every point of the box is more than `margin` degrees from the coast, and the km metric
+            # counts a degree as at least 111.32 * clip(cos(latitude), 0.5, 1)
+            scale = np.clip(np.cos(np.radians(np.abs(top_lat[inside]))), 0.5, 1.0)
+            grown = shapely.buffer(boxes[inside], inside_km / 111.32 / scale)
+            deep = inside[np.unique(self.tiles.query(grown, predicate="within")[0])]
+            state[deep] = 1
+        return state
 
     def distance_to_shore_km(self, lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
         """Distance to the nearest coastline in km, 0 on land."""
@@ -104,25 +158,33 @@ class Land:
 
 
 GRID = 0.1  # degrees
+GRIDS = (GRID, 0.01, 0.001)  # cells that settle many points at once, coarse to fine
 
 
-def grid_cells(lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The distinct 0.1-degree cells the points fall in (as boxes) and each point's cell index."""
-    rows, cols = round(180 / GRID) + 1, round(360 / GRID) + 1
-    cy = np.clip(np.floor(lat / GRID).astype(np.int64) + rows // 2, 0, rows - 1)
-    cx = np.clip(np.floor(lon / GRID).astype(np.int64) + cols // 2, 0, cols - 1)
+def grid_cells(lon: np.ndarray, lat: np.ndarray, grid: float = GRID) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The distinct `grid`-degree cells the points fall in (as boxes), each point's cell index, and
+    each cell's latitude furthest from the equator."""
+    rows, cols = round(180 / grid) + 1, round(360 / grid) + 1
+    cy = np.clip(np.floor(lat / grid).astype(np.int64) + rows // 2, 0, rows - 1)
+    cx = np.clip(np.floor(lon / grid).astype(np.int64) + cols // 2, 0, cols - 1)
     keys = cy * cols + cx
-    # the cells are few and their numbers bounded: mark and number them directly (linear time,
-    # where np.unique would sort every point), in the same ascending order
-    present = np.zeros(rows * cols, dtype=bool)
-    present[keys] = True
-    unique = np.flatnonzero(present)
-    number = np.zeros(rows * cols, dtype=np.int64)
-    number[unique] = np.arange(len(unique))
-    inverse = number[keys]
+    if rows * cols <= 8_000_000:
+        # few cells: mark and number them directly (linear time, where np.unique would sort every
+        # point), in the same ascending order
+        present = np.zeros(rows * cols, dtype=bool)
+        present[keys] = True
+        unique = np.flatnonzero(present)
+        number = np.zeros(rows * cols, dtype=np.int64)
+        number[unique] = np.arange(len(unique))
+        inverse = number[keys]
+    else:  # Polars' parallel radix sort: about twice numpy's unique on millions of keys
+        series = pl.Series(keys)
+        inverse = (series.rank("dense") - 1).cast(pl.Int64).to_numpy()
+        unique = series.unique().sort().to_numpy()
     uy = unique // cols - rows // 2
     ux = unique % cols - cols // 2
-    return shapely.box(ux * GRID, uy * GRID, (ux + 1) * GRID, (uy + 1) * GRID), inverse
+    top = np.maximum(np.abs(uy * grid), np.abs((uy + 1) * grid))
+    return shapely.box(ux * grid, uy * grid, (ux + 1) * grid, (uy + 1) * grid), inverse, top
 
 
 def _read_tiles(path) -> dict[str, list]:
@@ -217,28 +279,32 @@ class Zones:
         return [self.ids[z] if z >= 0 else None for z in self.zone_index(lon, lat)]
 
     def zone_index(self, lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
-        """Index into `ids` of each point's zone, -1 on the high seas. Cells of 0.1 degree lying
-        inside one zone, or touching none, are decided at once; only points in border cells are
-        tested one by one. Where claims overlap, the first zone listed wins."""
+        """Index into `ids` of each point's zone, -1 on the high seas. Cells of 0.1 degree (then, for
+        points in border cells, 0.01 and 0.001 degree) lying inside one zone, or touching none, are
+        decided at once; only points in the finest border cells are tested one by one. Where claims
+        overlap, the first zone listed wins."""
         lon = np.asarray(lon, dtype=float)
         lat = np.asarray(lat, dtype=float)
         out = np.full(len(lon), -1, dtype=np.int64)
         if len(lon) == 0:
             return out
-        boxes, inverse = grid_cells(lon, lat)
-        cell_zone = np.full(len(boxes), -1, dtype=np.int64)
-        touching = np.zeros(len(boxes), dtype=bool)
-        hit_cells, _hit_zones = self.tree.query(boxes, predicate="intersects")
-        touching[hit_cells] = True
-        touch_count = np.bincount(hit_cells, minlength=len(boxes))
-        within_cells, within_zones = self.tree.query(boxes[touch_count == 1], predicate="within")
-        within_cells = np.flatnonzero(touch_count == 1)[within_cells]
-        for cell, zone in sorted(zip(within_cells, within_zones)):
-            if cell_zone[cell] == -1 and touch_count[cell] == 1:
-                cell_zone[cell] = zone
-        decided = (cell_zone >= 0) | ~touching
-        out = cell_zone[inverse]
-        border = np.flatnonzero(~decided[inverse])
+        border = np.arange(len(lon))  # points not yet decided
+        for grid in GRIDS:
+            boxes, inverse, _ = grid_cells(lon[border], lat[border], grid)
+            cell_zone = np.full(len(boxes), -1, dtype=np.int64)
+            touching = np.zeros(len(boxes), dtype=bool)
+            hit_cells, _hit_zones = self.tree.query(boxes, predicate="intersects")
+            touching[hit_cells] = True
+            touch_count = np.bincount(hit_cells, minlength=len(boxes))
+            within_cells, within_zones = self.tree.query(boxes[touch_count == 1], predicate="within")
+            within_cells = np.flatnonzero(touch_count == 1)[within_cells]
+            cell_zone[within_cells] = within_zones  # one zone touches each of these cells
+            decided = ((cell_zone >= 0) | ~touching)[inverse]
+            out[border[decided]] = cell_zone[inverse][decided]
+            scattered = len(boxes) * 3 > len(border)  # about a cell per point: finer cells save nothing
+            border = border[~decided]
+            if not len(border) or scattered:
+                break
         if len(border):
             points = shapely.points(lon[border], lat[border])
             point_index, zone_index = self.tree.query(points, predicate="intersects")

@@ -14,14 +14,16 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from followthemoney import model, registry
-from followthemoney.exc import InvalidData
 from sqlalchemy import Connection, Engine, distinct, func, select
 
 from interdict.access import Purpose, Viewer, visible
 from interdict.errors import NotFound
 from interdict.markings import Banner, Grade, Marking, highest
 from interdict.tables import claims, sources, statements
+from interdict.util import LazyFtM
+
+model = LazyFtM("model")
+registry = LazyFtM("registry")
 
 SEARCHABLE_TYPES = ("name", "identifier")
 
@@ -304,7 +306,7 @@ class EntityReader:
                 rank = 0 if value_l == text else 1 if value_l.startswith(text) else 2
                 ranked[entity_id] = min(rank, ranked.get(entity_id, 9))
             views = self._views(conn, viewer, ranked)
-        matched = [v for v in views.values() if schema is None or model[v.schema].is_a(schema)]
+        matched = [v for v in views.values() if schema is None or model.get(v.schema).is_a(schema)]
         matched.sort(key=lambda v: (ranked[v.id], v.caption.lower()))
         return matched[:limit]
 
@@ -397,6 +399,8 @@ class EntityReader:
 
 def common_schema(names: Iterable[str]) -> str:
     """The most specific schema compatible with all given ones (first wins on a conflict)."""
+    from followthemoney.exc import InvalidData
+
     result = None
     for name in names:
         if result is None:

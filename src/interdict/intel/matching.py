@@ -143,7 +143,9 @@ def normalise(name: str, schema: str = "LegalEntity") -> str:
         # Haftung', 'GmbH', 'Ltd' -> 'llc'; 'AG', 'OAO', 'S.A.' -> 'jsc') before transliteration;
         # roman numerals are set aside meanwhile (rigour reads 'II' as a legal form)
         name = replace_org_types_compare(_set_roman_aside(name), generic=True)
-        name = ROMAN_ASIDE.sub(lambda m: ROMAN_NAMES[int(m.group(1))], name)
+        # roman numerals as digits ('Sea Dragon II' is 'Sea Dragon 2'; 'Fund XII' is not 'Fund III')
+        name = ORDINARY_ASIDE.sub(lambda m: ORDINARY_FORMS[int(m.group(1))], ROMAN_ASIDE.sub(lambda m: f" {m.group(1)} ", name))
+        name = TRAILING_ROMAN.sub(lambda m: f" {ROMAN_VALUES[m.group(1).lower()]}", name)
     text = " ".join(_ascii_word(word) for word in name.split())
     text = text.lower().replace("&", " and ")
     if schema in PERSON_SCHEMATA:
@@ -158,6 +160,8 @@ def normalise(name: str, schema: str = "LegalEntity") -> str:
     text = " ".join(text.split())  # only letters, digits, hyphens and spaces are left
     if schema not in PERSON_SCHEMATA:  # 'U.S.' and 'USA' are 'United States'
         text = COUNTRY_SHORT_FORMS.sub(lambda m: COUNTRY_LONG_FORMS[m.group(1)], text)
+        # dotted initials are one word: 'T.M.G. Holdings' is 'TMG Holdings'
+        text = SPELT_INITIALS.sub(lambda m: m.group(0).replace(" ", ""), text)
     text = KOREAN_GENERIC.sub(lambda m: KOREAN_EQUIVALENTS[m.group(1)], text)
     if schema in PERSON_SCHEMATA:  # Arabic particles in their common spellings: el-/al-, ibn/bin
         text = ARABIC_PARTICLES.sub(lambda m: ARABIC_EQUIVALENTS[m.group(1)] + m.group(2), text)
@@ -167,8 +171,20 @@ def normalise(name: str, schema: str = "LegalEntity") -> str:
     return text
 
 
+# ordinary words rigour also reads as legal forms ('in' as LLC, 'as' and 'at' as JSC, 'is' as SOE):
+# a legal form stands at either end of a name, so inside it they are words ('Al-Qaida in Iraq')
+ORDINARY_FORMS: Final = ("in", "as", "is", "at")
+ORDINARY_ASIDE: Final = re.compile(r"ordinaryword(\d)")
+
+
 def _set_roman_aside(name: str) -> str:
-    return ROMAN.sub(lambda m: f" romannumeral{ROMAN_VALUES[m.group(1).lower()]} ", name.lower())
+    """Roman numerals (rigour reads 'II' as a legal form) and ordinary words inside the name set
+    aside from legal-form recognition; `ROMAN_ASIDE` and `ORDINARY_ASIDE` find them again."""
+    words = ROMAN.sub(lambda m: f" romannumeral{ROMAN_VALUES[m.group(1).lower()]} ", name.lower()).split()
+    for i in range(1, len(words) - 1):
+        if words[i] in ORDINARY_FORMS:
+            words[i] = f"ordinaryword{ORDINARY_FORMS.index(words[i])}"
+    return " ".join(words)
 
 
 @lru_cache(maxsize=200_000)
@@ -180,8 +196,9 @@ def legal_forms(name: str) -> frozenset[str]:
                                                                  generic=True))
 ROMAN_VALUES: Final = {r: n for n, r in enumerate(["i", "ii", "iii", "iv", "v", "vi", "vii", "viii", "ix", "x", "xi", "xii", "xiii",
                                                     "xiv", "xv", "xvi", "xvii", "xviii", "xix", "xx"], 1)}
-ROMAN_NAMES: Final = {n: r for r, n in ROMAN_VALUES.items()}
 ROMAN_ASIDE: Final = re.compile(r"romannumeral(\d+)")  # how _set_roman_aside writes one
+# a lone I, V or X closing the name of a ship, fund or company after a word is a number ('Star I')
+TRAILING_ROMAN: Final = re.compile(r"(?<=[a-z]) +([ivx])\.?$", re.IGNORECASE)
 # II to XX as whole words (a lone I, V or X is more often an initial than a number)
 ROMAN: Final = re.compile(r"(?<![\w.])(" + "|".join(sorted((r for r in ROMAN_VALUES if len(r) > 1), key=len, reverse=True))
                           + r")(?![\w.])", re.IGNORECASE)
@@ -202,6 +219,7 @@ COUNTRY_ALIASES: Final = {"america": "us", "britain": "gb", "great britain": "gb
 NOT_QUALIFIERS: Final = {"kp", "kr"}
 COUNTRY_LONG_FORMS: Final = {"u s": "united states", "u s a": "united states", "usa": "united states",
                              "u k": "united kingdom", "uk": "united kingdom"}
+SPELT_INITIALS: Final = re.compile(r"\b[a-z](?: [a-z]\b)+")
 COUNTRY_SHORT_FORMS: Final = re.compile(r"\b(" + "|".join(sorted(COUNTRY_LONG_FORMS, key=len, reverse=True)) + r")\b")
 
 
@@ -289,6 +307,26 @@ def _korean_syllable_unmatched(ca: list[str], keys_a: list[str], keys_b: list[st
         else:
             left.remove(best)
     return missing
+
+
+# Korean romanisation rules apply only where a name shows it is Korean: a person by a Korean family
+# name, an organisation or ship by a spelling Korean romanisations have and European words rarely
+# do -- otherwise 'William Amuri Yakutumba' or 'Maria III' read as Korean syllables too
+KOREAN_FAMILY_NAMES: Final = frozenset({
+    "kim", "gim", "ri", "yi", "i", "lee", "rhee", "li", "pak", "park", "bak", "choe", "choi", "chwe", "jong", "jung",
+    "chung", "jeong", "cheong", "kang", "gang", "han", "jo", "cho", "joh", "yun", "yoon", "jang", "chang", "rim",
+    "im", "lim", "o", "oh", "ryu", "yu", "yoo", "song", "sin", "shin", "hwang", "ho", "heo", "hur", "ko", "go",
+    "mun", "moon", "ryang", "yang", "son", "sohn", "pae", "bae", "paek", "baek", "paik", "kwon", "gwon", "kwak",
+    "sim", "shim", "ro", "no", "noh", "roh", "ha", "chon", "jeon", "jun", "nam", "to", "do", "so", "seo", "suh",
+    "an", "ahn", "hyon", "hyun", "won", "kye", "thae", "tae", "sok", "seok", "ju", "chu", "joo", "u", "woo", "ryom",
+    "yom", "kil", "gil", "cha", "chae", "jon", "hong", "min", "pyon", "byun", "yon", "sung", "ra", "na", "om", "eom"})
+KOREAN_SPELLING: Final = re.compile(r"eo|eu|ae|oe|ui|ong|ung|yo|yu|wo|kk|tt|pp|jj")
+
+
+def korean_marked(tokens: list[str], person: bool) -> bool:
+    if person:
+        return any(t in KOREAN_FAMILY_NAMES for t in tokens)
+    return any(KOREAN_SPELLING.search(t) for t in tokens if t not in WEAK_TOKENS)
 
 
 def looks_korean(tokens: list[str]) -> bool:
@@ -512,6 +550,7 @@ ARABIC_PARTICLES: Final = re.compile(r"\b(el|ul|ibn)([\s\-])")
 ABD_AL: Final = re.compile(r"\babd[\s\-]*(?:al|el|ul|ur|ar|as|ad|an)[\s\-]+|\babd(?:el|al|ul)\s+")
 INNER_BEN: Final = re.compile(r"(?<=\w )ben(?= \w)")
 SUBSET_SCORE: Final = 0.86
+SIBLING_SCORE: Final = 0.72
 NAME_PARTICLES: Final = {"al", "bin", "bint", "abu", "abd", "ben", "van", "von", "de", "der", "da", "di", "du", "la", "le", "y"}
 BIN_SWAPPED_SCORE: Final = 0.6
 
@@ -539,6 +578,55 @@ def _bin_swapped(a: list[str], b: list[str]) -> str:
 
 
 ACRONYM_SCORE: Final = 0.85
+ABBREVIATED_SCORE: Final = 0.93  # at most, for names equal once shortened words are written out
+
+
+def _abbreviates(short: str, word: str) -> bool:
+    """'trad' ~ 'trading', 'gen' ~ 'general', 'shpg' ~ 'shipping': a shortened word starts as the
+    word does and is its beginning, or its consonants in order."""
+    if len(short) < 3 or len(short) + 2 > len(word) or short[0] != word[0] or not short.isalpha():
+        return False
+    if word.startswith(short):  # a cut word ends in a consonant ('gen.', 'trad.'): 'sea' is no cut 'seaboard'
+        return len(short) <= 5 and short[-1] not in "aeiouy"
+    if any(c in "aeiou" for c in short[1:]):
+        return False
+    rest = iter(word)
+    return all(c in rest for c in short)
+
+
+def _initials_of(short: str, words: list[str], own: list[str]) -> list[str]:
+    """'cb' ~ 'commercial bank' within 'jsc commercial bank sputnik', 'dto' ~ 'drug trafficking
+    organization': the initials of consecutive words of the other name, none of them in this one."""
+    if not 2 <= len(short) <= 6 or not short.isalpha():
+        return []
+    n = len(short)
+    for i in range(len(words) - n + 1):
+        run = words[i : i + n]
+        if "".join(w[0] for w in run) == short and not any(w in own for w in run):
+            return run
+    return []
+
+
+def _write_out(xs: list[str], ys: list[str], written: list[str]) -> list[str]:
+    """`xs` with each word that is not in `ys` but shortens one of its words, or spells the initials
+    of a run of them, written out as those words (noted in `written`)."""
+    out: list[str] = []
+    changed = False
+    if len(xs) < 2 or not set(xs) & set(ys):  # a shortened word needs a word both names share beside it
+        return xs
+    for x in xs:
+        if x in ys or x.isdigit():
+            out.append(x)
+            continue
+        word = next((y for y in ys if y not in xs and _abbreviates(x, y)), "")
+        run = [word] if word else _initials_of(x, ys, xs)
+        if run:
+            out.extend(run)
+            written.append(f"{x} = {' '.join(run)}")
+            changed = True
+        else:
+            out.append(x)
+    return out if changed else xs
 
 
 def _acronym(short: list[str], full: list[str]) -> bool:
@@ -614,6 +702,7 @@ class Prepared:
     korean_sorted: str          # the words' Korean keys sorted, space-separated
     korean_squeezed: str        # the words' Korean keys written together
     hangul: bool                # written in Hangul
+    marked: bool                # shows it is Korean (korean_marked) or is written in Hangul
 
 
 @lru_cache(maxsize=200_000)
@@ -630,6 +719,7 @@ def prepare(name: str, schema: str = "LegalEntity") -> Prepared:
         places=countries_named(norm) if schema not in PERSON_SCHEMATA else frozenset(),
         syllables=all(KOREAN_ONE_SYLLABLE.match(t) for t in core),
         hangul=HANGUL.search(name) is not None,
+        marked=HANGUL.search(name) is not None or korean_marked(tokens, schema in PERSON_SCHEMATA),
     )
 
 
@@ -679,13 +769,27 @@ def _compare(a: str, b: str, schema: str, threshold: float) -> Match:  # noqa: C
         return Match(score, score >= threshold, f"compared in the original script: {ra!r} ~ {rb!r}", (ra, rb))
     if na == nb:
         return Match(1.0, True, f"same name after normalisation ({na!r})", (na, nb))
+    if bool(ARABIC_SCRIPT.search(a)) != bool(ARABIC_SCRIPT.search(b)) and schema in PERSON_SCHEMATA:
+        score, why = _skeletons_agree(a, b)
+        if score:
+            return Match(score, score >= threshold, f"{why}: {na!r} ~ {nb!r}", (na, nb))
     ca, cb = pa.core, pb.core
     respelled: list[str] = []
+    written: list[str] = []
+    if schema not in PERSON_SCHEMATA and pa.word_set != pb.word_set:
+        new_a, new_b = _write_out(ca, cb, written), _write_out(cb, ca, written)
+        if new_a is not ca:
+            ca = new_a
+            pa = replace(pa, **_core_forms(ca))
+        if new_b is not cb:
+            cb = new_b
+            pb = replace(pb, **_core_forms(cb))
     korean_syllables = pa.syllables and pb.syllables
     ratios = _ratios(ca, cb) if schema in PERSON_SCHEMATA or len(ca) == len(cb) > 1 else []
     if schema in PERSON_SCHEMATA:
         # 'Patr ushev' ~ 'Patrushev'; then 'Ted' ~ 'Theodore', 'Hsi' ~ 'Xi', 'Usama' ~ 'Osama'
-        ca, cb, respelled = _align(ca, cb, ratios, pa.korean and pb.korean) if pa.word_set != pb.word_set else (ca, cb, [])
+        korean_names = pa.korean and pb.korean and (pa.marked or pb.marked)
+        ca, cb, respelled = _align(ca, cb, ratios, korean_names) if pa.word_set != pb.word_set else (ca, cb, [])
         if ca is not pa.core or cb is not pb.core:
             ratios = _ratios(ca, cb)
         if ca is not pa.core:
@@ -698,11 +802,16 @@ def _compare(a: str, b: str, schema: str, threshold: float) -> Match:  # noqa: C
     best, why = max((plain, "token similarity"), (squeezed, "similar when spaces and hyphens are ignored"))
     if respelled:
         why += f" (the same given or family names: {', '.join(respelled)})"
+    if written:
+        best = min(best, ABBREVIATED_SCORE)
+        why += f" (written out: {', '.join(written)})"
     if schema not in PERSON_SCHEMATA and min(len(ca), len(cb)) >= 2:
         contained = fuzz.token_set_ratio(pa.joined, pb.joined) / 100 * 0.85
         if contained > best:  # 'office 39' within 'office no 39 of the korean workers party'
             best, why = contained, "one name contains the other"
-    if joined_a == joined_b and respelled:
+    if joined_a == joined_b and written:
+        best, why = ABBREVIATED_SCORE, f"the same words written out ({', '.join(written)})"
+    elif joined_a == joined_b and respelled:
         best, why = 0.95, f"the same names in other spellings ({', '.join(respelled)})"
     elif joined_a == joined_b:
         best, why = (1.0, "same words") if ca == cb else (0.98, "same words in another order")
@@ -712,7 +821,7 @@ def _compare(a: str, b: str, schema: str, threshold: float) -> Match:  # noqa: C
                                               or (pb.initials and _initials_match(cb, ca)))
     if initials and joined_a != joined_b:
         best, why = max(best, 0.9), "initials stand for the given names"
-    if joined_a != joined_b and pa.korean and pb.korean:
+    if joined_a != joined_b and pa.korean and pb.korean and (pa.marked or pb.marked):
         ka = pa.korean_sorted
         korean = max(_ratio(ka, pb.korean_sorted), _ratio(pa.korean_squeezed, pb.korean_squeezed)) / 100
         if korean * 0.97 > best:
@@ -755,6 +864,13 @@ def _compare(a: str, b: str, schema: str, threshold: float) -> Match:  # noqa: C
         elif unmatched:
             best -= UNMATCHED_PENALTY * len(unmatched)
             why += f"; no counterpart for {', '.join(unmatched)}"
+            if (unmatched == [ca[0]] and len(ca) >= 4 and len(cb) >= 4 and not korean_syllables and best > SIBLING_SCORE
+                    and _unmatched(cb, ca, [list(c) for c in zip(*ratios)], pb.keys, pa.keys) == [cb[0]]):
+                # 'Rana Saddam Hussein al-Tikriti' / 'Raghad Saddam Hussein al-Tikriti': the father's
+                # and family names agree (four parts at least), the person's own given name does not
+                # -- a sibling
+                best = SIBLING_SCORE
+                why += " (only the first given names differ: another member of the family)"
     if schema not in PERSON_SCHEMATA and len(ca) == len(cb) > 1:
         # organisations: a word swapped for an unrelated one ('Saudi Arabian Gas' / '... Oil')
         # (numbers, roman ones too, are weighed on their own below)
@@ -774,6 +890,47 @@ def _compare(a: str, b: str, schema: str, threshold: float) -> Match:  # noqa: C
             best, why = BIN_SWAPPED_SCORE, f"son and father swapped around 'bin' ({swapped})"
     best = max(0.0, min(1.0, best))
     return Match(best, best >= threshold, f"{why}: {na!r} ~ {nb!r}", (na, nb))
+
+
+ARABIC_SCRIPT: Final = re.compile(r"[\u0600-\u06ff\u0750-\u077f\ufb50-\ufdff\ufe70-\ufeff]")
+SKELETON_SCORE: Final = 0.88
+
+
+def _skeleton(name: str) -> list[str]:
+    """A name's consonants word by word ('Mahmud' and محمود both 'mhmd'): Arabic writes short vowels
+    not at all and long ones as w, y and alif, so only the consonants compare across scripts."""
+    text = (ascii_text(unicodedata.normalize("NFC", name)) or "").lower()
+    words = []
+    for word in re.split(r"[^a-z]+", text):
+        if word in ("al", "el", "ul"):  # the article, written apart in Latin letters and joined in Arabic
+            continue
+        if word.startswith(("al", "el")) and len(word) > 4:
+            word = word[2:]
+        consonants = re.sub(r"[aeiouwy]+", "", word)
+        if consonants:
+            words.append(re.sub(r"(.)\1+", r"\1", consonants))
+    return words
+
+
+def _skeletons_agree(a: str, b: str) -> tuple[float, str]:
+    """For a name in Arabic script against one in Latin letters: every consonant skeleton of the
+    shorter is among the longer's, three of them of two consonants or more (one-consonant words
+    such as Ali say little); or, for names written together on one side and apart on the other
+    ('Najibullah' / نجیب الله), the skeletons run together are the same, ten consonants at least."""
+    sa, sb = _skeleton(a), _skeleton(b)
+    short, long_ = (sa, sb) if len(sa) <= len(sb) else (sb, sa)
+    left = list(long_)
+    for word in short:
+        if word not in left:
+            break
+        left.remove(word)
+    else:
+        if sum(len(word) >= 2 for word in short) >= 3:
+            return SKELETON_SCORE, f"the same consonants word by word across scripts ({' '.join(short)})"
+    run_a, run_b = (re.sub(r"(.)\1+", r"\1", "".join(x)) for x in (sa, sb))
+    if len(run_a) >= 10 and run_a == run_b:
+        return SKELETON_SCORE - 0.02, f"the same consonants across scripts, written together ({run_a})"
+    return 0.0, ""
 
 
 def _native_twin() -> Any:

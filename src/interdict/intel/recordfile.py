@@ -20,7 +20,6 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from followthemoney import model
 from sqlalchemy import Engine, select
 
 from interdict.access import Viewer, visible
@@ -28,6 +27,9 @@ from interdict.errors import ValidationError
 from interdict.intel.writer import ClaimRecord, DatasetWrite, SourceRecord, StatementRecord, write_dataset
 from interdict.markings import Grade, Marking, parse_agency_code
 from interdict.tables import agencies, statements
+from interdict.util import LazyFtM
+
+model = LazyFtM("model")
 
 ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$")
 SOURCE_KINDS = ("document", "dataset", "court_record", "press", "official_statement", "testimony", "reference", "agency_report")

@@ -10,20 +10,25 @@ from collections.abc import Iterable
 from functools import lru_cache
 from typing import Any
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt
-from matplotlib.collections import PatchCollection
-from matplotlib.colors import LogNorm
-from matplotlib.patches import Polygon as PolygonPatch
-
 PALETTE = ["#1f4e79", "#c55a11", "#548235", "#7030a0", "#bf9000", "#2e75b6", "#a9333a", "#5f6b6d", "#00807f", "#8c564b"]
-plt.rcParams.update({"font.family": "DejaVu Sans", "font.size": 8, "axes.spines.top": False, "axes.spines.right": False,
-                     "axes.titleweight": "bold", "axes.titlesize": 9})
+
+
+@lru_cache(maxsize=1)
+def _pyplot() -> Any:
+    """matplotlib, loaded on the first chart: it costs ~40 MB and 0.3 s, which every CLI command
+    (an AIS ingest among them) would otherwise pay."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    plt.rcParams.update({"font.family": "DejaVu Sans", "font.size": 8, "axes.spines.top": False,
+                         "axes.spines.right": False, "axes.titleweight": "bold", "axes.titlesize": 9})
+    return plt
 
 
 def _png(fig: Any) -> bytes:
+    plt = _pyplot()
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=150, bbox_inches="tight")
     plt.close(fig)
@@ -32,6 +37,7 @@ def _png(fig: Any) -> bytes:
 
 def trend_chart(series: dict[str, list[tuple[int, float]]], *, title: str, ylabel: str = "kg (log scale)") -> bytes:
     """Lines per label over years, log scale (quantities span orders of magnitude)."""
+    plt = _pyplot()
     fig, ax = plt.subplots(figsize=(6.4, 2.8))
     drawn = False
     for i, (label, points) in enumerate(sorted(series.items(), key=lambda kv: -max((v for _, v in kv[1]), default=0))):
@@ -48,13 +54,14 @@ def trend_chart(series: dict[str, list[tuple[int, float]]], *, title: str, ylabe
         ax.text(0.5, 0.5, "no quantities reported", ha="center", va="center", transform=ax.transAxes, color="#666")
     ax.set_title(title, loc="left")
     ax.set_ylabel(ylabel)
-    ax.xaxis.get_major_locator().set_params(integer=True)  # type: ignore[call-arg]  # MaxNLocator's; stubs type the base Locator
+    ax.xaxis.get_major_locator().set_params(integer=True)  # MaxNLocator
     ax.grid(axis="y", color="#ddd", linewidth=0.5)
     return _png(fig)
 
 
 def interval_chart(rows: list[dict[str, Any]], *, title: str, unit: str) -> bytes:
     """Estimates side by side: the 5th-95th percentile bar, the median and the best value."""
+    plt = _pyplot()
     fig, ax = plt.subplots(figsize=(6.4, 0.45 * max(len(rows), 2) + 0.9))
     for i, row in enumerate(reversed(rows)):
         if row.get("p5") is not None and row.get("p95") is not None:
@@ -76,6 +83,7 @@ def interval_chart(rows: list[dict[str, Any]], *, title: str, unit: str) -> byte
 
 
 def histogram(draws: Any, *, title: str, unit: str, best: float | None = None) -> bytes:
+    plt = _pyplot()
     import numpy as np
 
     fig, ax = plt.subplots(figsize=(3.1, 1.9))
@@ -114,6 +122,10 @@ def choropleth(values: dict[str, float | None], *, title: str, bbox: tuple[float
                label: str = "kg", not_reported: Iterable[str] = ()) -> bytes:
     """Countries shaded by value (log colour scale); hatched where the country did not report;
     countries outside `values` drawn light grey. bbox = (lon_min, lon_max, lat_min, lat_max)."""
+    plt = _pyplot()
+    from matplotlib.collections import PatchCollection
+    from matplotlib.colors import LogNorm
+    from matplotlib.patches import Polygon as PolygonPatch
     shapes = _country_shapes()
     fig, ax = plt.subplots(figsize=(6.4, 4.2))
     positive = [v for v in values.values() if v and v > 0]
