@@ -257,3 +257,47 @@ def test_risk_reasons_from_events_and_context():
     assert ranked[445000001]["reasons"][0]["kind"] == "dprk_flag"
     assert "past_dprk_flag" not in {x["kind"] for x in ranked[445000001]["reasons"]}
     assert list(ranked) == sorted(ranked, key=lambda m: (-ranked[m]["score"], m))
+
+
+def test_risk_weighs_findings_by_the_strength_of_their_evidence():
+    """Each reason weighs its points times its evidence's strength: a jump to or from a single stray
+    fix (0.3), loitering seen in few positions, and the Admiralty reliability of the weakest source."""
+    from interdict.behaviour import risk
+
+    base = {"other_mmsi": None, "lat": 30.0, "lon": 160.0, "start": "2024-03-01T00:00:00Z", "end": "2024-03-01T08:00:00Z",
+            "thresholds": {}, "evidence": [], "batches": ["good"]}
+    jump = {"kind": "jump", "distance_km": 120.0}
+    events = [
+        {**base, "id": "j1", "type": "spoofing", "mmsi": 431000001, "details": {**jump, "stray_fix": False}},
+        {**base, "id": "j2", "type": "spoofing", "mmsi": 431000002, "details": {**jump, "stray_fix": True}},
+        {**base, "id": "j3", "type": "spoofing", "mmsi": 431000003, "details": {**jump, "stray_fix": False}, "batches": ["poor"]},
+        {**base, "id": "l1", "type": "loitering", "mmsi": 431000004, "details": {"hours": 6, "positions": 72}},
+        {**base, "id": "l2", "type": "loitering", "mmsi": 431000005, "details": {"hours": 6, "positions": 3}},
+    ]
+    ranked = {r["mmsi"]: r for r in risk.score(events, batch_grades={"good": "B2", "poor": "E3"})}
+    full = risk.weights()["spoofing"]["points"]
+    assert ranked[431000001]["score"] == full
+    assert ranked[431000002]["score"] == round(full * risk.STRAY_FIX_STRENGTH, 1)
+    assert "single stray fix" in ranked[431000002]["reasons"][0]["text"]
+    assert ranked[431000003]["score"] == round(full * risk.source_strength("E3"), 1) < full
+    assert "source graded E3" in ranked[431000003]["reasons"][0]["text"]
+    assert ranked[431000005]["score"] < ranked[431000004]["score"] and "only 3 positions" in ranked[431000005]["reasons"][0]["text"]
+
+
+def test_a_single_stray_fix_is_marked_on_both_jumps():
+    from interdict.behaviour import scenario
+
+    sc = scenario.generate_edges(0)
+    events = detectors.detect_all(sc.positions, sc.static, types=("spoofing",))
+    jumps = [e for e in events if e["details"].get("kind") == "jump"]
+    assert jumps and not any(e["details"]["stray_fix"] for e in jumps)  # jumps that carry on, or a stay inland
+    t0 = datetime(2024, 3, 1, tzinfo=UTC)
+    rows = [(431000009, t0 + timedelta(minutes=5 * k), 30.0, 160.0 + 0.01 * k) for k in range(12)]
+    rows[6] = (431000009, rows[6][1], 31.0, 160.06)  # SYNTHETIC: one fix 110 km off, then back on track
+    frame = pl.DataFrame({"mmsi": [r[0] for r in rows], "ts": [r[1] for r in rows], "lat": [r[2] for r in rows],
+                          "lon": [r[3] for r in rows], "sog": [12.0] * 12, "flags": [0] * 12, "batch": ["synthetic-stray"] * 12,
+                          "source_row": list(range(12))},
+                         schema={"mmsi": pl.Int64, "ts": pl.Datetime("us", "UTC"), "lat": pl.Float64, "lon": pl.Float64,
+                                 "sog": pl.Float64, "flags": pl.UInt32, "batch": pl.String, "source_row": pl.Int64})
+    stray = [e for e in detectors.detect_all(frame, sc.static.head(0), types=("spoofing",)) if e["mmsi"] == 431000009]
+    assert len(stray) == 2 and all(e["details"]["stray_fix"] for e in stray)

@@ -573,7 +573,7 @@ class UserSession:
             names = {v["mmsi"]: v["name"] for v in self.vessels("", limit=1_000_000) if v.get("name")}
             events = self.events()
             matches = by_vessel(self.watchlist(subject_kind="vessel"))
-        ranked = risk.score(events, names=names, watchlist=matches)
+        ranked = risk.score(events, names=names, watchlist=matches, batch_grades=self.node.tracks.batch_grades(self.viewer))
         if mmsi is not None:
             ranked = [r for r in ranked if r["mmsi"] == mmsi]
         ranked = ranked[:top] if top else ranked

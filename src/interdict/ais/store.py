@@ -297,6 +297,13 @@ class TrackStore:
         with self.engine.connect() as conn:
             return {r.id: Marking.from_row(r) for r in conn.execute(select(ais_batches).where(*visible(ais_batches, viewer)))}
 
+    def batch_grades(self, viewer: Viewer) -> dict[str, str]:
+        """Each visible batch's Admiralty grade ('B2'), by batch id."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(ais_batches.c.id, ais_batches.c.reliability, ais_batches.c.credibility)
+                                .where(*visible(ais_batches, viewer)))
+            return {r.id: f"{r.reliability}{r.credibility}" for r in rows}
+
     def markings(self, viewer: Viewer, mmsi: int | None = None) -> list[Marking]:
         """Markings of the visible batches (holding `mmsi`, if given): what a page built on them shows."""
         query = select(ais_batches).where(*visible(ais_batches, viewer))

@@ -539,11 +539,13 @@ def spoofing(df: pl.DataFrame) -> list[dict[str, Any]]:
         # a jump has a step, so its previous row is the same vessel's previous fix
         prev = pl.concat([df[jumps], df[jumps - 1].select(pl.col("pos_id").alias("pos0"), pl.col("batch").alias("batch0"),
                                                           pl.col("ts").alias("ts0"))], how="horizontal")
-        for r in prev.iter_rows(named=True):
+        stray = _stray_fixes(df, jumps, t["min_jump_km"])
+        for r, alone in zip(prev.iter_rows(named=True), stray):
             events.append(_event("spoofing", r["mmsi"], r["ts0"], r["ts"], r["lat"], r["lon"], {
                 "kind": "jump", "distance_km": round(r["step_km"], 2),
                 "implied_speed_kn": None if r["implied_kn"] == float("inf") else round(r["implied_kn"], 1),
-                "new_segment": True, "key": r["pos_id"]}, t, [p for p in (r["pos0"], r["pos_id"]) if p], [b for b in (r["batch0"], r["batch"]) if b]))
+                "new_segment": True, "stray_fix": bool(alone), "key": r["pos_id"]}, t,
+                [p for p in (r["pos0"], r["pos_id"]) if p], [b for b in (r["batch0"], r["batch"]) if b]))
     on_land = df["inland"].to_numpy()
     if on_land.any():
         # A segment mostly "on land" is a vessel on inland waters the 1:50m land mask does not
@@ -579,6 +581,22 @@ def spoofing(df: pl.DataFrame) -> list[dict[str, Any]]:
                     "teleported": bool(r["jumped_in"] or r["jumped_out"]), "key": f"land:{r['start'].isoformat()}"},
                     t, r["pos_id"], r["batch"]))
     return events
+
+
+def _stray_fixes(df: pl.DataFrame, jumps: np.ndarray, km: float) -> np.ndarray:
+    """For each jump (row index), whether it leads to or away from a single stray fix: the track
+    is back within `km` of where it was one fix later (the jumped-to fix, or the one before the
+    jump, stood alone) -- a GPS fault or a stray reception more often than spoofing."""
+    mmsi = df["mmsi"].to_numpy()
+    lat, lon = df["lat"].to_numpy(), df["lon"].to_numpy()
+    n = len(mmsi)
+    out = np.zeros(len(jumps), dtype=bool)
+    for a, b in ((jumps - 1, jumps + 1), (jumps - 2, jumps)):  # around the fix jumped to; around the one left
+        ok = (a >= 0) & (b < n)
+        a, b, j = np.clip(a, 0, n - 1), np.clip(b, 0, n - 1), np.clip(jumps, 0, n - 1)
+        ok &= (mmsi[a] == mmsi[j]) & (mmsi[b] == mmsi[j])
+        out |= ok & (geo.haversine_np(lat[a], lon[a], lat[b], lon[b]) <= km)
+    return out
 
 
 # -- EEZ transits ----------------------------------------------------------------------------

@@ -35,10 +35,25 @@ def _when(e: dict[str, Any]) -> str:
     return f"{start}–{end}" if start and end and start != end else (start or end)
 
 
+LOITERING_FULL_POSITIONS = 12  # a slow run of this many fixes or more weighs in full
+STRAY_FIX_STRENGTH = 0.3
+
+
+def source_strength(grade: str | None) -> float:
+    """How much a finding from a source of this Admiralty grade (e.g. 'C3') weighs: its reliability
+    letter, after `risk.yaml`'s `source_reliability`."""
+    table = weights().get("source_reliability", {})
+    return float(table.get((grade or "")[:1].upper(), 1.0))
+
+
 def score(events: list[dict[str, Any]], *, names: dict[int, str] | None = None,  # noqa: C901 - one rule per reason kind, each a branch, read against data/behaviour/risk.yaml
-          watchlist: dict[int, list[dict[str, Any]]] | None = None) -> list[dict[str, Any]]:
-    """Scores for every vessel in `events` (and in `watchlist`), highest first."""
+          watchlist: dict[int, list[dict[str, Any]]] | None = None,
+          batch_grades: dict[str, str] | None = None) -> list[dict[str, Any]]:
+    """Scores for every vessel in `events` (and in `watchlist`), highest first. `batch_grades`: the
+    Admiralty grade of each AIS batch the events rest on; a finding weighs less when its weakest
+    source is graded below B."""
     w = weights()
+    grades = batch_grades or {}
     by_vessel: dict[int, list[dict[str, Any]]] = defaultdict(list)
     for e in events:
         by_vessel[e["mmsi"]].append(e)
@@ -56,6 +71,10 @@ def score(events: list[dict[str, Any]], *, names: dict[int, str] | None = None, 
         for e in items:
             kind, d = e["type"], e["details"]
             cite = [e["id"]]
+            graded = [grades[b] for b in e.get("batches", []) if b in grades]
+            weakest = min(graded, key=source_strength) if graded else None
+            source = source_strength(weakest)
+            graded_text = f"; source graded {weakest}" if weakest and source < 1.0 else ""
             if kind == "port_call" and d.get("dprk"):
                 found["dprk_port_call"].append((f"{d.get('port')} ({d.get('country')}), {_when(e)}", cite))
             elif kind == "encounter":
@@ -68,10 +87,14 @@ def score(events: list[dict[str, Any]], *, names: dict[int, str] | None = None, 
                 coverage = (f"; coverage {d['reception_start']:.0%} / {d['reception_end']:.0%} of the source's busiest hour"
                             if "reception_start" in d else "")
                 found["gap_disabling" if d.get("disabling") else "gap"].append(
-                    (f"{d.get('hours')} h dark, {_when(e)}{_where(e)}{coverage}", cite, strength))
+                    (f"{d.get('hours')} h dark, {_when(e)}{_where(e)}{coverage}{graded_text}", cite, strength * source))
             elif kind == "loitering":
+                # a slow run seen in a handful of fixes proves less than one followed fix by fix
+                positions = d.get("positions") or LOITERING_FULL_POSITIONS
+                few = f" (only {positions} positions)" if positions < LOITERING_FULL_POSITIONS else ""
                 found["loitering"].append((f"{d.get('hours')} h at {d.get('mean_speed_kn')} kn, {d.get('shore_nm')} nm offshore, "
-                                           f"{_when(e)}{_where(e)}", cite))
+                                           f"{_when(e)}{_where(e)}{few}{graded_text}", cite,
+                                           min(1.0, positions / LOITERING_FULL_POSITIONS) * source))
             elif kind == "identity_change":
                 field = d.get("field")
                 if field == "shared_imo":
@@ -91,7 +114,11 @@ def score(events: list[dict[str, Any]], *, names: dict[int, str] | None = None, 
                     found["identity_change"].append((f"{field} {d.get('before')!r} -> {d.get('after')!r}, {_when(e)}", cite))
             elif kind == "spoofing":
                 what = "position on land" if d.get("kind") == "on_land" else f"jump of {d.get('distance_km')} km"
-                found["spoofing"].append((f"{what}, {_when(e)}{_where(e)}", cite))
+                stray = d.get("stray_fix")
+                if stray:  # one fix off the track and straight back: a GPS fault or a stray reception, mostly
+                    what += " to or from a single stray fix"
+                found["spoofing"].append((f"{what}, {_when(e)}{_where(e)}{graded_text}", cite,
+                                          (STRAY_FIX_STRENGTH if stray else 1.0) * source))
         hits = (watchlist or {}).get(mmsi, [])
         by_identifier = {h["entity_id"] for h in hits if h["basis"] != "name"}
         for hit in hits:
