@@ -154,6 +154,36 @@ def test_dask_events_equal_local_events_on_real_data(real_node, cluster):
     assert set(distributed.timings) >= {"vessels", "encounter_pairs", "central"}
 
 
+def test_dask_workers_read_the_store_files_and_find_the_same_events(real_node, cluster):
+    """The Dask engine as a node runs it: workers get file paths, read their own vessels from the
+    Parquet store, and return events identical to the local engine's (coverage per batch included)."""
+    files = real_node.tracks.position_files()
+    static = real_node.tracks.node_static().collect()
+    local = engine.run_local(real_node.tracks.node_positions().collect(), static)
+    distributed = engine.run_dask_files(files, static, client=cluster)
+    assert len(files) > 1 and len(local.events) > 300
+    dump = lambda events: [json.dumps(e, sort_keys=True, default=str) for e in events]  # noqa: E731
+    assert dump(distributed.events) == dump(local.events)
+    assert distributed.positions == local.positions and distributed.vessels == local.vessels
+    assert set(distributed.timings) >= {"coverage", "vessels", "encounters", "central"}
+    # a window is applied by the workers as it is locally
+    since = datetime(2021, 3, 22, tzinfo=UTC)
+    windowed = engine.run_dask_files(files, static, client=cluster, since=since)
+    positions = engine.window(real_node.tracks.node_positions(), since, None).collect()
+    assert dump(windowed.events) == dump(engine.run_local(positions, static).events)
+
+
+def test_node_detect_on_dask_saves_what_local_saves(real_node, cluster):
+    """`interdict detect --engine dask --scheduler ADDRESS`: the same events per audience as local."""
+    address = cluster.scheduler.address
+    local = real_node.detect()
+    distributed = real_node.detect(engine="dask", scheduler=address)
+    assert distributed.engine == "dask" and distributed.summary()["by_type"] == local.summary()["by_type"]
+    assert distributed.vessels == local.vessels and distributed.positions == local.positions
+    assert [sorted(e["id"] for e in a["events"]) for a in distributed.audiences] == \
+        [sorted(e["id"] for e in a["events"]) for a in local.audiences]
+
+
 def test_detect_is_idempotent_and_replaces_its_window(real_node):
     from sqlalchemy import func, select
 

@@ -331,13 +331,13 @@ class TrackStore:
         """Every live batch's positions with a `batch` column, duplicates collapsed: what the node's
         own analytics run over. Not a user read path: derived events say which batches they rest
         on, and a user sees an event only if they may see all of them (`interdict.access`)."""
+        return scan_positions(self.position_files(batches))
+
+    def position_files(self, batches: list[str] | None = None) -> list[str]:
+        """The Parquet files holding the positions of these batches (every live batch when None):
+        what a Dask worker reads itself (`scan_positions`), on this machine or one sharing the store."""
         ids = batches if batches is not None else self._live_batches()
-        files = [str(p) for b in ids for p in (self.batches_dir / b / "positions").glob("date=*/*.parquet")]
-        if not files:
-            return formats.empty(formats.POSITIONS_SCHEMA | {"flags": pl.UInt32, "batch": pl.String}).lazy()
-        frame = pl.scan_parquet(files, hive_partitioning=False, missing_columns="insert", include_file_paths="_path")
-        frame = frame.with_columns(pl.col("_path").str.extract(r"batches/([0-9a-f]+)/positions").alias("batch")).drop("_path")
-        return drop_duplicates(frame)
+        return [str(p) for b in ids for p in sorted((self.batches_dir / b / "positions").glob("date=*/*.parquet"))]
 
     def node_static(self, batches: list[str] | None = None) -> pl.LazyFrame:
         ids = batches if batches is not None else self._live_batches()
@@ -471,6 +471,19 @@ class TrackStore:
 
 _POSITION_REASONS = {"no time", "time before 1990", "time in the future", "position not available",
                      "position missing", "position out of range"}
+
+
+def scan_positions(files: list[str], where: pl.Expr | None = None) -> pl.LazyFrame:
+    """Positions from track-store files with their `batch` column, duplicates collapsed; `where`
+    (e.g. one partition of vessels) is applied before the collapse, which compares copies of one
+    vessel's report only."""
+    if not files:
+        return formats.empty(formats.POSITIONS_SCHEMA | {"flags": pl.UInt32, "batch": pl.String}).lazy()
+    frame = pl.scan_parquet(files, hive_partitioning=False, missing_columns="insert", include_file_paths="_path")
+    frame = frame.with_columns(pl.col("_path").str.extract(r"batches/([0-9a-f]+)/positions").alias("batch")).drop("_path")
+    if where is not None:
+        frame = frame.filter(where)
+    return drop_duplicates(frame)
 
 
 def _bulk_insert(conn, table, frame: pl.DataFrame) -> None:

@@ -20,7 +20,7 @@ from typing import Any
 
 import polars as pl
 
-from interdict.ais.store import TrackStore
+from interdict.ais.store import TrackStore, scan_positions
 from interdict.audiences import Audience
 from interdict.behaviour import detectors
 
@@ -71,6 +71,17 @@ def _vessel_part(part: pl.DataFrame, data_end: pl.DataFrame) -> tuple[list[dict[
 
 def _pair_part(points: pl.DataFrame, preset: str | None) -> pl.DataFrame:
     return detectors.encounter_pairs(points, preset)
+
+
+def _client(scheduler: str | None) -> tuple[Any, Any]:
+    """A Dask client for `scheduler` (tcp://host:port), or for a local cluster of two worker
+    processes started for this run (returned too, to close)."""
+    from distributed import Client, LocalCluster
+
+    if scheduler:
+        return Client(scheduler), None
+    cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None)
+    return Client(cluster), cluster
 
 
 def run_dask(positions: pl.DataFrame, static: pl.DataFrame, *, scheduler: str | None = None, partitions: int | None = None,
@@ -128,6 +139,102 @@ def run_dask(positions: pl.DataFrame, static: pl.DataFrame, *, scheduler: str | 
                         positions["mmsi"].n_unique() if positions.height else 0, time.perf_counter() - started, timings)
 
 
+def _batch_span(files: list[str], since: datetime | None, until: datetime | None) -> pl.DataFrame:
+    return detectors.batch_ends(window(scan_positions(files), since, until).collect())
+
+
+def _vessel_files(files: list[str], part: int, parts: int, since: datetime | None, until: datetime | None,
+                  data_end: pl.DataFrame, preset: str | None) -> tuple[list[dict[str, Any]], pl.DataFrame, int, int]:
+    """One partition of vessels, read by the worker from the store's files (not sent to it)."""
+    positions = window(scan_positions(files, pl.col("mmsi").hash(seed=0) % parts == part), since, until).collect()
+    events, points = detectors.detect_vessels(positions, data_end=data_end)
+    if preset:
+        points = detectors.encounter_points(detectors.prepare(positions, data_end), preset)
+    return events, points, positions.height, positions["mmsi"].n_unique() if positions.height else 0
+
+
+def _without_points(result: tuple[list[dict[str, Any]], pl.DataFrame, int, int]) -> tuple[list[dict[str, Any]], int, int]:
+    return result[0], result[2], result[3]
+
+
+def _points_of(result: tuple[list[dict[str, Any]], pl.DataFrame, int, int], bucket: int, buckets: int) -> pl.DataFrame:
+    """This partition's slot points of the hours in `bucket` (a pair lies within one slot)."""
+    points = result[1]
+    if points is None or not points.height:
+        return pl.DataFrame()
+    return points.filter(pl.col("slot").dt.truncate("1h").hash(seed=0) % buckets == bucket)
+
+
+def _pairs_in_hours(points: list[pl.DataFrame], preset: str | None) -> pl.DataFrame:
+    """The encounter pairs among these slot points (all vessels' points of some hours)."""
+    mine = [p for p in points if p.height]
+    return detectors.encounter_pairs(pl.concat(mine, how="vertical_relaxed"), preset) if mine else pl.DataFrame()
+
+
+def _pairs_of(pairs: pl.DataFrame, bucket: int, buckets: int) -> pl.DataFrame:
+    """These pairs of vessels in `bucket` (all of a pair's slots go to one task: a run may cross hours)."""
+    if not pairs.height:
+        return pairs
+    return pairs.filter(pl.struct("mmsi", "mmsi_b").hash(seed=0) % buckets == bucket)
+
+
+def _encounters_of_pairs(pairs: list[pl.DataFrame], preset: str | None) -> list[dict[str, Any]]:
+    mine = [p for p in pairs if p.height]
+    return detectors.encounter_events(pl.concat(mine, how="vertical_relaxed"), preset) if mine else []
+
+
+def _partitions(files: list[str], workers: int) -> int:
+    """Vessel partitions: two per worker, more for big stores (about a million positions each keeps a
+    worker's memory bounded), counted from the files' metadata."""
+    import pyarrow.parquet as pq
+
+    rows = sum(pq.read_metadata(f).num_rows for f in files)
+    return max(workers * 2, -(-rows // 1_000_000))
+
+
+def run_dask_files(files: list[str], static: pl.DataFrame, *, client: Any, since: datetime | None = None,
+                   until: datetime | None = None, partitions: int | None = None, preset: str | None = None) -> DetectionRun:
+    """The detectors on a Dask cluster whose workers read the track store's Parquet files
+    themselves (paths travel, not positions): each batch's coverage in a task of its own, then
+    each partition of vessels (an MMSI hash bucket), then the encounter pair search by hour and
+    the encounter runs by pair of vessels, between the workers. Only events and counts come back
+    to the client. Workers on other machines need the store at the same path (a shared volume)."""
+    started = time.perf_counter()
+    timings: dict[str, float] = {}
+    workers = max(1, len(client.scheduler_info().get("workers", {})))
+    n = partitions or _partitions(files, workers)
+    t0 = time.perf_counter()
+    by_batch: dict[str, list[str]] = {}
+    for path in files:
+        by_batch.setdefault(path.split("/positions/")[0], []).append(path)
+    spans = [s for s in client.gather([client.submit(_batch_span, group, since, until, pure=False) for group in by_batch.values()])
+             if s.height]
+    data_end = pl.concat(spans, how="vertical_relaxed") if spans else detectors.batch_ends(scan_positions([]).collect())
+    timings["coverage"] = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    end_future = client.scatter(data_end, broadcast=True)
+    parts = [client.submit(_vessel_files, files, k, n, since, until, end_future, preset, pure=False) for k in range(n)]
+    # only events and counts come back here; the slot points stay on the workers for the pair search
+    results = client.gather([client.submit(_without_points, part, pure=False) for part in parts])
+    timings["vessels"] = time.perf_counter() - t0
+    events = [e for part_events, _, _ in results for e in part_events]
+    rows, vessels = sum(r[1] for r in results), sum(r[2] for r in results)  # partitions hold disjoint vessels
+    t0 = time.perf_counter()
+    # a shuffle between workers, never through here, each task holding one bucket: slot points by
+    # hour (a pair lies within one slot), then pairs by pair of vessels (a run may cross hours)
+    points = [[client.submit(_points_of, part, j, n, pure=False) for j in range(n)] for part in parts]
+    pairs = [client.submit(_pairs_in_hours, [row[j] for row in points], preset, pure=False) for j in range(n)]
+    by_pair = [[client.submit(_pairs_of, hour, i, n, pure=False) for i in range(n)] for hour in pairs]
+    found = client.gather([client.submit(_encounters_of_pairs, [row[i] for row in by_pair], preset, pure=False)
+                           for i in range(n)])
+    events += [e for part in found for e in part]
+    timings["encounters"] = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    events += detectors.identity_changes(static)
+    timings["central"] = time.perf_counter() - t0
+    return DetectionRun("dask", detectors.sort_events(events), rows, vessels, time.perf_counter() - started, timings)
+
+
 def detect_audiences(tracks: TrackStore, audiences: list[Audience], *, engine: str = "local", scheduler: str | None = None,
                      since: datetime | None = None, until: datetime | None = None,
                      preset: str | None = None) -> DetectionRun:
@@ -137,28 +244,28 @@ def detect_audiences(tracks: TrackStore, audiences: list[Audience], *, engine: s
     run's `events` hold every audience's events, each tagged with its `audience` key."""
     started = time.perf_counter()
     timings: dict[str, float] = {}
-    client = cluster = None
-    if engine == "dask" and len(audiences) > 1:
-        from distributed import Client, LocalCluster
-
-        if scheduler:
-            client = Client(scheduler)
-        else:
-            cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None)
-            client = Client(cluster)
+    client: Any = None
+    cluster: Any = None
     per_audience: list[dict[str, Any]] = []
     positions_total = 0
     vessels: set[int] = set()
+    counted = 0  # vessels the Dask workers counted (their positions never come here)
     try:
         for audience in audiences:
             t0 = time.perf_counter()
             batches = tracks.visible_batches(audience.viewer)
-            positions = window(tracks.node_positions(batches), since, until).collect()
             static = window(tracks.node_static(batches), since, until).collect()
-            timings["read"] = timings.get("read", 0.0) + time.perf_counter() - t0
-            if client is not None:
-                run = run_dask(positions, static, preset=preset, client=client)
+            if engine == "dask":  # the workers read the store's files themselves
+                if client is None:
+                    client, cluster = _client(scheduler)
+                timings["read"] = timings.get("read", 0.0) + time.perf_counter() - t0
+                run = run_dask_files(tracks.position_files(batches), static, client=client, since=since, until=until,
+                                     preset=preset)
+                positions = pl.DataFrame({"mmsi": pl.Series([], dtype=pl.Int64)})
+                counted = max(counted, run.vessels)
             else:
+                positions = window(tracks.node_positions(batches), since, until).collect()
+                timings["read"] = timings.get("read", 0.0) + time.perf_counter() - t0
                 run = detect(positions, static, engine=engine, scheduler=scheduler, preset=preset)
             for step, seconds in run.timings.items():
                 timings[step] = timings.get(step, 0.0) + seconds
@@ -176,7 +283,8 @@ def detect_audiences(tracks: TrackStore, audiences: list[Audience], *, engine: s
         if cluster is not None:
             cluster.close()
     events = [e for a in per_audience for e in a["events"]]
-    return DetectionRun(engine, events, positions_total, len(vessels), time.perf_counter() - started, timings, per_audience)
+    return DetectionRun(engine, events, positions_total, max(len(vessels), counted), time.perf_counter() - started, timings,
+                        per_audience)
 
 
 def detect(positions: pl.DataFrame, static: pl.DataFrame, *, engine: str = "local", scheduler: str | None = None,
