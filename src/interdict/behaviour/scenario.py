@@ -162,13 +162,8 @@ def generate(seed: int = 0, *, background: int = 40, each: int = 3) -> Scenario:
         m = b.mmsi("445" if k == 0 else "351")
         arrive = START + timedelta(hours=float(b.rng.uniform(4, 16)))
         stay = float(b.rng.uniform(6, 12))
-        _steps_in(b, m, arrive - timedelta(hours=3), arrive - timedelta(minutes=STEP_MIN), (alat, alon), (plat, plon))
-        b.drift(m, arrive, stay, plat, plon, knots=0.05, radius_m=60)
-        leave = arrive + timedelta(hours=stay, minutes=STEP_MIN)
-        _steps_in(b, m, leave, leave + timedelta(hours=3), (plat, plon), (alat, alon))
         # then waits at its anchorage off the coast (inside the DPRK EEZ, within 20 nm of shore) until the end
-        b.drift(m, leave + timedelta(hours=3, minutes=STEP_MIN), (end - leave).total_seconds() / 3600 - 3.1, alat, alon,
-                knots=0.2, radius_m=150)
+        leave = _call_at(b, m, (plat, plon), (alat, alon), arrive, stay, end)
         b.truth.append({"type": "port_call", "mmsi": m, "start": arrive, "end": arrive + timedelta(hours=stay), "port": port})
         b.truth.append({"type": "loitering", "mmsi": m, "start": leave + timedelta(hours=3), "end": end, "kind": "anchoring"})
         # -- near miss: a ship at anchor inside a (non-DPRK) port the whole time: a port call, never loitering
@@ -278,6 +273,19 @@ def _scenario(b: _Builder, seed: int) -> Scenario:
                "ship_type": pl.Int64}).with_columns(pl.int_range(pl.len(), dtype=pl.Int64).alias("source_row"),
                                                     pl.lit(f"synthetic-scenario-{seed:04d}").alias("batch"))
     return Scenario(seed, positions, static, b.truth, b.near_misses)
+
+
+def _call_at(b: _Builder, mmsi: int, port: tuple[float, float], anchorage: tuple[float, float], arrive: datetime,
+             hours: float, end: datetime) -> datetime:
+    """Three hours in from the anchorage, `hours` moored at the port, three hours out, then at anchor
+    until `end`. Returns when it leaves the berth."""
+    _steps_in(b, mmsi, arrive - timedelta(hours=3), arrive - timedelta(minutes=STEP_MIN), anchorage, port)
+    b.drift(mmsi, arrive, hours, port[0], port[1], knots=0.05, radius_m=60)
+    leave = arrive + timedelta(hours=hours, minutes=STEP_MIN)
+    _steps_in(b, mmsi, leave, leave + timedelta(hours=3), port, anchorage)
+    b.drift(mmsi, leave + timedelta(hours=3, minutes=STEP_MIN), (end - leave).total_seconds() / 3600 - 3.1, anchorage[0],
+            anchorage[1], knots=0.2, radius_m=150)
+    return leave
 
 
 def _steps_in(b: _Builder, mmsi: int, start: datetime, end: datetime, origin: tuple[float, float],
@@ -432,12 +440,7 @@ def generate_edges(seed: int = 0, *, margin: float = 0.1, background: int = 20) 
         inside = (pc["enter_km"] + pc["exit_km"]) / km * 3  # hours spent within the radii on the 3 h way in and out
         moored = hours - inside
         b.drift(m, START, 6 - 2 * STEP_MIN / 60, alat, alon, knots=0.2, radius_m=150)
-        _steps_in(b, m, arrive - timedelta(hours=3), arrive - timedelta(minutes=STEP_MIN), (alat, alon), (plat, plon))
-        b.drift(m, arrive, moored, plat, plon, knots=0.05, radius_m=60)
-        leave = arrive + timedelta(hours=moored, minutes=STEP_MIN)
-        _steps_in(b, m, leave, leave + timedelta(hours=3), (plat, plon), (alat, alon))
-        b.drift(m, leave + timedelta(hours=3, minutes=STEP_MIN), (end - leave).total_seconds() / 3600 - 3.1, alat, alon,
-                knots=0.2, radius_m=150)
+        leave = _call_at(b, m, (plat, plon), (alat, alon), arrive, moored, end)
         b.truth.append({"type": "loitering", "mmsi": m, "start": START, "end": arrive - timedelta(hours=3), "kind": "anchoring"})
         b.truth.append({"type": "loitering", "mmsi": m, "start": leave + timedelta(hours=3), "end": end, "kind": "anchoring"})
         if fires:
