@@ -49,6 +49,7 @@ def _ratio(x: str, y: str) -> float:
 
 THRESHOLD: Final = 0.80
 HANGUL: Final = re.compile(r"[\uac00-\ud7a3]")
+ARABIC_SCRIPT: Final = re.compile(r"[\u0600-\u06ff\u0750-\u077f\ufb50-\ufdff\ufe70-\ufeff]")
 PERSON_SCHEMATA: Final = {"Person"}
 # Korean generic words in entity names, folded to one token each (as weak evidence)
 KOREAN_EQUIVALENTS: Final = {
@@ -703,6 +704,7 @@ class Prepared:
     korean_squeezed: str        # the words' Korean keys written together
     hangul: bool                # written in Hangul
     marked: bool                # shows it is Korean (korean_marked) or is written in Hangul
+    arabic: bool                # written in Arabic script
 
 
 @lru_cache(maxsize=200_000)
@@ -720,6 +722,7 @@ def prepare(name: str, schema: str = "LegalEntity") -> Prepared:
         syllables=all(KOREAN_ONE_SYLLABLE.match(t) for t in core),
         hangul=HANGUL.search(name) is not None,
         marked=HANGUL.search(name) is not None or korean_marked(tokens, schema in PERSON_SCHEMATA),
+        arabic=ARABIC_SCRIPT.search(name) is not None,
     )
 
 
@@ -769,7 +772,7 @@ def _compare(a: str, b: str, schema: str, threshold: float) -> Match:  # noqa: C
         return Match(score, score >= threshold, f"compared in the original script: {ra!r} ~ {rb!r}", (ra, rb))
     if na == nb:
         return Match(1.0, True, f"same name after normalisation ({na!r})", (na, nb))
-    if bool(ARABIC_SCRIPT.search(a)) != bool(ARABIC_SCRIPT.search(b)) and schema in PERSON_SCHEMATA:
+    if pa.arabic != pb.arabic and schema in PERSON_SCHEMATA:
         score, why = _skeletons_agree(a, b)
         if score:
             return Match(score, score >= threshold, f"{why}: {na!r} ~ {nb!r}", (na, nb))
@@ -892,7 +895,6 @@ def _compare(a: str, b: str, schema: str, threshold: float) -> Match:  # noqa: C
     return Match(best, best >= threshold, f"{why}: {na!r} ~ {nb!r}", (na, nb))
 
 
-ARABIC_SCRIPT: Final = re.compile(r"[\u0600-\u06ff\u0750-\u077f\ufb50-\ufdff\ufe70-\ufeff]")
 SKELETON_SCORE: Final = 0.88
 
 
