@@ -146,6 +146,31 @@ def test_ever_given_with_mapping_and_geoparquet(store_node, ais_sample, tmp_path
     assert geo_result.format == "geoparquet" and geo_result.positions == result.positions
 
 
+def test_table_values_read_alike_with_or_without_blanks(store_node, tmp_path):
+    """SYNTHETIC MarineCadastre rows: numbers padded with blanks and times with a UTC suffix take
+    the careful path, clean ones the fast one; both read the same values, and names with commas,
+    quotes and accents reach the vessel index unchanged on either database."""
+    header = "MMSI,BaseDateTime,LAT,LON,SOG,COG,Heading,VesselName,IMO,CallSign,VesselType,Status,Length,Width,Draft,Cargo,TransceiverClass\n"
+    clean = tmp_path / "clean.csv"
+    clean.write_text(header
+                     + '219000001,2022-01-03T00:00:00,55.5,10.5,10.1,90.0,91,"SYNTHETIC, ""ONE"" Ä",IMO9000001,OXAA1,70,0,120,20,7.5,70,A\n'
+                     + '219000001,2022-01-03T00:10:00,55.5,10.6,10.2,90.0,91,"SYNTHETIC, ""ONE"" Ä",IMO9000001,OXAA1,70,0,120,20,7.5,70,A\n')
+    padded = tmp_path / "padded.csv"
+    padded.write_text(header
+                      + '219000001, 2022-01-03T00:00:00Z , 55.5 ,10.5,10.1 , 90.0,91 ,"SYNTHETIC, ""ONE"" Ä",IMO9000001,OXAA1,70,0, 120,20,7.5,70,A\n'
+                      + '219000001,2022-01-03T00:10:00Z,55.5, 10.6 ,10.2,90.0, 91,"SYNTHETIC, ""ONE"" Ä",IMO9000001,OXAA1,70,0,120, 20 ,7.5,70,A\n')
+    stored = []
+    for path in (clean, padded):
+        store = TrackStore(store_node.workspace.engine, tmp_path / path.stem)
+        result = store.ingest(path, options(agency="AFP" if path is padded else "INCB"))
+        assert result.positions == 2 and result.rejected == 0, result.rejected_by_reason
+        stored.append(pl.read_parquet(store.position_files([result.batch])).sort("ts").drop("source_row"))
+    assert stored[0].equals(stored[1])
+    assert stored[0]["lat"].to_list() == [55.5, 55.5] and stored[0]["heading"].to_list() == [91, 91]
+    vessel = store_node.as_user("incb.u").vessel(219000001)
+    assert vessel["name"] == 'SYNTHETIC, "ONE" Ä' and vessel["imo"] == 9000001 and vessel["callsign"] == "OXAA1"
+
+
 def test_dma_csv_synthetic(store_node, tmp_path):
     """SYNTHETIC rows in the Danish Maritime Authority layout (no DMA sample is in shared data)."""
     path = tmp_path / "aisdk_synthetic.csv"

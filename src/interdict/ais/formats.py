@@ -165,16 +165,21 @@ def read_table(path: Path) -> pl.DataFrame:
         raise ValidationError(f"not a readable CSV: {exc}", where=str(path)) from None
 
 
-def parse_time(column: pl.Expr, sample: pl.Series, *, dayfirst: bool, where: str) -> pl.Expr:
-    """A UTC datetime expression for string times, with the format chosen from a sample."""
+def time_format(sample: pl.Series, *, dayfirst: bool, where: str) -> str:
+    """The format that reads most of a sample of string times (rows it cannot read are rejected later)."""
     formats = (DAYFIRST_FORMATS if dayfirst else MONTHFIRST_FORMATS) + TIME_FORMATS
     values = sample.drop_nulls().head(500).str.strip_chars().str.replace(r"(Z|[+-]00:?00)$", "")
-    # the format that reads most of the sample wins; rows it cannot read are rejected later
     scores = [(values.len() - values.str.to_datetime(fmt, strict=False).null_count(), -i, fmt) for i, fmt in enumerate(formats)]
     best, _, fmt = max(scores) if scores else (0, 0, None)
-    if values.len() and best * 2 >= values.len():
-        return column.str.strip_chars().str.replace(r"(Z|[+-]00:?00)$", "").str.to_datetime(fmt, strict=False).dt.replace_time_zone("UTC")
+    if values.len() and best * 2 >= values.len() and fmt is not None:
+        return fmt
     raise ValidationError(f"cannot read the times (e.g. {values.head(1).to_list()}); try --dayfirst or ISO 8601", where=where)
+
+
+def parse_time(column: pl.Expr, sample: pl.Series, *, dayfirst: bool, where: str) -> pl.Expr:
+    """A UTC datetime expression for string times, with the format chosen from a sample."""
+    fmt = time_format(sample, dayfirst=dayfirst, where=where)
+    return column.str.strip_chars().str.replace(r"(Z|[+-]00:?00)$", "").str.to_datetime(fmt, strict=False).dt.replace_time_zone("UTC")
 
 
 def _times(frame: pl.DataFrame, name: str, dayfirst: bool, where: str) -> pl.Expr:
@@ -182,11 +187,23 @@ def _times(frame: pl.DataFrame, name: str, dayfirst: bool, where: str) -> pl.Exp
         col = pl.col(name).cast(pl.Datetime("us"))
         zone = getattr(frame.schema[name], "time_zone", None)
         return col.dt.replace_time_zone("UTC") if zone is None else col.dt.convert_time_zone("UTC")
-    return parse_time(pl.col(name).cast(pl.String), frame[name].cast(pl.String), dayfirst=dayfirst, where=where)
+    text = frame[name].cast(pl.String)
+    fmt = time_format(text, dayfirst=dayfirst, where=where)
+    # trimming blanks and a UTC suffix from every value costs three times the parse: done only
+    # when the values as they stand do not all read
+    plain = text.str.to_datetime(fmt, strict=False)
+    if plain.null_count() == text.null_count():
+        return pl.lit(plain.dt.replace_time_zone("UTC"))
+    return parse_time(pl.col(name).cast(pl.String), text, dayfirst=dayfirst, where=where)
 
 
-def _number(name: str, dtype=pl.Float64) -> pl.Expr:
-    return pl.col(name).cast(pl.String).str.strip_chars().cast(dtype, strict=False)
+def _number(frame: pl.DataFrame, name: str, dtype=pl.Float64) -> pl.Expr:
+    """A column's numbers, blanks around them allowed. Stripping every value costs more than the
+    cast itself, so it is done only where the plain cast loses a value the stripped one might keep."""
+    text = pl.col(name).cast(pl.String)
+    plain = text.cast(dtype, strict=False)
+    lost = frame.select(plain.null_count() - text.null_count()).item()
+    return plain if lost == 0 else text.str.strip_chars().cast(dtype, strict=False)
 
 
 def _rejected_unparseable(frame: pl.DataFrame, required: list[str], where_row: pl.Expr) -> tuple[pl.DataFrame, pl.DataFrame]:
@@ -223,7 +240,11 @@ def _static_changes(frame: pl.DataFrame) -> pl.DataFrame:
     """Static reports from a table that repeats identity on every row: one per change."""
     identity = ["name", "imo", "callsign", "ship_type", "length", "width", "draught"]
     has_identity = pl.any_horizontal([pl.col(c).is_not_null() for c in identity])
-    ordered = frame.filter(has_identity & pl.col("mmsi").is_not_null() & pl.col("ts").is_not_null()).sort("mmsi", "ts")
+    # only the columns a static report keeps are sorted: the input's own (string) columns would
+    # triple the cost of the sort
+    keep = [c for c in frame.columns if c in STATIC_SCHEMA]
+    ordered = frame.lazy().select(keep).filter(has_identity & pl.col("mmsi").is_not_null() & pl.col("ts").is_not_null()) \
+        .sort("mmsi", "ts").collect()
     # sorted by vessel: a row starts a new identity when the vessel or any identity field changes
     new_vessel = pl.col("mmsi").ne_missing(pl.col("mmsi").shift(1))
     changed = pl.any_horizontal([pl.col(c).ne_missing(pl.col(c).shift(1)) for c in identity])
@@ -232,21 +253,21 @@ def _static_changes(frame: pl.DataFrame) -> pl.DataFrame:
 
 def _marinecadastre(frame: pl.DataFrame, where: str) -> tuple[pl.DataFrame, pl.DataFrame]:
     frame = frame.with_row_index("source_row").with_columns(
-        _number("MMSI", pl.Int64).alias("mmsi"),
+        _number(frame, "MMSI", pl.Int64).alias("mmsi"),
         _times(frame, "BaseDateTime", False, where).alias("ts"),
-        _number("LAT").alias("lat"), _number("LON").alias("lon"), _number("SOG").alias("sog"),
-        _number("COG").alias("cog"), _number("Heading", pl.Int64).alias("heading"),
-        _number("Status", pl.Int64).alias("nav_status") if "Status" in frame.columns else pl.lit(None).alias("nav_status"),
+        _number(frame, "LAT").alias("lat"), _number(frame, "LON").alias("lon"), _number(frame, "SOG").alias("sog"),
+        _number(frame, "COG").alias("cog"), _number(frame, "Heading", pl.Int64).alias("heading"),
+        _number(frame, "Status", pl.Int64).alias("nav_status") if "Status" in frame.columns else pl.lit(None).alias("nav_status"),
         # MarineCadastre keeps the transceiver class, not the message type: class A reports as 1, B as 18
         pl.when(pl.col("TransceiverClass") == "B").then(18).otherwise(1).alias("msg_type")
         if "TransceiverClass" in frame.columns else pl.lit(1).alias("msg_type"),
         pl.col("VesselName").cast(pl.String).str.strip_chars().replace("", None).alias("name"),
         pl.col("IMO").cast(pl.String).str.extract(r"(\d{7})").cast(pl.Int64, strict=False).alias("imo"),
         pl.col("CallSign").cast(pl.String).str.strip_chars().replace("", None).alias("callsign"),
-        _number("VesselType", pl.Int64).alias("ship_type"),
-        _number("Length").alias("length") if "Length" in frame.columns else pl.lit(None).alias("length"),
-        _number("Width").alias("width") if "Width" in frame.columns else pl.lit(None).alias("width"),
-        _number("Draft").alias("draught") if "Draft" in frame.columns else pl.lit(None).alias("draught"),
+        _number(frame, "VesselType", pl.Int64).alias("ship_type"),
+        _number(frame, "Length").alias("length") if "Length" in frame.columns else pl.lit(None).alias("length"),
+        _number(frame, "Width").alias("width") if "Width" in frame.columns else pl.lit(None).alias("width"),
+        _number(frame, "Draft").alias("draught") if "Draft" in frame.columns else pl.lit(None).alias("draught"),
     )
     static = _static_changes(frame).with_columns(pl.lit(5).alias("msg_type"))
     return frame, static
@@ -256,18 +277,18 @@ def _dma(frame: pl.DataFrame, where: str, dayfirst: bool) -> tuple[pl.DataFrame,
     status = pl.col("Navigational status").replace_strict(DMA_STATUS, default=None, return_dtype=pl.Int64) \
         if "Navigational status" in frame.columns else pl.lit(None)
     frame = frame.with_row_index("source_row").with_columns(
-        _number("MMSI", pl.Int64).alias("mmsi"),
+        _number(frame, "MMSI", pl.Int64).alias("mmsi"),
         _times(frame, "# Timestamp", dayfirst, where).alias("ts"),
-        _number("Latitude").alias("lat"), _number("Longitude").alias("lon"), _number("SOG").alias("sog"),
-        _number("COG").alias("cog"), _number("Heading", pl.Int64).alias("heading"), status.alias("nav_status"),
+        _number(frame, "Latitude").alias("lat"), _number(frame, "Longitude").alias("lon"), _number(frame, "SOG").alias("sog"),
+        _number(frame, "COG").alias("cog"), _number(frame, "Heading", pl.Int64).alias("heading"), status.alias("nav_status"),
         pl.when(pl.col("Type of mobile") == "Class B").then(18).otherwise(1).alias("msg_type")
         if "Type of mobile" in frame.columns else pl.lit(1).alias("msg_type"),
         (pl.col("Name") if "Name" in frame.columns else pl.lit(None)).cast(pl.String).str.strip_chars().replace("", None).alias("name"),
-        (_number("IMO", pl.Int64) if "IMO" in frame.columns else pl.lit(None)).alias("imo"),
+        (_number(frame, "IMO", pl.Int64) if "IMO" in frame.columns else pl.lit(None)).alias("imo"),
         (pl.col("Callsign") if "Callsign" in frame.columns else pl.lit(None)).cast(pl.String).replace("", None).alias("callsign"),
-        (_number("Length") if "Length" in frame.columns else pl.lit(None)).alias("length"),
-        (_number("Width") if "Width" in frame.columns else pl.lit(None)).alias("width"),
-        (_number("Draught") if "Draught" in frame.columns else pl.lit(None)).alias("draught"),
+        (_number(frame, "Length") if "Length" in frame.columns else pl.lit(None)).alias("length"),
+        (_number(frame, "Width") if "Width" in frame.columns else pl.lit(None)).alias("width"),
+        (_number(frame, "Draught") if "Draught" in frame.columns else pl.lit(None)).alias("draught"),
         (pl.col("Destination") if "Destination" in frame.columns else pl.lit(None)).cast(pl.String).replace("", None).alias("destination"),
         pl.lit(None).alias("ship_type"),
     )
@@ -311,7 +332,7 @@ def _mapped(frame: pl.DataFrame, mapping: dict[str, str] | None, where: str, day
             exprs.append(pl.col(source).cast(pl.String).str.strip_chars().replace("", None).alias(target))
         else:
             dtype = pl.Float64 if target in ("lat", "lon", "sog", "cog") else pl.Int64
-            exprs.append(_number(source, dtype).alias(target))
+            exprs.append(_number(frame, source, dtype).alias(target))
     positions = frame.with_row_index("source_row").select(exprs).with_columns(pl.lit(1).alias("msg_type"))
     identity = [c for c in ("name", "imo", "callsign", "ship_type") if c in positions.columns]
     # every identity column, the unmapped ones empty: a table may carry a name but no IMO

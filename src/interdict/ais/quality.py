@@ -103,17 +103,20 @@ def check_positions(positions: pl.DataFrame, *, max_speed_kn: float = DEFAULT_MA
 
 
 def flag_implied_speed(positions: pl.DataFrame, max_speed_kn: float) -> pl.DataFrame:
-    """Flag fixes reached from the previous fix of the same MMSI faster than `max_speed_kn`."""
+    """Flag fixes reached from the previous fix of the same MMSI faster than `max_speed_kn`. The
+    result is sorted by MMSI and time (the order the store and the detectors want)."""
     if positions.height == 0:
         return positions
-    ordered = positions.with_row_index("_order").sort("mmsi", "ts")
+    ordered = positions.sort("mmsi", "ts")
+    # sorted by vessel: the previous fix is the row before, when it is the same vessel's (a window
+    # per vessel would cost a group-by for each of the four shifted columns)
+    same = pl.col("mmsi") == pl.col("mmsi").shift(1)
     lat1, lon1 = pl.col("lat").radians(), pl.col("lon").radians()
-    lat0, lon0 = pl.col("lat").shift(1).over("mmsi").radians(), pl.col("lon").shift(1).over("mmsi").radians()
+    lat0, lon0 = pl.col("lat").shift(1).radians(), pl.col("lon").shift(1).radians()
     hav = ((lat1 - lat0) / 2).sin() ** 2 + lat0.cos() * lat1.cos() * ((lon1 - lon0) / 2).sin() ** 2
     distance_nm = 2 * 3440.065 * hav.sqrt().arcsin()
-    hours = (pl.col("ts") - pl.col("ts").shift(1).over("mmsi")).dt.total_microseconds() / 3.6e9
-    too_fast = (hours > 0) & (distance_nm / hours > max_speed_kn)
-    flagged = ordered.with_columns(
+    hours = (pl.col("ts") - pl.col("ts").shift(1)).dt.total_microseconds() / 3.6e9
+    too_fast = same & (hours > 0) & (distance_nm / hours > max_speed_kn)
+    return ordered.with_columns(
         (pl.col("flags") | pl.when(too_fast).then(pl.lit(FLAGS["implied_speed"], pl.UInt32)).otherwise(0)).cast(pl.UInt32).alias("flags")
     )
-    return flagged.sort("_order").drop("_order")

@@ -52,6 +52,8 @@ def drop_duplicates(frame):
     same = pl.all_horizontal([pl.col(c).eq_missing(pl.col(c).shift(1)) for c in REPORT_KEY])
     close = (pl.col("ts") - pl.col("ts").shift(1)).dt.total_microseconds() <= DUPLICATE_WINDOW_US
     return ordered.filter(~(same & close).fill_null(False)).sort("_order").drop("_order")
+
+
 IDENTITY = ["name", "imo", "callsign", "ship_type", "length", "width", "destination"]
 
 
@@ -487,17 +489,27 @@ def scan_positions(files: list[str], where: pl.Expr | None = None) -> pl.LazyFra
 
 
 def _bulk_insert(conn, table, frame: pl.DataFrame) -> None:
-    """Insert many rows through the driver's executemany: per-row SQLAlchemy parameter handling
-    costs more than the insert itself at this volume. Times go in the form each dialect stores."""
+    """Insert many rows in bulk on the caller's connection (they commit or roll back with the rest
+    of its transaction): PostgreSQL reads them as CSV through COPY; SQLite through the driver's
+    executemany (measured faster than handing it one JSON document to unpack). Times go in the
+    form each dialect stores."""
     columns = [c for c in frame.columns if c in table.c]
     frame = frame.select(columns)
+    names = ", ".join(columns)
+    if conn.dialect.name == "postgresql":
+        raw = conn.connection.driver_connection
+        with raw.cursor() as cursor, cursor.copy(f"COPY {table.name} ({names}) FROM STDIN WITH (FORMAT csv)") as copy:
+            for part in frame.iter_slices(50_000):
+                # an unquoted empty field is NULL, a quoted one an empty string
+                copy.write(part.write_csv(include_header=False, null_value="", datetime_format="%Y-%m-%dT%H:%M:%S%.6f%z"))
+        return
     if conn.dialect.name == "sqlite":  # SQLAlchemy's SQLite DateTime storage format
         frame = frame.with_columns(
             pl.col(c).dt.convert_time_zone("UTC").dt.replace_time_zone(None).dt.strftime("%Y-%m-%d %H:%M:%S.%6f")
             for c, dtype in frame.schema.items() if isinstance(dtype, pl.Datetime)
         )
     marker = "?" if conn.dialect.paramstyle == "qmark" else "%s"
-    sql = f'INSERT INTO {table.name} ({", ".join(columns)}) VALUES ({", ".join([marker] * len(columns))})'
+    sql = f'INSERT INTO {table.name} ({names}) VALUES ({", ".join([marker] * len(columns))})'
     for part in frame.iter_slices(20_000):  # bounded: a row as Python tuples costs ~10x its Arrow size
         conn.exec_driver_sql(sql, part.rows())
 
@@ -545,8 +557,12 @@ def _identities(static: pl.DataFrame, carried: pl.DataFrame | None = None) -> pl
     would)."""
     if static.height == 0:
         return static
+    # sorted by vessel, so a vessel's rows are contiguous: each value is carried forward from the
+    # row of its last report within the vessel (windows per vessel cost a group-by per column)
+    new_vessel = pl.col("mmsi").ne_missing(pl.col("mmsi").shift(1))
+    row = pl.int_range(pl.len(), dtype=pl.UInt32)
     ordered = static.sort("mmsi", "ts").with_columns(
-        [pl.col(c).forward_fill().over("mmsi") for c in IDENTITY]
+        [pl.col(c).gather(pl.when(pl.col(c).is_not_null() | new_vessel).then(row).forward_fill()) for c in IDENTITY]
     )
     if carried is not None and carried.height:
         # only into reports after it: input out of time order is merged as well as it can be at the end
@@ -556,11 +572,12 @@ def _identities(static: pl.DataFrame, carried: pl.DataFrame | None = None) -> pl
                                on="mmsi", how="left", maintain_order="left").with_columns(
             [pl.when(pl.col(c).is_null() & later).then(pl.col(f"{c}_carried")).otherwise(pl.col(c)).alias(c) for c in IDENTITY]
         ).drop("_carried_ts", *[f"{c}_carried" for c in IDENTITY])
-    change = pl.any_horizontal([pl.col(c).ne_missing(pl.col(c).shift(1).over("mmsi")) for c in IDENTITY])
-    grouped = ordered.with_columns(change.fill_null(True).cum_sum().over("mmsi").alias("_run"))
-    return grouped.group_by("mmsi", "_run").agg(
-        pl.col("ts").min().alias("first_ts"), pl.col("ts").max().alias("last_ts"), pl.len().alias("reports"),
-        *[pl.col(c).last() for c in IDENTITY],
+    new_vessel = pl.col("mmsi").ne_missing(pl.col("mmsi").shift(1))
+    change = new_vessel | pl.any_horizontal([pl.col(c).ne_missing(pl.col(c).shift(1)) for c in IDENTITY])
+    grouped = ordered.with_columns(change.fill_null(True).cum_sum().alias("_run"))
+    return grouped.group_by("_run", maintain_order=True).agg(
+        pl.col("mmsi").first(), pl.col("ts").min().alias("first_ts"), pl.col("ts").max().alias("last_ts"),
+        pl.len().alias("reports"), *[pl.col(c).last() for c in IDENTITY],
     ).drop("_run").sort("mmsi", "first_ts").with_columns(pl.col("reports").cast(pl.Int64))
 
 
