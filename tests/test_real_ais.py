@@ -186,6 +186,43 @@ def test_a_gap_reports_coverage_and_weighs_by_it():
     assert "coverage 100% / 100%" in scored[431000008]["reasons"][0]["text"]
 
 
+def test_a_gap_weighs_by_the_reception_in_its_own_cell():
+    """SYNTHETIC: a vessel silent for 14 h while three neighbours in its 0.5-degree cell are heard
+    all along is a strong gap; the same silence while the neighbours fall silent with it (the
+    area's receiver was down, vessels far away still heard) proves nothing; a vessel alone in its
+    cell is not judged by the cell at all."""
+    from interdict.behaviour import risk
+
+    far = [r for k in range(3) for r in _steady(431000060 + k, T0, 30, 40.2 + k * 0.6, 150.2)]
+    heard = _steady(431000050, T0, 30, 30.1, 160.1)
+    for k in range(3):
+        heard += _steady(431000051 + k, T0, 30, 30.2 + k * 0.05, 160.2)
+    outage = _steady(431000055, T0, 30, 30.1, 170.1, silent=(4, 18))
+    for k in range(3):
+        outage += _steady(431000056 + k, T0, 30, 30.2 + k * 0.05, 170.2, silent=(3, 19))
+    alone = _steady(431000059, T0, 30, -20.1, 100.1, silent=(4, 18))
+    rows = far + _steady(431000049, T0, 30, 30.1, 160.15, silent=(4, 18)) + heard + outage + alone
+    events = detectors.detect_all(_frame(rows, "synthetic-cells"), _empty_static())
+    gaps = {e["mmsi"]: e["details"] for e in events if e["type"] == "gap"}
+    # the neighbours of the outage are silent too: their gaps are judged the same way
+    assert set(gaps) == {431000049, 431000055, 431000056, 431000057, 431000058, 431000059}
+    assert gaps[431000049]["cell_reception_start"] == 1.0 and gaps[431000049]["cell_reception_end"] == 1.0
+    assert gaps[431000049]["cell_hours_start"] == 12
+    assert gaps[431000055]["cell_reception_start"] == 0.0 and gaps[431000055]["cell_reception_end"] == 0.0
+    for mmsi in range(431000056, 431000059):  # the hour before 431000055 fell silent too is heard: 1 of 12
+        assert gaps[mmsi]["cell_reception_start"] == 0.08 and gaps[mmsi]["cell_reception_end"] == 0.08
+    assert gaps[431000059]["cell_reception_start"] is None and gaps[431000059]["cell_hours_start"] == 12
+    # every gap's source-hours were covered (the far vessels): only the cell tells them apart
+    assert all(d["reception_start"] > 0.4 for d in gaps.values())
+    scored = {r["mmsi"]: [x for x in r["reasons"] if x["kind"].startswith("gap")] for r in risk.score([_iso(e) for e in events])}
+    [strong] = scored[431000049]
+    assert "where it fell silent the usual traffic was heard in 12 of 12 h" in strong["text"]
+    assert all(x["weight"] == 0 for x in scored.get(431000055, []))
+    assert all(x["weight"] < 0.1 * strong["weight"] for mmsi in range(431000056, 431000059) for x in scored.get(mmsi, []))
+    [unjudged] = scored[431000059]
+    assert unjudged["weight"] == strong["weight"] > 0 and "too little traffic to judge" in unjudged["text"]
+
+
 def _iso(event: dict) -> dict:
     return {**event, "start": event["start"].isoformat(), "end": event["end"].isoformat() if event["end"] else None}
 

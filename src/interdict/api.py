@@ -601,6 +601,8 @@ class UserSession:
         return [{"mmsi": e["mmsi"], "name": names.get(e["mmsi"]), "last_seen": e["start"], "lat": e["lat"], "lon": e["lon"],
                  "dark_hours": e["details"]["hours"], "data_end": e["details"].get("data_end"),
                  "covered_after": e["details"].get("covered_after"), "reception_at_last_fix": e["details"].get("reception_start"),
+                 # the share of the first hours since in which its reception cell heard its usual traffic
+                 "cell_reception_after": e["details"].get("cell_reception_start"),
                  "positions_before": e["details"].get("positions_before"), "event": e["id"]} for e in kept]
 
     # -- monitoring ------------------------------------------------------------------------

@@ -203,11 +203,74 @@ def batch_ends(positions: pl.DataFrame) -> pl.DataFrame:
               .group_by("batch", maintain_order=True)
               .agg(pl.col("hour").filter(pl.col("share") >= t["coverage_min_share"]).alias("covered_hours"),
                    pl.col("hour").alias("hours"), pl.col("share").alias("shares")))
-    return (per_vessel.group_by("batch")
-            .agg(pl.col("first").min().alias("batch_start"), pl.col("last").max().alias("batch_end"),
-                 pl.col("step_us").median().alias("median_step_us"))
-            .with_columns((pl.col("median_step_us").is_null() | (pl.col("median_step_us") > limit_us)).alias("sparse"))
-            .drop("median_step_us").join(hourly, on="batch", how="left").sort("batch"))
+    spans = (per_vessel.group_by("batch")
+             .agg(pl.col("first").min().alias("batch_start"), pl.col("last").max().alias("batch_end"),
+                  pl.col("step_us").median().alias("median_step_us"))
+             .with_columns((pl.col("median_step_us").is_null() | (pl.col("median_step_us") > limit_us)).alias("sparse"))
+             .drop("median_step_us").join(hourly, on="batch", how="left"))
+    if {"lat", "lon"} <= set(positions.columns):
+        spans = spans.join(_cell_hours(positions), on="batch", how="left")
+    return spans.sort("batch")
+
+
+# -- reception per cell and hour (GFW's raster, from the data itself) -----------------------
+CELL_SHIFT = 21  # a cell-hour key: cell << 21 | epoch hour (hours fit in 21 bits until 2209)
+
+
+def cell_expr(lat: pl.Expr, lon: pl.Expr) -> pl.Expr:
+    """The reception cell of a position: a square of the sources' `reception_cell_deg`."""
+    deg = float(thresholds()["sources"]["reception_cell_deg"])
+    columns = int(round(360 / deg)) + 1
+    return ((lat + 90) / deg).floor().cast(pl.Int64) * columns + ((lon + 180) / deg).floor().cast(pl.Int64)
+
+
+def cell_of(lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
+    deg = float(thresholds()["sources"]["reception_cell_deg"])
+    columns = int(round(360 / deg)) + 1
+    return np.floor((lat + 90) / deg).astype(np.int64) * columns + np.floor((lon + 180) / deg).astype(np.int64)
+
+
+def _cell_hours(positions: pl.DataFrame) -> pl.DataFrame:
+    """Per batch, the cell-hours it covers (`covered_cells`, keys cell << 21 | hour: the hours in
+    which it heard at least the sources share of the vessels it hears in that cell's busiest hour)
+    and the cells with enough traffic to judge (`known_cells`: at least `reception_cell_min_vessels`
+    vessels in some hour). A cell where a batch hears one vessel at most says nothing either way."""
+    t = thresholds()["sources"]
+    counted = (positions.group_by("batch", cell_expr(pl.col("lat"), pl.col("lon")).alias("cell"),
+                                  (pl.col("ts").dt.epoch("us") // HOUR_US).alias("hour"))
+               .agg(pl.col("mmsi").n_unique().alias("vessels"))
+               .with_columns(pl.col("vessels").max().over("batch", "cell").alias("busiest"))
+               .filter(pl.col("busiest") >= t["reception_cell_min_vessels"]))
+    return counted.group_by("batch").agg(
+        (pl.col("cell") * (1 << CELL_SHIFT) + pl.col("hour"))
+        .filter(pl.col("vessels") >= t["coverage_min_share"] * pl.col("busiest")).alias("covered_cells"),
+        pl.col("cell").unique().alias("known_cells"),
+    )
+
+
+def cell_reception(lat: np.ndarray, lon: np.ndarray, first_hour: np.ndarray, last_hour: np.ndarray,
+                   spans: pl.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """For each position and span of hours (epoch hours, inclusive): (the share of those hours in
+    which some batch covered the position's cell, the number of hours). The share is NaN where no
+    batch heard enough vessels in that cell to judge, or the span is empty."""
+    n = len(lat)
+    hours = np.maximum(last_hour - first_hour + 1, 0).astype(np.int64)
+    share = np.full(n, np.nan)
+    if not n or "covered_cells" not in spans.columns:
+        return share, hours
+    covered = np.unique(spans["covered_cells"].explode().drop_nulls().to_numpy().astype(np.int64))
+    known = np.unique(spans["known_cells"].explode().drop_nulls().to_numpy().astype(np.int64))
+    cells = cell_of(lat, lon)
+    judged = np.isin(cells, known) & (hours > 0)
+    width = int(hours.max()) if n else 0
+    if not judged.any() or width == 0:
+        return share, hours
+    offsets = np.arange(width)
+    keys = cells[:, None] * (1 << CELL_SHIFT) + (first_hour[:, None] + offsets[None, :])
+    inside = offsets[None, :] < hours[:, None]
+    heard = (np.isin(keys, covered) & inside).sum(axis=1)
+    share[judged] = heard[judged] / hours[judged]
+    return share, hours
 
 
 def coverage_stretches(spans: pl.DataFrame) -> tuple[np.ndarray, np.ndarray]:
@@ -305,7 +368,18 @@ def gaps(df: pl.DataFrame, *, data_end: pl.DataFrame | None = None) -> list[dict
         d1 = land.distance_to_shore_km(gap_rows["lon"].to_numpy(), gap_rows["lat"].to_numpy()) / geo.NM_KM
         spans = data_end if data_end is not None else pl.DataFrame()
         r0, r1 = reception_at(gap_rows["ts0"], spans), reception_at(gap_rows["ts"], spans)
-        for r, s0, s1, rec0, rec1 in zip(gap_rows.iter_rows(named=True), d0, d1, r0, r1):
+        # was the sea it fell silent in (and the sea it came back in) listened to meanwhile: the
+        # hours of the first / last `reception_window_hours` of the silence in which the data heard
+        # the usual traffic of that cell
+        h0 = gap_rows["ts0"].dt.epoch("us").to_numpy() // HOUR_US
+        h1 = gap_rows["ts"].dt.epoch("us").to_numpy() // HOUR_US
+        window_h = int(t["reception_window_hours"])
+        c0, n0 = cell_reception(gap_rows["lat0"].to_numpy(), gap_rows["lon0"].to_numpy(), h0 + 1,
+                                np.minimum(h0 + window_h, h1 - 1), spans)
+        c1, n1 = cell_reception(gap_rows["lat"].to_numpy(), gap_rows["lon"].to_numpy(), np.maximum(h1 - window_h, h0 + 1),
+                                h1 - 1, spans)
+        for r, s0, s1, rec0, rec1, cell0, hours0, cell1, hours1 in zip(gap_rows.iter_rows(named=True), d0, d1, r0, r1,
+                                                                       c0, n0, c1, n1):
             good = (r["recent0"] or 0) >= t["reception_min_positions"]
             disabling = bool(good and s0 > t["disabling_shore_nm"] and s1 > t["disabling_shore_nm"])
             events.append(_event("gap", r["mmsi"], r["ts0"], r["ts"], r["lat0"], r["lon0"], {
@@ -315,6 +389,10 @@ def gaps(df: pl.DataFrame, *, data_end: pl.DataFrame | None = None) -> list[dict
                 "positions_before": r["recent0"], "reception_good": good, "disabling": disabling, "open": False,
                 # how well the data covered the hours the gap starts and ends in (share of the busiest hour)
                 "reception_start": round(float(rec0), 2), "reception_end": round(float(rec1), 2),
+                # in its reception cell: the share of the silence's first / last hours the data heard
+                # that cell's usual traffic (None: too little traffic there to judge)
+                "cell_reception_start": _share(cell0), "cell_hours_start": int(hours0),
+                "cell_reception_end": _share(cell1), "cell_hours_end": int(hours1),
             }, t, [r["pos0"], r["pos_id"]], [r["batch0"], r["batch"]]))
     if data_end is not None and df.height:
         # open gap: silent from the vessel's last fix to the end of what its source covers
@@ -328,14 +406,23 @@ def gaps(df: pl.DataFrame, *, data_end: pl.DataFrame | None = None) -> list[dict
         open_ = open_.filter(pl.Series(covered_hours(open_["ts"], open_["batch_end"], data_end) >= min_h))
         rec = reception_at(open_["ts"], data_end)
         after = covered_share(open_["ts"], open_["batch_end"], data_end)
-        for r, rec0, share in zip(open_.iter_rows(named=True), rec, after):
+        h0 = open_["ts"].dt.epoch("us").to_numpy() // HOUR_US
+        h_end = open_["batch_end"].dt.epoch("us").to_numpy() // HOUR_US
+        c0, n0 = cell_reception(open_["lat"].to_numpy(), open_["lon"].to_numpy(), h0 + 1,
+                                np.minimum(h0 + int(t["reception_window_hours"]), h_end), data_end)
+        for r, rec0, share, cell0, hours0 in zip(open_.iter_rows(named=True), rec, after, c0, n0):
             hours = (r["batch_end"] - r["ts"]).total_seconds() / 3600
             events.append(_event("gap", r["mmsi"], r["ts"], None, r["lat"], r["lon"], {
                 "hours": round(hours, 2), "open": True, "disabling": False, "positions_before": r.get("recent"),
                 "data_end": r["batch_end"].isoformat(), "reception_start": round(float(rec0), 2),
                 "covered_after": round(float(share), 2),  # share of the hours since the last fix the data covers
+                "cell_reception_start": _share(cell0), "cell_hours_start": int(hours0),
             }, t, [r["pos_id"]], [r["batch"]]))
     return events
+
+
+def _share(value: float) -> float | None:
+    return None if np.isnan(value) else round(float(value), 2)
 
 
 def run_number(*columns: str) -> pl.Expr:

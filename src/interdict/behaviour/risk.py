@@ -83,9 +83,12 @@ def score(events: list[dict[str, Any]], *, names: dict[int, str] | None = None, 
                 found["encounter_risky" if other in risky else "encounter"].append((text, cite))
             elif kind == "gap" and not d.get("open"):
                 # a silence weighs as much as the data's coverage around it: a poorly covered hour proves little
-                strength = min(d.get("reception_start", 1.0), d.get("reception_end", 1.0))
+                # and as much as the reception in the cells it fell silent and reappeared in: a ship
+                # leaving a coastal receiver's reach goes quiet together with everyone else there
+                cells = [v for v in (d.get("cell_reception_start"), d.get("cell_reception_end")) if v is not None]
+                strength = min(d.get("reception_start", 1.0), d.get("reception_end", 1.0), *cells)
                 coverage = (f"; coverage {d['reception_start']:.0%} / {d['reception_end']:.0%} of the source's busiest hour"
-                            if "reception_start" in d else "")
+                            if "reception_start" in d else "") + _cell_text(d)
                 found["gap_disabling" if d.get("disabling") else "gap"].append(
                     (f"{d.get('hours')} h dark, {_when(e)}{_where(e)}{coverage}{graded_text}", cite, strength * source))
             elif kind == "loitering":
@@ -150,3 +153,15 @@ def score(events: list[dict[str, Any]], *, names: dict[int, str] | None = None, 
         out.append({"mmsi": mmsi, "name": (names or {}).get(mmsi), "score": min(100.0, total), "reasons": reasons})
     out.sort(key=lambda r: (-r["score"], r["mmsi"]))
     return out
+
+
+def _cell_text(details: dict[str, Any]) -> str:
+    """How the sea around a silence was heard meanwhile, in words (empty where it was not judged)."""
+    parts = []
+    for side, where in (("start", "where it fell silent"), ("end", "where it reappeared")):
+        share, hours = details.get(f"cell_reception_{side}"), details.get(f"cell_hours_{side}")
+        if share is not None and hours:
+            parts.append(f"{where} the usual traffic was heard in {round(share * hours)} of {hours} h")
+        elif hours:
+            parts.append(f"{where} too little traffic to judge reception")
+    return ("; " + ", ".join(parts)) if parts else ""

@@ -82,10 +82,13 @@ def dark_now(
     if as_json:
         emit_json(rows)
         return
-    table = Table("MMSI", "name", "last seen", "position", "dark (h)", "data covered since", "positions before")
+    table = Table("MMSI", "name", "last seen", "position", "dark (h)", "data covered since", "its cell heard since",
+                  "positions before")
     for r in rows:
+        cell = r["cell_reception_after"]
         table.add_row(str(r["mmsi"]), r["name"] or "", (r["last_seen"] or "")[:16], f"{r['lat']:.3f}, {r['lon']:.3f}",
-                      f"{r['dark_hours']:.1f}", f"{r['covered_after']:.0%}", str(r["positions_before"] or ""))
+                      f"{r['dark_hours']:.1f}", f"{r['covered_after']:.0%}", "too little traffic" if cell is None else f"{cell:.0%}",
+                      str(r["positions_before"] or ""))
     console.print(table)
 
 
