@@ -509,20 +509,48 @@ def port_calls(df: pl.DataFrame) -> list[dict[str, Any]]:
 
 
 # -- encounters ------------------------------------------------------------------------------
-def encounter_points(df: pl.DataFrame, preset: str | None = None) -> pl.DataFrame:
+def encounter_points(df: pl.DataFrame, preset: str | None = None, *, prune: bool = True) -> pl.DataFrame:
     """Each vessel's mean position and median speed per time slot: the input of the pair search
     (per vessel, so it can be computed in the partition that holds the vessel)."""
     t = thresholds(preset)["encounter"]
     slotted = df.with_columns(pl.col("ts").dt.truncate(f"{t['slot_minutes']}m").alias("slot"), _speed(df).alias("speed"))
     # `prepare` sorts by vessel and time, so each (vessel, slot) is one run of rows: number the
     # runs and group on that sorted number (far faster than hashing the two keys)
-    return (slotted.with_columns(run_number("mmsi", "slot").alias("run"))
-            .group_by("run", maintain_order=True)
-            .agg(pl.col("mmsi").first(), pl.col("slot").first(), pl.col("lat").mean(), pl.col("lon").mean(),
-                 pl.col("speed").median(),
-                 # evidence: the slot's first fix (its batch and row); access: every batch in the slot
-                 pl.col("pos_id").first(), pl.col("batch").unique())
-            .drop("run"))
+    points = (slotted.with_columns(run_number("mmsi", "slot").alias("run"))
+              .group_by("run", maintain_order=True)
+              .agg(pl.col("mmsi").first(), pl.col("slot").first(), pl.col("lat").mean(), pl.col("lon").mean(),
+                   pl.col("speed").median(),
+                   # evidence: the slot's first fix (its batch and row); access: every batch in the slot
+                   pl.col("pos_id").first(), pl.col("batch").unique())
+              .drop("run"))
+    return _hopeless_left_out(points, t) if prune else points
+
+
+def _hopeless_left_out(points: pl.DataFrame, t: dict[str, Any]) -> pl.DataFrame:
+    """The slot points that could belong to an encounter. A pair's run of slots lies within each
+    vessel's run of consecutive slots, so a vessel's run of slots that is
+    - shorter than the minimum duration, or
+    - wholly within (port distance - pair distance - 0.1 km) of one port (the mean of its points is
+      then that close to the port, and the other vessel's mean, never farther than the pair distance
+      from it, too close to a port to count)
+    can hold no encounter. In ports hundreds of moored vessels lie within the pair distance of each
+    other for days: leaving them out here spares the pair search (and, on a cluster, the shuffle)
+    millions of pairs that encounter_events would reject one by one. The events are the same
+    (tests/test_encounter_pruning.py)."""
+    if points.is_empty():
+        return points
+    step_us = int(t["slot_minutes"] * 60e6)
+    min_slots = math.ceil(t["min_hours"] * 60 / t["slot_minutes"])
+    reach = t["min_port_distance_km"] - t["max_distance_m"] / 1000 - 0.1
+    near = geo.nearest_port(points.select(pl.int_range(pl.len(), dtype=pl.UInt32).alias("pid"), "lat", "lon"),
+                            within_km=reach)["port_id"] if reach > 0 else pl.Series("port_id", [None] * points.height, pl.String)
+    same = pl.col("mmsi") == pl.col("mmsi").shift(1)
+    consecutive = same & ((pl.col("slot") - pl.col("slot").shift(1)).dt.total_microseconds() == step_us)
+    runs = points.with_columns(near.alias("_port"), (~consecutive).fill_null(True).cum_sum().alias("_run"))
+    hopeless = (runs.group_by("_run").agg(
+        ((pl.len() < min_slots) | (pl.col("_port").is_not_null().all() & (pl.col("_port").n_unique() == 1))).alias("hopeless"))
+        .filter(pl.col("hopeless")).select("_run"))
+    return runs.join(hopeless, on="_run", how="anti", maintain_order="left").drop("_port", "_run")
 
 
 # The cells a point is compared with: its own and four of its eight neighbours. The other four
