@@ -145,6 +145,7 @@ class TrackStore:
         track_parts: list[pl.DataFrame] = []
         seen_keys: pl.DataFrame | None = None
         last_fix: pl.DataFrame | None = None
+        chunked = fmt == "nmea"  # tables come whole: nothing to carry into a next chunk
         for part, batch in enumerate(self._batches(path, fmt, options)):
             result.input_records += batch.input_records
             result.other_messages += batch.other_messages
@@ -167,14 +168,15 @@ class TrackStore:
             else:
                 kept = drop_duplicates(kept)
             result.duplicates += before - kept.height
-            if received.height:
+            if received.height and chunked:
                 recent = pl.concat([seen_keys, received]) if seen_keys is not None else received
                 # (bounded: a file read under one assumed time has every report in its last minute)
                 since = recent.select(pl.col("ts").max() - pl.duration(microseconds=DUPLICATE_WINDOW_US)).item()
                 seen_keys = recent.filter(pl.col("ts") >= since).tail(200_000)
             if kept.height:
-                last = kept.sort("ts").group_by("mmsi").last().select("mmsi", "ts", "lat", "lon", "flags")
-                last_fix = last if last_fix is None else pl.concat([last_fix, last]).sort("ts").group_by("mmsi").last()
+                if chunked:
+                    last = kept.sort("ts").group_by("mmsi").last().select("mmsi", "ts", "lat", "lon", "flags")
+                    last_fix = last if last_fix is None else pl.concat([last_fix, last]).sort("ts").group_by("mmsi").last()
                 kept = kept.with_columns(pl.col("ts").dt.date().alias("date"))
                 for (day,), group in kept.group_by("date"):
                     folder = staging / "positions" / f"date={day}"
