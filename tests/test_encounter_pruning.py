@@ -67,6 +67,6 @@ def test_pruned_search_finds_exactly_the_full_search_events():
 def test_pruned_search_on_the_scenarios():
     for seed in range(2):
         for built in (scenario.generate(seed), scenario.generate_edges(seed)):
-            full_points, full = _events(built.positions, prune=False)
-            pruned_points, pruned = _events(built.positions, prune=True)
+            _full_points, full = _events(built.positions, prune=False)
+            _pruned_points, pruned = _events(built.positions, prune=True)
             assert pruned == full and full

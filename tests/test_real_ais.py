@@ -223,6 +223,40 @@ def test_a_gap_weighs_by_the_reception_in_its_own_cell():
     assert unjudged["weight"] == strong["weight"] > 0 and "too little traffic to judge" in unjudged["text"]
 
 
+def _static(rows: list[tuple[int, datetime, str | None, str | None]]) -> pl.DataFrame:
+    """SYNTHETIC static reports (mmsi, time, name, call sign)."""
+    return pl.DataFrame({"mmsi": [r[0] for r in rows], "ts": [r[1] for r in rows], "imo": [None] * len(rows),
+                         "name": [r[2] for r in rows], "callsign": [r[3] for r in rows], "ship_type": [None] * len(rows),
+                         "source_row": list(range(len(rows))), "batch": ["synthetic-static"] * len(rows)},
+                        schema=_empty_static().schema)
+
+
+def test_static_data_alternating_between_two_identities_is_a_shared_mmsi():
+    """SYNTHETIC: one MMSI whose name goes A, B, A, B within hours is two transmitters (one finding,
+    not four renamings); a ship renamed once, or renamed and back after months, is an identity
+    change as before."""
+    from interdict.behaviour import risk
+
+    hour = timedelta(hours=1)
+    rows = [(431000070, T0 + k * 3 * hour, name, "JA0001" if name == "SEA STAR" else "JA0002")
+            for k, name in enumerate(["SEA STAR", "OCEAN PEARL", "SEA STAR", "OCEAN PEARL", "SEA STAR"])]
+    rows += [(431000071, T0, "FIRST NAME", None), (431000071, T0 + 5 * hour, "SECOND NAME", None)]
+    rows += [(431000072, T0, "OLD NAME", None), (431000072, T0 + 24 * 90 * hour, "NEW NAME", None),
+             (431000072, T0 + 24 * 200 * hour, "OLD NAME", None)]
+    events = [e for e in detectors.identity_changes(_static(rows)) if e["type"] == "identity_change"]
+    shared = [e for e in events if e["details"]["field"] == "shared_mmsi"]
+    assert sorted((e["mmsi"], e["details"]["alternating"]) for e in shared) == [(431000070, "callsign"), (431000070, "name")]
+    name = next(e for e in shared if e["details"]["alternating"] == "name")
+    assert name["details"]["values"] == ["SEA STAR", "OCEAN PEARL"] and name["details"]["flips"] == 4
+    assert len(name["evidence"]) == 4 and name["start"] == T0 and name["end"] == T0 + 12 * hour
+    assert not [e for e in events if e["mmsi"] == 431000070 and e["details"]["field"] in ("name", "callsign")]
+    assert [e["details"]["after"] for e in events if e["mmsi"] == 431000071] == ["SECOND NAME"]
+    assert [e["details"]["after"] for e in events if e["mmsi"] == 431000072] == ["NEW NAME", "OLD NAME"]
+    [scored] = [r for r in risk.score([_iso(e) for e in events]) if r["mmsi"] == 431000070]
+    [reason] = [x for x in scored["reasons"] if x["kind"] == "shared_mmsi"]
+    assert "alternates between 'SEA STAR' / 'OCEAN PEARL' (4 changes back and forth)" in reason["text"]
+
+
 def _iso(event: dict) -> dict:
     return {**event, "start": event["start"].isoformat(), "end": event["end"].isoformat() if event["end"] else None}
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import bisect
 import math
+from collections.abc import Callable
 from functools import lru_cache
 from typing import Any
 
@@ -220,13 +221,13 @@ CELL_SHIFT = 21  # a cell-hour key: cell << 21 | epoch hour (hours fit in 21 bit
 def cell_expr(lat: pl.Expr, lon: pl.Expr) -> pl.Expr:
     """The reception cell of a position: a square of the sources' `reception_cell_deg`."""
     deg = float(thresholds()["sources"]["reception_cell_deg"])
-    columns = int(round(360 / deg)) + 1
+    columns = round(360 / deg) + 1
     return ((lat + 90) / deg).floor().cast(pl.Int64) * columns + ((lon + 180) / deg).floor().cast(pl.Int64)
 
 
 def cell_of(lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
     deg = float(thresholds()["sources"]["reception_cell_deg"])
-    columns = int(round(360 / deg)) + 1
+    columns = round(360 / deg) + 1
     return np.floor((lat + 90) / deg).astype(np.int64) * columns + np.floor((lon + 180) / deg).astype(np.int64)
 
 
@@ -774,20 +775,7 @@ def identity_changes(static: pl.DataFrame | None = None, positions: pl.DataFrame
         everyone = static
         s = static.filter(identity_problem_expr().is_null()).sort("mmsi", "ts", "batch", "source_row")
         for field in IDENTITY_FIELDS:
-            col = s.select("mmsi", "ts", field, "batch", "source_row").drop_nulls(field)
-            if col.schema[field] == pl.String:
-                col = col.filter(pl.col(field).str.strip_chars() != "")
-            # a name spelled with other punctuation or spacing ("CAPT. ANTHONY", "J R W") is the same name
-            same_text = (pl.col(field).str.to_uppercase().str.replace_all(r"[^A-Z0-9]", "")
-                         if col.schema[field] == pl.String else pl.col(field))
-            changed = col.with_columns(pl.col(field).shift(1).over("mmsi").alias("before"),
-                                       same_text.alias("_text"),
-                                       pl.col("ts").shift(1).over("mmsi").alias("ts0")).filter(
-                pl.col("before").is_not_null() & (pl.col("_text") != pl.col("_text").shift(1).over("mmsi")))
-            for r in changed.iter_rows(named=True):
-                events.append(_event("identity_change", r["mmsi"], r["ts"], r["ts"], None, None, {
-                    "field": field, "before": r["before"], "after": r[field], "previous_report": r["ts0"].isoformat(),
-                    "key": f"{field}:{r['before']}->{r[field]}"}, {}, [f"{r['batch'][:12]}:static:{r['source_row']}"], [r["batch"]]))
+            events += _field_changes(s, field)
         shared = (everyone.drop_nulls("imo").filter(pl.col("imo") > 0).group_by("imo")
                   .agg(pl.col("mmsi").unique().sort(), pl.col("ts").min(), pl.col("batch").unique())
                   .filter(pl.col("mmsi").list.len() > 1))
@@ -813,6 +801,57 @@ def identity_changes(static: pl.DataFrame | None = None, positions: pl.DataFrame
             "max_distance_km": round(r["max_km"], 1) if r["max_km"] is not None else None,
             "key": "shared_mmsi"}, {}, r["collided"] or r["pos_id"], r["batch"]))
     return events
+
+
+def _field_changes(static: pl.DataFrame, field: str) -> list[dict[str, Any]]:
+    """One field's changes per MMSI (static reports of ship identities, sorted by MMSI and time):
+    an identity change per change, or one shared-MMSI finding where the field alternates."""
+    col = static.select("mmsi", "ts", field, "batch", "source_row").drop_nulls(field)
+    text = col.schema[field] == pl.String
+    if text:
+        col = col.filter(pl.col(field).str.strip_chars() != "")
+
+    def norm(value: pl.Expr) -> pl.Expr:
+        # a name spelled with other punctuation or spacing ("CAPT. ANTHONY", "J R W") is the same name
+        return value.str.to_uppercase().str.replace_all(r"[^A-Z0-9]", "") if text else value
+
+    changed = col.with_columns(pl.col(field).shift(1).over("mmsi").alias("before"), norm(pl.col(field)).alias("_text"),
+                               pl.col("ts").shift(1).over("mmsi").alias("ts0")).filter(
+        pl.col("before").is_not_null() & (pl.col("_text") != pl.col("_text").shift(1).over("mmsi")))
+    alternating = _alternating(changed, field, norm)
+    events = [_event("identity_change", r["mmsi"], r["start"], r["end"], None, None, {
+        "field": "shared_mmsi", "alternating": field, "values": r["values"], "flips": r["flips"],
+        "transmitters": len(r["values"]), "key": f"shared_mmsi:{field}"}, {},
+        [f"{b[:12]}:static:{row}" for b, row in zip(r["batches"], r["rows"])][:5], r["batches"])
+        for r in alternating.iter_rows(named=True)]
+    changed = changed.join(alternating.select("mmsi"), on="mmsi", how="anti")
+    return events + [_event("identity_change", r["mmsi"], r["ts"], r["ts"], None, None, {
+        "field": field, "before": r["before"], "after": r[field], "previous_report": r["ts0"].isoformat(),
+        "key": f"{field}:{r['before']}->{r[field]}"}, {}, [f"{r['batch'][:12]}:static:{r['source_row']}"], [r["batch"]])
+        for r in changed.iter_rows(named=True)]
+
+
+def _alternating(changed: pl.DataFrame, field: str, norm: Callable[[pl.Expr], pl.Expr]) -> pl.DataFrame:
+    """MMSIs whose `field` goes back to the value it had before its previous change (A -> B -> A)
+    within `identity.alternation_hours`: two transmitters sending different static data under one
+    MMSI, not a ship renamed twice. One row per MMSI: the values, the number of changes, the span
+    and the changes' reports (evidence). `changed`: the field's changes, sorted by MMSI and time."""
+    window_us = int(thresholds()["identity"]["alternation_hours"] * 3.6e9)
+    previous = pl.col("mmsi") == pl.col("mmsi").shift(1)
+    back = changed.with_columns((previous & (norm(pl.col(field)) == norm(pl.col("before")).shift(1))
+                                 & ((pl.col("ts") - pl.col("ts").shift(1)).dt.total_microseconds() <= window_us))
+                                .fill_null(False).alias("_back"))
+    rows = back.filter(pl.col("_back").any().over("mmsi"))
+    if rows.is_empty():
+        return pl.DataFrame(schema={"mmsi": pl.Int64, "start": pl.Datetime("us", "UTC"), "end": pl.Datetime("us", "UTC"),
+                                    "values": pl.List(pl.String), "flips": pl.UInt32, "batches": pl.List(pl.String),
+                                    "rows": pl.List(pl.Int64)})
+    return (rows.group_by("mmsi", maintain_order=True)
+            .agg(pl.col("ts0").min().alias("start"), pl.col("ts").max().alias("end"),
+                 pl.concat_list(pl.col("before").cast(pl.String), pl.col(field).cast(pl.String))
+                 .list.explode(keep_nulls=False, empty_as_null=False)
+                 .unique(maintain_order=True).alias("values"),
+                 pl.len().alias("flips"), pl.col("batch").alias("batches"), pl.col("source_row").alias("rows")))
 
 
 PER_VESSEL = ("gap", "loitering", "port_call", "spoofing", "eez_transit")

@@ -108,6 +108,10 @@ def score(events: list[dict[str, Any]], *, names: dict[int, str] | None = None, 
                     if dprk and not str(mmsi).zfill(9).startswith(DPRK_MID):
                         found["past_dprk_flag"].append((f"IMO {d.get('imo')} was also transmitted under DPRK MMSI "
                                                         f"{', '.join(map(str, dprk))}", cite))
+                elif field == "shared_mmsi" and d.get("alternating"):
+                    values = " / ".join(repr(v) for v in d.get("values", [])[:4])
+                    found["shared_mmsi"].append((f"its {d['alternating']} alternates between {values} ({d.get('flips')} "
+                                                 f"changes back and forth), {_when(e)}", cite))
                 elif field == "shared_mmsi":
                     same_second = (f", {d.get('collisions')} pairs of positions up to {d.get('max_distance_km')} km apart in "
                                    "the same second" if d.get("collisions") else "")
@@ -163,5 +167,5 @@ def _cell_text(details: dict[str, Any]) -> str:
         if share is not None and hours:
             parts.append(f"{where} the usual traffic was heard in {round(share * hours)} of {hours} h")
         elif hours:
-            parts.append(f"{where} too little traffic to judge reception")
+            parts.append(f"{where} too little traffic to judge")
     return ("; " + ", ".join(parts)) if parts else ""
