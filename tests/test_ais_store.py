@@ -6,6 +6,7 @@ from __future__ import annotations
 import gzip
 import io
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -391,3 +392,97 @@ def test_identity_history_is_the_same_whatever_the_chunk_size(ais_sample, tmp_pa
     chunked = stored(tmp_path / "chunked", 100_000)
     assert len(whole[0]) > 100 and len(whole[1]) > 100
     assert whole == chunked
+
+
+WRITER_SCRIPT = """
+import json, sys, time
+from pathlib import Path
+from interdict.api import Interdict, IngestOptions
+from interdict.markings import Marking, TLP, Grade
+home, url, path, go = sys.argv[1:5]
+node = Interdict.open(home, url)
+while not Path(go).exists():  # all writers start together
+    time.sleep(0.005)
+result = node.tracks.ingest(path, IngestOptions(agency='INCB', marking=Marking(TLP.CLEAR), grade=Grade('B', '2')))
+print(json.dumps({"status": result.status, "positions": result.positions}))
+"""
+
+
+def test_writers_of_the_same_file_at_once_store_it_exactly_once(store_node, ais_sample, tmp_path):
+    """Three processes ingest the same file at the same moment, three times over: one stores it,
+    the others report it unchanged, and the store holds it whole (files and manifest agree)."""
+    import json
+
+    path = ais_sample("ais/amsa_risky/exact-earth-augmented.txt")
+    url = store_node.workspace.engine.url.render_as_string(hide_password=False)
+    home = str(store_node.workspace.home)
+    single = None
+    for trial in range(3):
+        go = tmp_path / f"go-{trial}"
+        procs = [subprocess.Popen([sys.executable, "-c", WRITER_SCRIPT, home, url, str(path), str(go)],
+                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(3)]
+        time.sleep(1.5)  # let them open the node and wait at the line
+        go.touch()
+        outputs = [p.communicate(timeout=120) for p in procs]
+        assert all(p.returncode == 0 for p in procs), [err for _, err in outputs]
+        statuses = sorted(json.loads(out.strip().splitlines()[-1])["status"] for out, _ in outputs)
+        assert statuses == ["ingested", "unchanged", "unchanged"] if trial == 0 else ["unchanged"] * 3
+        stats = store_node.tracks.stats(viewer(store_node))
+        single = single or stats["positions"]
+        assert stats["positions"] == single > 2900
+        report = store_node.tracks.verify()
+        assert report["ok"] and report["batches"] == 1, report
+        # a fresh batch each trial: forget it, so the next trial races for it again
+        with store_node.workspace.engine.begin() as conn:
+            conn.execute(ais_batches.delete())
+        shutil.rmtree(store_node.workspace.parquet_dir / "ais" / "batches")
+
+
+def test_verify_finds_missing_files_and_repair_lets_a_reingest_restore_them(store_node, ais_sample, tmp_path):
+    path = ais_sample("ais/amsa_risky/exact-earth-augmented.txt")
+    first = store_node.tracks.ingest(path, options())
+    assert store_node.tracks.verify()["ok"]
+    batches = store_node.workspace.parquet_dir / "ais" / "batches"
+    shutil.rmtree(batches / first.batch / "positions")
+    (batches / ("f" * 64)).mkdir()  # a folder no batch records
+    report = store_node.tracks.verify()
+    assert not report["ok"] and report["broken"] == [{"batch": first.batch, "problem": f"0 positions in its files, {first.positions:,} recorded"}]
+    assert report["orphan_folders"] == ["f" * 64]
+    assert store_node.tracks.ingest(path, options()).status == "unchanged"  # the manifest still claims it
+    repaired = store_node.tracks.verify(repair=True)
+    assert repaired["repaired"] and not (batches / ("f" * 64)).exists()
+    again = store_node.tracks.ingest(path, options())
+    assert again.status == "ingested" and again.positions == first.positions
+    assert store_node.tracks.verify()["ok"]
+    assert store_node.tracks.stats(viewer(store_node))["positions"] == first.positions
+
+
+def test_killed_writers_staging_is_cleaned_and_a_live_writers_kept(store_node, ais_sample, tmp_path):
+    staging = store_node.workspace.parquet_dir / "ais" / ".staging"
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    for name, pid in (("dead-writer", dead.pid), ("live-writer", os.getpid()), ("no-writer", None)):
+        (staging / name / "positions").mkdir(parents=True)
+        if pid is not None:
+            (staging / name / "WRITER").write_text(str(pid))
+    assert sorted(store_node.tracks.verify()["stale_staging"]) == ["dead-writer", "no-writer"]
+    store_node.tracks.ingest(ais_sample("ais/amsa_risky/exact-earth-augmented.txt"), options())
+    assert sorted(p.name for p in staging.iterdir()) == ["live-writer"]
+
+
+def test_ais_verify_cli_exit_codes(store_node, ais_sample):
+    from typer.testing import CliRunner
+
+    from interdict.cli.main import app
+
+    first = store_node.tracks.ingest(ais_sample("ais/amsa_risky/exact-earth-augmented.txt"), options())
+    env = {"INTERDICT_HOME": str(store_node.workspace.home),
+           "INTERDICT_DATABASE_URL": store_node.workspace.engine.url.render_as_string(hide_password=False)}
+    runner = CliRunner()
+    ok = runner.invoke(app, ["ais", "verify"], env=env)
+    assert ok.exit_code == 0 and "manifest and files agree" in ok.output
+    shutil.rmtree(store_node.workspace.parquet_dir / "ais" / "batches" / first.batch)
+    bad = runner.invoke(app, ["ais", "verify"], env=env)
+    assert bad.exit_code == 1 and "folder missing" in bad.output
+    fixed = runner.invoke(app, ["ais", "verify", "--repair", "--json"], env=env)
+    assert fixed.exit_code == 0 and '"repaired": true' in fixed.output

@@ -123,6 +123,11 @@ class Interdict:
             self.screen(batches=[result.batch], entities=False)
         return result
 
+    def verify_ais(self, *, repair: bool = False) -> dict[str, Any]:
+        """Whether the track store's manifest and files agree (the node administrator's check;
+        `repair` forgets batches whose files are gone, so that re-ingesting restores them)."""
+        return self.tracks.verify(repair=repair)
+
     def match_audiences(self) -> list[Audience]:
         """The node's agencies grouped by the statements, sources and AIS batches they may see."""
         from interdict.audiences import form

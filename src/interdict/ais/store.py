@@ -29,6 +29,7 @@ from typing import Any
 
 import polars as pl
 from sqlalchemy import Connection, Engine, func, select
+from sqlalchemy.exc import IntegrityError
 
 from interdict.access import Viewer, visible
 from interdict.ais import formats
@@ -119,8 +120,13 @@ class TrackStore:
             raise ValidationError(f"unknown format {fmt!r} (one of {', '.join(formats.FORMATS)})", where="--format")
         if known:
             return IngestResult(path=str(path), batch=batch_id, format=fmt, status="unchanged")
-        staging = self.staging_dir / f"{batch_id}-{uuid.uuid4().hex[:8]}"
-        (staging / "positions").mkdir(parents=True)
+        self.cleanup_staging()
+        # the writer's process id in the name and in the folder: clean-up and verification leave a
+        # live writer's work alone
+        staging = self.staging_dir / f"{batch_id}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+        staging.mkdir(parents=True)
+        (staging / WRITER).write_text(str(os.getpid()))
+        (staging / "positions").mkdir()
         (staging / "static").mkdir()
         try:
             result, tracks, identities, span = self._write_staging(path, fmt, batch_id, options, staging, progress)
@@ -234,14 +240,17 @@ class TrackStore:
 
     def _commit(self, staging: Path, batch_id: str, options: IngestOptions, result: IngestResult,
                 tracks: pl.DataFrame, identities: pl.DataFrame | None, span, path: Path, fmt: str) -> None:
+        """Record the batch and put its files in place, so that of two writers of the same batch
+        exactly one does: the manifest row is inserted first, and its unique key decides (the
+        database makes the other writer wait, then refuses it). Only the holder of the row touches
+        the batch's folder, and only while it holds it; the loser leaves the winner's files alone
+        and reports the batch as already stored."""
+        with self.engine.connect() as conn:
+            source_id = self._cited_source(conn, options) if options.source_id else None
         target = self.batches_dir / batch_id
         self.batches_dir.mkdir(parents=True, exist_ok=True)
-        if target.exists():  # left by a run that died after the rename, before the manifest
-            shutil.rmtree(target)
-        os.replace(staging, target)
         try:
             with self.engine.begin() as conn:
-                source_id = self._cited_source(conn, options) if options.source_id else None
                 conn.execute(ais_batches.insert().values(
                     id=batch_id, agency=options.agency, **options.marking.columns(), source_id=source_id,
                     reliability=options.grade.reliability, credibility=options.grade.credibility, path=str(path),
@@ -252,13 +261,25 @@ class TrackStore:
                                        "flags": result.flags}),
                     time_start=span[0], time_end=span[1],
                 ))
-                if tracks.height:
-                    _bulk_insert(conn, ais_tracks, tracks.with_columns(pl.lit(batch_id).alias("batch_id")))
-                if identities is not None and identities.height:
-                    _bulk_insert(conn, ais_identities, identities.with_columns(pl.lit(batch_id).alias("batch_id")))
-        except Exception:
-            shutil.rmtree(target, ignore_errors=True)
-            raise
+                try:
+                    if target.exists():  # left by a run that died after the rename, before its commit
+                        shutil.rmtree(target)
+                    os.replace(staging, target)
+                    if tracks.height:
+                        _bulk_insert(conn, ais_tracks, tracks.with_columns(pl.lit(batch_id).alias("batch_id")))
+                    if identities is not None and identities.height:
+                        _bulk_insert(conn, ais_identities, identities.with_columns(pl.lit(batch_id).alias("batch_id")))
+                except BaseException:
+                    shutil.rmtree(target, ignore_errors=True)  # still holding the row: the folder is ours
+                    raise
+        except IntegrityError:
+            with self.engine.connect() as conn:
+                stored = conn.execute(select(ais_batches.c.id).where(ais_batches.c.id == batch_id)).first()
+            if stored is None:
+                raise
+            result.status = "unchanged"  # another writer stored the same batch first
+            return
+        (target / WRITER).unlink(missing_ok=True)
 
     def _cited_source(self, conn: Connection, options: IngestOptions) -> str:
         """The stored id of the source a batch cites: the agency's own source of that name, or
@@ -279,8 +300,52 @@ class TrackStore:
             raise ValidationError(f"unknown agency {agency!r} (register it with `interdict agency add`)", where="--agency")
         return Viewer(username=f"ingest:{agency}", agency=agency, country=row.country, law_enforcement=row.law_enforcement)
 
-    def cleanup_staging(self) -> None:
-        shutil.rmtree(self.staging_dir, ignore_errors=True)
+    def cleanup_staging(self) -> list[str]:
+        """Remove what writers killed mid-ingest left in the staging area (a live writer's folder
+        is kept). Returns the folders removed."""
+        removed = []
+        for folder in sorted(self.staging_dir.glob("*")) if self.staging_dir.exists() else []:
+            if not _writer_alive(folder):
+                shutil.rmtree(folder, ignore_errors=True)
+                removed.append(folder.name)
+        return removed
+
+    def verify(self, *, repair: bool = False) -> dict[str, Any]:
+        """Check that the manifest and the files agree: every recorded batch has its folder and
+        as many stored positions as recorded; every folder is a recorded batch (or a live writer's).
+        `repair`: forget recorded batches whose files are missing or short (a re-ingest then
+        stores them again), remove unrecorded folders and stale staging folders."""
+        import pyarrow.parquet as pq
+
+        with self.engine.connect() as conn:
+            recorded = {r.id: r.positions for r in conn.execute(select(ais_batches.c.id, ais_batches.c.positions))}
+        broken: list[dict[str, Any]] = []
+        for batch, positions in sorted(recorded.items()):
+            folder = self.batches_dir / batch
+            files = sorted(folder.glob("positions/*/*.parquet")) if folder.is_dir() else []
+            try:
+                stored = sum(pq.read_metadata(f).num_rows for f in files)
+            except (OSError, ValueError) as exc:  # pyarrow raises ArrowInvalid (a ValueError) on a damaged file
+                broken.append({"batch": batch, "problem": f"unreadable positions file: {exc}"})
+                continue
+            if not folder.is_dir():
+                broken.append({"batch": batch, "problem": "folder missing"})
+            elif stored != positions:
+                broken.append({"batch": batch, "problem": f"{stored:,} positions in its files, {positions:,} recorded"})
+        orphans = [f.name for f in sorted(self.batches_dir.glob("*")) if self.batches_dir.exists()
+                   and f.name not in recorded and not _writer_alive(f)]
+        stale = [f.name for f in sorted(self.staging_dir.glob("*")) if self.staging_dir.exists() and not _writer_alive(f)]
+        if repair:
+            if broken:
+                with self.engine.begin() as conn:
+                    conn.execute(ais_batches.delete().where(ais_batches.c.id.in_([b["batch"] for b in broken])))
+                for b in broken:
+                    shutil.rmtree(self.batches_dir / b["batch"], ignore_errors=True)
+            for name in orphans:
+                shutil.rmtree(self.batches_dir / name, ignore_errors=True)
+            self.cleanup_staging()
+        return {"batches": len(recorded), "broken": broken, "orphan_folders": orphans, "stale_staging": stale,
+                "repaired": repair, "ok": not (broken or orphans or stale)}
 
     # -- reads (always as a viewer) -------------------------------------------------------
     def visible_batches(self, viewer: Viewer) -> list[str]:
@@ -488,6 +553,31 @@ def scan_positions(files: list[str], where: pl.Expr | None = None) -> pl.LazyFra
     if where is not None:
         frame = frame.filter(where)
     return drop_duplicates(frame)
+
+
+WRITER = "WRITER"  # a batch folder's writer: its process id, removed once the batch is recorded
+
+
+def _writer_alive(folder: Path) -> bool:
+    """Whether the process that wrote `folder` is still running (on this machine): the process id
+    in its WRITER file, or for a staging folder (BATCH-PID-RANDOM) the one in its name, which
+    exists before the file does."""
+    try:
+        pid = int((folder / WRITER).read_text())
+    except (OSError, ValueError):
+        parts = folder.name.split("-")
+        if len(parts) != 3 or not parts[1].isdigit():
+            return False
+        pid = int(parts[1])
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # alive, another user's
+        return True
+    return True
 
 
 def _bulk_insert(conn, table, frame: pl.DataFrame) -> None:

@@ -161,6 +161,31 @@ def ais_listen(
                 "reconnects": s.reconnects})
 
 
+@app.command("verify")
+def ais_verify(
+    repair: bool = typer.Option(False, "--repair", help="Forget batches whose files are gone or short (re-ingest them), "
+                                                        "remove unrecorded folders and what killed ingests left."),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    """Check that the track store's manifest and its files agree (run by the node's administrator).
+    Exits 1 when something is wrong and --repair was not given."""
+    report = open_node(create=False).verify_ais(repair=repair)
+    if as_json:
+        emit_json(report)
+    else:
+        console.print(f"{report['batches']:,} batches recorded")
+        for b in report["broken"]:
+            console.print(f"batch {b['batch'][:16]}: {b['problem']}" + (" -- forgotten; ingest the file again" if repair else ""))
+        for name in report["orphan_folders"]:
+            console.print(f"folder {name[:16]} is no recorded batch" + (" -- removed" if repair else ""))
+        for name in report["stale_staging"]:
+            console.print(f"staging folder {name} left by a killed ingest" + (" -- removed" if repair else ""))
+        if report["ok"]:
+            console.print("manifest and files agree")
+    if not report["ok"] and not repair:
+        raise typer.Exit(1)
+
+
 @app.command("stats")
 def ais_stats(user: str = USER, as_json: bool = typer.Option(False, "--json")) -> None:
     """What the track store holds that this user may see: rows, vessels, time span, bounding box."""
