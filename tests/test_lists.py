@@ -152,3 +152,61 @@ def test_ofac_advanced_rejects_other_xml(node, tmp_path):
     broken.write_text("<Sanctions><DistinctParties>")
     with pytest.raises(ValidationError, match="not XML"):
         import_list(node.workspace.engine, "ofac-advanced", [broken], agency="INCB")
+
+
+def _live(node, dataset: str) -> int:
+    from sqlalchemy import func, select
+
+    from interdict.tables import statements
+
+    with node.workspace.engine.connect() as conn:
+        return conn.execute(select(func.count()).select_from(statements).where(
+            statements.c.dataset == dataset, statements.c.retracted_at.is_(None))).scalar()
+
+
+def test_an_empty_list_file_never_wipes_the_list(list_node, shared_data, tmp_path):
+    """A valid but empty UN file (100 bytes) once retracted all 1,750 entities with exit code 0:
+    now it is refused with the diff, nothing written, unless --allow-shrink; --dry-run shows the diff."""
+    real = shared_data / "sanctions/un_sc_consolidated_2024-09-26/consolidated.xml"
+    first = import_list(list_node.workspace.engine, "un", [real], agency="INCB")
+    live = _live(list_node, first.dataset)
+    empty = tmp_path / "consolidated.xml"
+    empty.write_text('<CONSOLIDATED_LIST dateGenerated="2024-10-01T00:00:00"><INDIVIDUALS/><ENTITIES/></CONSOLIDATED_LIST>')
+    with pytest.raises(ValidationError, match=r"would retract 1,\d{3} of the 1,\d{3} entities .*\(100%, more than the 10% allowed\)"
+                                               r".*nothing was written") as refused:
+        import_list(list_node.workspace.engine, "un", [empty], agency="INCB")
+    assert refused.value.where == "consolidated.xml"
+    assert _live(list_node, first.dataset) == live
+    preview = import_list(list_node.workspace.engine, "un", [empty], agency="INCB", dry_run=True, allow_shrink=True)
+    assert preview.dry_run and preview.diff["removed"] == first.diff["added"] and len(preview.removed) == 20
+    assert any(e["name"] for e in preview.removed)
+    assert _live(list_node, first.dataset) == live
+    # a small delisting is an ordinary update; a large one passes when allowed, or under a looser limit
+    shrunk = import_list(list_node.workspace.engine, "un", [empty], agency="INCB", max_shrink=1.0)
+    assert shrunk.diff["removed"] == first.diff["added"] and _live(list_node, first.dataset) == 0
+    with pytest.raises(ValidationError, match="between 0 and 1"):
+        import_list(list_node.workspace.engine, "un", [real], agency="INCB", max_shrink=1.5)
+
+
+def test_lists_import_cli_refuses_a_shrinking_list(list_node, shared_data, tmp_path):
+    """Through the real entry point: exit 2 and one line naming the file, no traceback."""
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "INTERDICT_HOME": str(list_node.workspace.home), "COLUMNS": "200",
+           "INTERDICT_DATABASE_URL": list_node.workspace.engine.url.render_as_string(hide_password=False)}
+
+    def run(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run([str(Path(sys.executable).parent / "interdict"), "lists", "import", "un", *args, "--agency", "INCB"],
+                              capture_output=True, text=True, env=env, timeout=300)
+
+    real = shared_data / "sanctions/un_sc_consolidated_2024-09-26/consolidated.xml"
+    assert run(str(real), "--json").returncode == 0
+    empty = tmp_path / "consolidated.xml"
+    empty.write_text('<CONSOLIDATED_LIST dateGenerated="2024-10-01T00:00:00"><INDIVIDUALS/><ENTITIES/></CONSOLIDATED_LIST>')
+    refused = run(str(empty))
+    assert refused.returncode == 2 and "--allow-shrink" in refused.stderr and "Traceback" not in refused.stderr
+    assert refused.stderr.strip().startswith("error: consolidated.xml: this version would retract 1,750"), refused.stderr
+    dry = run(str(empty), "--dry-run", "--allow-shrink")
+    assert dry.returncode == 0 and "dry run: nothing was written" in dry.stdout and "retracted (would be)" in dry.stdout

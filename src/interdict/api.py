@@ -111,7 +111,7 @@ class Interdict:
 
         self.registry.agency(agency)
         result = import_list(self.workspace.engine, kind, [Path(p) for p in paths], agency=agency, **options)
-        if screen:
+        if screen and not result.dry_run:
             self.screen()
         return result
 

@@ -53,6 +53,8 @@ class ListImport:
     changes: dict[str, dict[str, int]]
     diff: dict[str, int]
     unclean: list[dict[str, str]] = field(default_factory=list)
+    removed: list[dict[str, str | None]] = field(default_factory=list)  # up to 20 retracted entities, with names
+    dry_run: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         data = dict(self.__dict__)
@@ -441,8 +443,17 @@ LISTS = {
 }
 
 
-def import_list(engine: Engine, kind: str, paths: list[Path], *, agency: str, list_date: str | None = None,
-                dataset: str | None = None, marking: Marking | None = None, grade: Grade | None = None) -> ListImport:
+DEFAULT_MAX_SHRINK = 0.1  # a new version may retract at most this share of the list's entities unless allowed
+
+
+def import_list(engine: Engine, kind: str, paths: list[Path], *, agency: str, list_date: str | None = None,  # noqa: C901 - one branch per list kind
+                dataset: str | None = None, marking: Marking | None = None, grade: Grade | None = None,
+                max_shrink: float = DEFAULT_MAX_SHRINK, allow_shrink: bool = False, dry_run: bool = False) -> ListImport:
+    """Import one version of a list. A version that would retract more than `max_shrink` of the
+    entities now recorded (an empty or truncated file looks like a mass delisting) is refused,
+    nothing written, unless `allow_shrink`; `dry_run` computes the diff and writes nothing."""
+    if not 0 <= max_shrink <= 1:
+        raise ValidationError(f"must be between 0 and 1, not {max_shrink}", where="--max-shrink")
     marking = marking or Marking(TLP.CLEAR)
     grade = grade or Grade("A", "1")
     if kind == "ofac":
@@ -478,18 +489,42 @@ def import_list(engine: Engine, kind: str, paths: list[Path], *, agency: str, li
     write = DatasetWrite(dataset=dataset_id, agency=agency, sources=[source],
                          statements=builder.records(dataset_id, grade, marking))
     digest = hashlib.sha256(b"".join(_read(p) for p in paths)).hexdigest()
-    with engine.begin() as conn:
+    with engine.connect() as conn, conn.begin() as transaction:
         before = _entity_states(conn, dataset_id, agency)
         changes = write_dataset(conn, write, path=", ".join(str(p) for p in paths), sha256=digest)
         after = _entity_states(conn, dataset_id, agency)
-    diff = {
-        "added": len(after.keys() - before.keys()),
-        "removed": len(before.keys() - after.keys()),
-        "changed": sum(1 for k in after.keys() & before.keys() if after[k] != before[k]),
-        "unchanged": sum(1 for k in after.keys() & before.keys() if after[k] == before[k]),
-    }
+        removed = sorted(before.keys() - after.keys())
+        diff = {
+            "added": len(after.keys() - before.keys()),
+            "removed": len(removed),
+            "changed": sum(1 for k in after.keys() & before.keys() if after[k] != before[k]),
+            "unchanged": sum(1 for k in after.keys() & before.keys() if after[k] == before[k]),
+        }
+        examples = _captions(conn, dataset_id, agency, removed[:20])
+        if before and len(removed) > max_shrink * len(before) and not allow_shrink:
+            shown = ", ".join(f"{e['id']} ({e['name']})" if e["name"] else str(e["id"]) for e in examples[:5])
+            raise ValidationError(
+                f"this version would retract {len(removed):,} of the {len(before):,} entities recorded from {dataset_id} "
+                f"({len(removed) / len(before):.0%}, more than the {max_shrink:.0%} allowed), e.g. {shown}; nothing was "
+                "written. Check the file, see the whole diff with --dry-run, or give --allow-shrink",
+                where=", ".join(p.name for p in paths))
+        if dry_run:
+            transaction.rollback()
     return ListImport(dataset=dataset_id, source=dataset_id, entities=len(builder.entities),
-                      statements=len(write.statements), changes=changes, diff=diff, unclean=builder.unclean)
+                      statements=len(write.statements), changes=changes, diff=diff, unclean=builder.unclean,
+                      removed=examples, dry_run=dry_run)
+
+
+def _captions(conn, dataset: str, agency: str, entity_ids: list[str]) -> list[dict[str, str | None]]:
+    """Entity ids with a name each (the list's own, live or just retracted), for a diff a person can read."""
+    if not entity_ids:
+        return []
+    names: dict[str, str] = {}
+    for entity_id, value in conn.execute(select(statements.c.entity_id, statements.c.value).where(
+            statements.c.dataset == dataset, statements.c.agency == agency, statements.c.prop == "name",
+            statements.c.entity_id.in_(entity_ids)).order_by(statements.c.entity_id, statements.c.value)):
+        names.setdefault(entity_id, value)
+    return [{"id": e, "name": names.get(e)} for e in entity_ids]
 
 
 def _entity_states(conn, dataset: str, agency: str) -> dict[str, frozenset[tuple[str, int]]]:
