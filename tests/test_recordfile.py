@@ -202,6 +202,10 @@ def test_docs_example_loads(afp_node, tmp_path):
     example = doc.split("```yaml\n", 1)[1].split("```", 1)[0]
     path = tmp_path / "example.yaml"
     path.write_text(textwrap.dedent(example))
+    with pytest.raises(ValidationError, match="releasable_to names KCG, USCG: no registered agency"):
+        afp_node.load(path)  # release codes must name registered agencies (or countries)
+    afp_node.registry.add_agency("KCG", "Korea Coast Guard", "KOR", True)
+    afp_node.registry.add_agency("USCG", "United States Coast Guard", "USA", True)
     result = afp_node.load(path)
     assert result.statements > 0 and result.claims == 1
 

@@ -305,3 +305,33 @@ class Registry:
 
 def _token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
+
+
+# -- release codes ---------------------------------------------------------------------------
+def country_codes() -> frozenset[str]:
+    """ISO 3166-1 alpha-3 codes a releasable-to list may name (the countries of the UN's lists)."""
+    import csv
+
+    from interdict.util import data_path
+
+    if not _COUNTRIES:
+        with open(data_path("monitoring/countries.csv"), newline="", encoding="utf-8") as handle:
+            _COUNTRIES.update(row["iso3"] for row in csv.DictReader(handle))
+    return frozenset(_COUNTRIES)
+
+
+_COUNTRIES: set[str] = set()
+
+
+def check_release_codes(conn: Any, markings: Iterable[Any], where: str) -> None:
+    """Refuse markings whose releasable-to list names a code that is neither a registered agency
+    nor an ISO 3166 country: a typo there would silently release to no one (or to an agency
+    registered later under that code)."""
+    codes = {code for marking in markings for code in marking.releasable_to}
+    if not codes:
+        return
+    known = {row.code for row in conn.execute(select(agencies.c.code).where(agencies.c.code.in_(sorted(codes))))}
+    unknown = sorted(codes - known - country_codes())
+    if unknown:
+        raise ValidationError(f"releasable_to names {', '.join(unknown)}: no registered agency and no ISO 3166 "
+                              "alpha-3 country (register the agency first, or correct the code)", where=where)

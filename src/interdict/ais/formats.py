@@ -24,7 +24,7 @@ from interdict.ais.decode import Decoded
 from interdict.ais.fields import POSITION_TYPES, STATIC_TYPES
 from interdict.ais.stream import decode_stream
 from interdict.errors import ValidationError
-from interdict.io import open_input
+from interdict.io import UTF16_BOMS, open_input, refuse_binary
 
 FORMATS = ("auto", "nmea", "marinecadastre", "dma", "table", "geoparquet")
 POSITIONS_SCHEMA = {
@@ -89,6 +89,10 @@ def sniff(path: Path) -> str:
     if head.startswith(b"PAR1"):
         meta = pq.read_metadata(path).metadata or {}
         return "geoparquet" if b"geo" in meta else _sniff_columns(set(pq.read_schema(path).names), path)
+    if head.startswith(UTF16_BOMS):
+        raise ValidationError("UTF-16 text: AIS data is ASCII or UTF-8; convert it first: iconv -f UTF-16 -t UTF-8 FILE > FILE.txt",
+                              where=str(path))
+    refuse_binary(head[:8192], str(path))
     text = head.decode("utf-8", "replace").lstrip("\ufeff")
     lines = [line for line in text.splitlines()[:50] if line.strip()]
     if not lines:

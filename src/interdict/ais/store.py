@@ -32,6 +32,7 @@ from sqlalchemy import Connection, Engine, func, select
 from sqlalchemy.exc import IntegrityError
 
 from interdict.access import Viewer, visible
+from interdict.accounts import check_release_codes
 from interdict.ais import formats
 from interdict.ais.quality import DEFAULT_MAX_SPEED_KN, FLAG_NAMES, check_positions, flag_implied_speed
 from interdict.audiences import Audience, form
@@ -115,6 +116,7 @@ class TrackStore:
             known = conn.execute(select(ais_batches.c.id).where(ais_batches.c.id == batch_id)).first()
             if options.source_id:
                 self._cited_source(conn, options)  # refused before any work when unknown
+            check_release_codes(conn, [options.marking], where="--releasable-to")
         fmt = formats.sniff(path) if options.format == "auto" else options.format
         if fmt not in formats.FORMATS[1:]:
             raise ValidationError(f"unknown format {fmt!r} (one of {', '.join(formats.FORMATS)})", where="--format")

@@ -19,7 +19,8 @@ from typing import BinaryIO
 import polars as pl
 
 from interdict.ais.decode import Decoded, decode_bytes
-from interdict.io import open_input
+from interdict.errors import ValidationError
+from interdict.io import UTF16_BOMS, open_input, refuse_binary
 
 CHUNK_BYTES = 4 * 1024 * 1024
 WORKERS = min(2, os.cpu_count() or 1)
@@ -67,6 +68,12 @@ def chunks(stream: BinaryIO, chunk_bytes: int = CHUNK_BYTES) -> Iterator[bytes]:
 
 def decode_path(path: str | Path, *, assume_time: float | None = None, require_time: bool = False,
                 chunk_bytes: int = CHUNK_BYTES) -> Iterator[Decoded]:
+    with open_input(path) as stream:
+        head = stream.read(8192)
+    if head.startswith(UTF16_BOMS):
+        raise ValidationError("UTF-16 text: AIS data is ASCII or UTF-8; convert it first: iconv -f UTF-16 -t UTF-8 FILE > FILE.txt",
+                              where=str(path))
+    refuse_binary(head, str(path))
     with open_input(path) as stream:
         yield from decode_stream(stream, assume_time=assume_time, require_time=require_time, chunk_bytes=chunk_bytes)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import sys
 from contextlib import nullcontext
@@ -149,7 +150,11 @@ def screen(
         me.screening_index()  # built once, before the batch
     queries: list[dict[str, Any]] = []
     if file is not None:
-        with open(file, newline="", encoding="utf-8-sig") as handle:
+        from interdict.io import open_input, text_of
+
+        with open_input(file) as stream:
+            text = text_of(stream.read(), str(file))
+        with io.StringIO(text, newline="") as handle:
             reader = csv_module.DictReader(handle)
             if not reader.fieldnames or "name" not in reader.fieldnames:
                 raise ValidationError("the CSV needs a 'name' column", where=str(file))

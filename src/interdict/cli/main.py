@@ -18,6 +18,7 @@ os.environ.setdefault("_RJEM_MALLOC_CONF", "background_thread:true,dirty_decay_m
 
 import click
 import typer
+from typer.exceptions import TyperException
 
 from interdict.cli import accounts, ais, behaviour, entities, intel, lists, monitoring, node
 from interdict.cli.common import err, options
@@ -48,20 +49,29 @@ def global_options(
 
 def main() -> None:
     try:
-        app(standalone_mode=False)
+        code = app(standalone_mode=False)
     except InterdictError as exc:
         if options.debug or os.environ.get("INTERDICT_DEBUG"):
             raise
         err.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
         sys.exit(exc.exit_code)
-    except click.exceptions.Exit as exc:
+    except (click.exceptions.Exit, typer.Exit) as exc:
         sys.exit(exc.exit_code)
-    except click.ClickException as exc:
-        exc.show()
-        sys.exit(exc.exit_code)
-    except click.exceptions.Abort:
+    except (click.exceptions.Abort, typer.Abort):
         err.print("Aborted.")
         sys.exit(1)
+    except (click.ClickException, TyperException) as exc:
+        # usage errors (a missing argument, an unknown command or option): typer's own exceptions
+        # since it carries its own click; one message and the usage line, no traceback
+        show = getattr(exc, "show", None)
+        if show is not None:
+            show()
+        else:
+            err.print(f"error: {exc}", highlight=False)
+        sys.exit(getattr(exc, "exit_code", 2))
+    # without standalone mode a command's `raise typer.Exit(n)` comes back as its return value
+    if isinstance(code, int) and code:
+        sys.exit(code)
 
 
 if __name__ == "__main__":

@@ -126,9 +126,15 @@ def _read(path: Path) -> bytes:
 
 
 def _read_ofac(path: Path) -> list[list[str]]:
+    from interdict.io import refuse_binary
+
     raw = _read(path).rstrip(b"\x1a\r\n")
-    text = raw.decode("cp1252", errors="replace")
-    return [row for row in csv.reader(io.StringIO(text)) if row]
+    refuse_binary(raw[:65536], str(path))
+    text = raw.decode("cp1252", errors="replace")  # OFAC publishes its CSV in Windows-1252
+    try:
+        return [row for row in csv.reader(io.StringIO(text)) if row]
+    except csv.Error as exc:
+        raise ValidationError(f"not the SDN CSV layout: {exc}", where=str(path)) from None
 
 
 def _ofac_date(text: str) -> str:
@@ -418,7 +424,9 @@ def parse_un(path: Path) -> tuple[_Builder, str | None]:  # noqa: C901 - one bra
 # -- FollowTheMoney JSON lines -----------------------------------------------------------------
 def parse_ftm(path: Path) -> _Builder:
     builder = _Builder()
-    with io.StringIO(_read(path).decode("utf-8")) as handle:
+    from interdict.io import text_of
+
+    with io.StringIO(text_of(_read(path), str(path))) as handle:
         for n, line in enumerate(handle, 1):
             if not line.strip():
                 continue

@@ -102,15 +102,60 @@ def _date(value: Any, where: str) -> str | None:
     return text
 
 
+MAX_NODES = 1_000_000  # a records file expanded (aliases resolved) holds far fewer values; a "billion laughs" far more
+MAX_DEPTH = 64         # nor does it nest deeper than a few levels
+
+
+class _GuardedLoader(yaml.SafeLoader):
+    """PyYAML's safe loader that counts what the document would hold with every alias expanded
+    and refuses it beyond MAX_NODES (an alias bomb: a few hundred bytes that expand to billions),
+    and refuses nesting beyond MAX_DEPTH -- both while composing, before anything is built."""
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self.depth = 0
+        self.sizes: dict[int, int] = {}  # node -> its size expanded (nodes stay alive while composing)
+
+    def compose_node(self, parent, index):
+        alias = self.check_event(yaml.AliasEvent)
+        self.depth += 1
+        try:
+            if self.depth > MAX_DEPTH:
+                raise ValidationError(f"nested more than {MAX_DEPTH} levels deep: refused")
+            node = super().compose_node(parent, index)
+        finally:
+            self.depth -= 1
+        if alias:
+            return node
+        if isinstance(node, yaml.SequenceNode):
+            size = 1 + sum(self.sizes.get(id(child), 1) for child in node.value)
+        elif isinstance(node, yaml.MappingNode):
+            size = 1 + sum(self.sizes.get(id(k), 1) + self.sizes.get(id(v), 1) for k, v in node.value)
+        else:
+            size = 1
+        if size > MAX_NODES:
+            raise ValidationError(f"would expand to more than {MAX_NODES:,} values through its aliases (an alias bomb?): refused")
+        self.sizes[id(node)] = size
+        return node
+
+
 def read_document(path: Path) -> dict[str, Any]:
+    from interdict.io import text_of
+
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ValidationError(f"cannot read: {exc}", where=str(path)) from None
+        data_bytes = path.read_bytes()
+    except OSError as exc:
+        raise ValidationError(f"cannot read: {exc.strerror}", where=str(path)) from None
+    text = text_of(data_bytes, str(path))
+    is_json = path.suffix.lower() == ".json"
     try:
-        data = json.loads(text) if path.suffix.lower() == ".json" else yaml.safe_load(text)
+        data = json.loads(text) if is_json else yaml.load(text, Loader=_GuardedLoader)
+    except ValidationError as exc:
+        raise ValidationError(exc.reason, where=str(path)) from None
     except (yaml.YAMLError, json.JSONDecodeError) as exc:
-        raise ValidationError(f"not valid {'JSON' if path.suffix.lower() == '.json' else 'YAML'}: {exc}", where=str(path)) from None
+        raise ValidationError(f"not valid {'JSON' if is_json else 'YAML'}: {exc}", where=str(path)) from None
+    except RecursionError:
+        raise ValidationError(f"nested too deeply to read as {'JSON' if is_json else 'YAML'}", where=str(path)) from None
     if not isinstance(data, dict):
         raise ValidationError("the file must hold a mapping with 'dataset', 'agency', 'sources', 'entities'", where=str(path))
     return data

@@ -23,7 +23,7 @@ from typing import Any
 from sqlalchemy import Connection, Table, select, update
 
 from interdict.errors import ValidationError
-from interdict.markings import Grade, Marking
+from interdict.markings import TLP, Grade, Marking
 from interdict.tables import agencies, claims, imports, source_key, sources, statements
 from interdict.util import stable_uuid, utcnow
 
@@ -212,7 +212,17 @@ def sync_records(conn: Connection, table: Table, dataset: str, agency: str, want
 
 def write_dataset(conn: Connection, write: DatasetWrite, *, path: str, sha256: str) -> dict[str, dict[str, int]]:
     """Write sources, statements and claims of one dataset on `conn` (the caller's transaction)."""
+    from interdict.accounts import check_release_codes
+
     agency = write.agency
+    first_use: dict[frozenset[str], str] = {}  # each distinct releasable-to list, and the first record using it
+    for kind, records in (("source", write.sources), ("statement", write.statements), ("claim", write.claims)):
+        for record in records:
+            if record.marking.releasable_to and record.marking.releasable_to not in first_use:
+                name = getattr(record, "entity_id", None) or getattr(record, "id", "")
+                first_use[record.marking.releasable_to] = f"{write.dataset}: {kind} {name}"
+    for codes, where in first_use.items():
+        check_release_codes(conn, [Marking(TLP.CLEAR, codes)], where=where)
     source_counts = write_sources(conn, write.sources, dataset=write.dataset, agency=agency)
     detached = hidden_entities(conn, {s.entity_id for s in write.statements}, agency)
 

@@ -199,6 +199,8 @@ def validate(fields: dict[str, Any], *, units: UnitTable | None = None, today: d
         if kg is None:
             conversion = units.to_kg(quantity or 0.0, unit, drug=drug or group or "", region=info.subregion if info else "")
             kg, kg_basis = conversion.kg, conversion.basis
+            if kg is not None and not math.isfinite(kg):  # 1e308 t is finite; in kg it is not
+                raise ValidationError(f"{quantity:g} {unit} is too large a quantity to record", where="quantity")
     elif unit and not units.known(unit):
         raise ValidationError(f"unknown unit {unit!r}", where="unit")
     purity = _number(fields.get("purity"), where="purity")
@@ -265,6 +267,10 @@ def import_rows(
     With rejected rows and `accept_valid` False nothing is written (the file is refused whole);
     with `accept_valid` the valid rows are written. Either way every rejected row is kept in a
     quarantine CSV with its reason, and counted."""
+    from interdict.accounts import check_release_codes
+
+    with engine.connect() as conn:
+        check_release_codes(conn, [marking, source.marking], where="--releasable-to")
     units = default_units()
     wanted: dict[str, dict[str, Any]] = {}
     origins: dict[str, RawRow] = {}
@@ -426,15 +432,27 @@ def datasets(engine: Engine, viewer: Viewer) -> list[dict[str, Any]]:
 
 def iter_csv(path: Path) -> Iterator[tuple[int, dict[str, str]]]:
     """(line number, row) for a CSV with a header row; line numbers count the header as 1."""
-    from interdict.io import open_input
+    from interdict.io import LEGACY_HINT, UTF16_BOMS, open_input, refuse_binary
 
+    with open_input(path) as binary:
+        head = binary.read(65536)
+    encoding = "utf-16" if head.startswith(UTF16_BOMS) else "utf-8-sig"
+    if encoding != "utf-16":
+        refuse_binary(head, str(path))
     with open_input(path) as binary:
         import io
 
-        text = io.TextIOWrapper(binary, encoding="utf-8-sig", newline="")
+        text = io.TextIOWrapper(binary, encoding=encoding, newline="")
         reader = csv.DictReader(text)
-        for number, row in enumerate(reader, start=2):
-            yield number, {k.strip() if k else "": v for k, v in row.items()}
+        number = 1
+        try:
+            for number, row in enumerate(reader, start=2):
+                yield number, {k.strip() if k else "": v for k, v in row.items()}
+        except UnicodeDecodeError as exc:
+            raise ValidationError(f"not {encoding.upper().removesuffix('-SIG')} text after line {number}: byte "
+                                  f"0x{exc.object[exc.start]:02x}; {LEGACY_HINT}", where=str(path)) from None
+        except csv.Error as exc:
+            raise ValidationError(f"line {number + 1}: not readable as CSV: {exc}", where=str(path)) from None
 
 
 def record_markings(records: list[dict[str, Any]]) -> list[Marking]:
