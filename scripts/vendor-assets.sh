@@ -24,3 +24,11 @@ mkdir -p "$target"
 cp "$work/package/dist/cytoscape.min.js" "$target/"
 cp "$work/package/LICENSE" "$target/LICENSE"
 echo "cytoscape $cytoscape -> $target"
+
+swagger="$(version swagger-ui-dist)"
+fetch swagger-ui-dist "$swagger"
+target="$root/src/interdict/web/static/vendor/swagger-ui"
+mkdir -p "$target"
+cp "$work/package/swagger-ui-bundle.js" "$work/package/swagger-ui-bundle.js.LICENSE.txt" "$work/package/swagger-ui.css" \
+   "$work/package/favicon-32x32.png" "$work/package/LICENSE" "$work/package/NOTICE" "$target/"
+echo "swagger-ui-dist $swagger -> $target"

@@ -7,6 +7,7 @@ set by .ci/run)."""
 from __future__ import annotations
 
 import os
+import re
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -102,3 +103,20 @@ def shared_data() -> Path:
             pytest.fail(reason + " (INTERDICT_REQUIRE_SHARED_DATA is set)")
         pytest.skip(reason)
     return path
+
+
+# -- web forms: every state-changing request carries the session's CSRF token ----------------------
+_CSRF_FIELD = re.compile(r'name="csrf" value="([^"]+)"')
+
+
+def csrf_of(client, page: str = "/login") -> str:
+    """The CSRF token of the client's session, as a page's form carries it."""
+    found = _CSRF_FIELD.search(client.get(page).text)
+    assert found, f"no csrf field on {page}"
+    return found.group(1)
+
+
+def form_post(client, url: str, data: dict | None = None, **kwargs):
+    """POST a page form the way a browser does: with the csrf field of the session's forms."""
+    token = csrf_of(client, "/login" if url == "/login" else "/account/password")
+    return client.post(url, data={**(data or {}), "csrf": token}, **kwargs)

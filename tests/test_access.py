@@ -11,6 +11,7 @@ import json
 import uuid
 
 import pytest
+from conftest import form_post
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -209,9 +210,9 @@ def test_web_and_cli_never_leak(marked_node, tmp_path, monkeypatch):
         api_text = client.get("/api/entities/shared-vessel", headers=headers).text
         api_text += client.get("/api/search", params={"q": "secret", "limit": 500}, headers=headers).text
         api_text += client.get("/api/export.ftm.jsonl", headers=headers).text
-        client.post("/login", data={"username": user.username, "password": "correct horse"})
+        form_post(client, "/login", data={"username": user.username, "password": "correct horse"})
         page = client.get("/entities/shared-vessel").text + client.get("/search", params={"q": "secret"}).text
-        client.post("/logout")
+        form_post(client, "/logout")
         for r in hidden:
             assert r.value not in api_text, (user.username, r.value)
             assert r.value not in page.replace("&#43;", "+"), (user.username, r.value)

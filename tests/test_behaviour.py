@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 
 import polars as pl
 import pytest
+from conftest import form_post
 
 from interdict.api import Interdict, data_path
 from interdict.behaviour import detectors, engine, scenario
@@ -241,7 +242,7 @@ def test_web_events_risk_map_and_vessel_pages(real_node):
     client = TestClient(create_app(real_node))
     assert client.get("/api/events").status_code == 401
     assert client.get("/map", follow_redirects=False).status_code == 303
-    client.post("/login", data={"username": "jcg.watch", "password": "interdict-demo"})
+    form_post(client, "/login", data={"username": "jcg.watch", "password": "interdict-demo"})
     events = client.get("/api/events", params={"type": "port_call"}).json()
     assert events and {e["type"] for e in events} == {"port_call"}
     assert all(set(e) >= {"id", "type", "mmsi", "other_mmsi", "start", "end", "lat", "lon", "details"} for e in events)

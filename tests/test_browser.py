@@ -21,6 +21,15 @@ CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first
                   "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
 
+def wait_until(page, expression: str, *, timeout: int) -> None:
+    """Poll a condition through the DevTools protocol: the app's Content-Security-Policy forbids
+    the in-page eval that Playwright's wait_for_function uses (as it would an attacker's)."""
+    deadline = time.monotonic() + timeout / 1000
+    while not page.evaluate(expression):
+        assert time.monotonic() < deadline, f"timed out waiting for {expression}"
+        page.wait_for_timeout(100)
+
+
 def chromium_path() -> str:
     path = shutil.which("chromium") or shutil.which("chromium-browser")
     if path is None:
@@ -151,10 +160,10 @@ def test_map_draws_events_and_tracks_without_fetching_anything_outside(demo_node
         page.fill("input[name=password]", DEMO_PASSWORD)
         page.click("button[type=submit]")
         page.wait_for_url(f"{server}/map")
-        page.wait_for_function("document.getElementById('map-status').textContent.includes('items')", timeout=60_000)
+        wait_until(page, "document.getElementById('map-status').textContent.includes('items')", timeout=60_000)
         shown = int(page.inner_text("#map-status").split(" of ")[0])
         assert shown > 10
-        page.wait_for_function("Object.keys(window.interdictMap._layers).length > 100", timeout=30_000)  # land, tracks, markers
+        wait_until(page, "Object.keys(window.interdictMap._layers).length > 100", timeout=30_000)  # land, tracks, markers
         page.fill("[data-testid=time-slider]", "0")
         page.dispatch_event("[data-testid=time-slider]", "input")
         assert int(page.inner_text("#map-status").split(" of ")[0]) < shown
@@ -171,8 +180,8 @@ def test_entity_graph_view_path_finder_and_judgement_buttons(server, page, tmp_p
     page.fill("input[name=password]", DEMO_PASSWORD)
     page.click("button[type=submit]")
     page.wait_for_url(f"{server}/entities/case-pong-su")
-    page.wait_for_function("document.querySelector('[data-testid=graph-info]') && "
-                           "document.querySelector('[data-testid=graph-info]').textContent.includes('entities')", timeout=30_000)
+    wait_until(page, "document.querySelector('[data-testid=graph-info]') && "
+                     "document.querySelector('[data-testid=graph-info]').textContent.includes('entities')", timeout=30_000)
     assert int(page.inner_text("[data-testid=graph-info]").split(" ")[0]) > 5  # the depth-2 neighbourhood
     assert page.locator("[data-testid=graph] canvas").count() > 0  # drawn by Cytoscape.js
     page.fill("#path-to", "Man Jin Ri")
@@ -185,3 +194,19 @@ def test_entity_graph_view_path_finder_and_judgement_buttons(server, page, tmp_p
     page.goto(f"{server}/search?q=Taesong")
     assert "romanisation" in page.inner_text("[data-testid=similar-results]")
     assert outside == [], outside
+
+
+def test_api_reference_renders_offline_under_the_security_policy(server, page):
+    """/api/docs: Swagger UI from the copy shipped in the package, every request to this node, no
+    Content-Security-Policy violation (issue 16; its CDN copy left the page blank offline)."""
+    hosts, violations = set(), []
+    page.on("request", lambda request: hosts.add(request.url.split("/")[2]))
+    page.on("console", lambda message: violations.append(message.text) if "Content Security Policy" in message.text else None)
+    page.goto(f"{server}/api/docs")
+    page.fill("input[name=username]", "jcg.watch")
+    page.fill("input[name=password]", DEMO_PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{server}/api/docs")
+    page.wait_for_selector(".swagger-ui .information-container", timeout=30_000)
+    page.wait_for_selector("[data-path=\"/api/search\"]", timeout=30_000)
+    assert hosts == {server.split("/")[2]} and not violations, (hosts, violations)

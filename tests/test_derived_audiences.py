@@ -11,6 +11,7 @@ from pathlib import Path
 
 import polars as pl
 import pytest
+from conftest import form_post
 from fastapi.testclient import TestClient
 
 from interdict.api import IngestOptions, Interdict
@@ -68,7 +69,7 @@ def test_an_identity_change_never_carries_a_hidden_identity(agencies, tmp_path):
     assert "SECRETNAME" not in seen and "SECR1" not in seen and "9123457" not in seen
     assert not [e for e in jcg.events(types=("identity_change",)) if e["mmsi"] == 412000001]
     client = TestClient(create_app(node))
-    client.post("/login", data={"username": "jcg.watch", "password": DEMO_PASSWORD, "next": "/"})
+    form_post(client, "/login", data={"username": "jcg.watch", "password": DEMO_PASSWORD, "next": "/"})
     for path in ("/api/events", "/events", "/risk", "/api/risk", "/vessels/412000001", "/api/vessels/412000001"):
         response = client.get(path)
         assert response.status_code == 200, path

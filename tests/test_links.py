@@ -8,6 +8,7 @@ import json
 import textwrap
 
 import pytest
+from conftest import form_post
 from fastapi.testclient import TestClient
 
 from interdict.demo import DEMO_PASSWORD, setup_node
@@ -74,7 +75,7 @@ def test_a_link_to_a_hidden_entity_is_hidden(linked):
 
 def test_web_pages_and_api_hide_the_link(linked):
     client = TestClient(create_app(linked))
-    client.post("/login", data={"username": "jcg.watch", "password": DEMO_PASSWORD, "next": "/"})
+    form_post(client, "/login", data={"username": "jcg.watch", "password": DEMO_PASSWORD, "next": "/"})
     for path in ("/entities/test-front-company", "/api/entities/test-front-company",
                  "/api/entities/test-front-company/merged", "/api/export.ftm.jsonl"):
         response = client.get(path)

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from conftest import form_post
 
 from interdict.api import Interdict
 from interdict.demo import import_demo_seizures, setup_node
@@ -526,7 +527,7 @@ def test_web_dashboard_reports_and_api(real):
     client = TestClient(create_app(real))
     assert client.get("/monitoring", follow_redirects=False).status_code == 303
     assert client.get("/api/estimates/dprk-revenue-usfk").status_code == 401
-    client.post("/login", data={"username": "jcg.watch", "password": "interdict-demo"})
+    form_post(client, "/login", data={"username": "jcg.watch", "password": "interdict-demo"})
     page = client.get("/monitoring")
     assert page.status_code == 200 and 'data-testid="seizure-map"' in page.text and "Who reported" in page.text
     assert "TLP:AMBER" in page.text  # the AFP return releasable to JCG is part of the dashboard
@@ -542,8 +543,8 @@ def test_web_dashboard_reports_and_api(real):
     amber = lambda: [r for r in client.get("/api/seizures", params={"country": "AUS", "year": 2003}).json()["records"]  # noqa: E731
                      if r["tlp"] == "AMBER"]
     assert [r["dataset"] for r in amber()] == ["demo-afp-seizure-return"]
-    client.post("/logout")
-    client.post("/login", data={"username": "incb.monitor", "password": "interdict-demo"})
+    form_post(client, "/logout")
+    form_post(client, "/login", data={"username": "incb.monitor", "password": "interdict-demo"})
     assert amber() == []  # releasable to JCG and Korea only
 
 

@@ -153,8 +153,8 @@ def test_statements_under_a_hidden_entity_stay_their_writers(afp_node, tmp_path)
     statements are JCG's alone (issue 14, case 6)."""
     secret = dict(BASE, defaults={"marking": {"tlp": "RED"}}, claims=[])
     afp_node.load(write(tmp_path, secret))
-    afp_node.registry.add_user("afp.one", "AFP", ["analyst"], password="x" * 12)
-    afp_node.registry.add_user("jcg.one", "JCG", ["analyst"], password="x" * 12)
+    afp_node.registry.add_user("afp.one", "AFP", ["analyst"], password="synthetic-password-1")
+    afp_node.registry.add_user("jcg.one", "JCG", ["analyst"], password="synthetic-password-1")
     before = afp_node.as_user("afp.one").entity("v1").to_dict()
     intruder = {"dataset": "jcg-notes", "agency": "JCG", "defaults": {"marking": {"tlp": "GREEN"}},
                 "sources": [{"id": "jcg-r1", "title": "JCG report (synthetic)", "kind": "agency_report", "reliability": "C"}],

@@ -27,18 +27,18 @@ def test_agency_validation(node):
 def test_users_passwords_and_roles(node):
     node.registry.add_agency("JCG", "Japan Coast Guard", "JPN", True)
     with pytest.raises(ValidationError, match="unknown role"):
-        node.registry.add_user("jcg.w", "JCG", ["superuser"], password="long enough")
+        node.registry.add_user("jcg.w", "JCG", ["superuser"], password="long enough pass")
     with pytest.raises(NotFound):
-        node.registry.add_user("x.y", "NOPE", ["analyst"], password="long enough")
-    with pytest.raises(ValidationError, match="at least 8"):
+        node.registry.add_user("x.y", "NOPE", ["analyst"], password="long enough pass")
+    with pytest.raises(ValidationError, match="at least 12"):
         node.registry.add_user("jcg.w", "JCG", ["analyst"], password="short")
-    user = node.registry.add_user("jcg.w", "JCG", ["watch-officer", "analyst"], password="long enough")
+    user = node.registry.add_user("jcg.w", "JCG", ["watch-officer", "analyst"], password="long enough pass")
     assert user.roles == {"watch_officer", "analyst"} and user.viewer.country == "JPN"
     with node.workspace.engine.connect() as conn:
         stored = conn.execute(select(users.c.password_hash)).scalar()
-    assert stored.startswith("$argon2id$") and "long enough" not in stored
-    assert node.registry.authenticate("JCG.W", "long enough").username == "jcg.w"
-    for name, password in (("jcg.w", "wrong password"), ("nobody", "long enough")):
+    assert stored.startswith("$argon2id$") and "long enough pass" not in stored
+    assert node.registry.authenticate("JCG.W", "long enough pass").username == "jcg.w"
+    for name, password in (("jcg.w", "wrong password"), ("nobody", "long enough pass")):
         with pytest.raises(AuthError, match="wrong username or password"):
             node.registry.authenticate(name, password)
 

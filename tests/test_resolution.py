@@ -8,6 +8,7 @@ import json
 from pathlib import Path
 
 import pytest
+from conftest import form_post
 
 from interdict.ais.store import IngestOptions
 from interdict.errors import AuthError, NotFound, ValidationError
@@ -201,7 +202,7 @@ def test_vessel_page_shows_its_watchlist_matches(intel, tmp_path):
     _ingest(intel, _ais_csv(tmp_path / "ais.csv", [(440123001, "RENAMED ONE", LISTED_IMO, "ZZZ9")]))
     intel.registry.add_user("jcg.web", "JCG", ["watch_officer"], password="synthetic-password-1")
     client = TestClient(create_app(intel))
-    assert client.post("/login", data={"username": "jcg.web", "password": "synthetic-password-1", "next": "/"}).status_code == 200
+    assert form_post(client, "/login", data={"username": "jcg.web", "password": "synthetic-password-1", "next": "/"}).status_code == 200
     page = client.get("/vessels/440123001").text
     assert 'data-testid="watchlist"' in page and "SYNTHETIC STAR" in page and "SYNTHETIC-PROGRAM" in page
     assert 'href="/entities/syn-vessel"' in page  # the risk reason's evidence links to the entry

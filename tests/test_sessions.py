@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from conftest import form_post
 from fastapi.testclient import TestClient
 from sqlalchemy import update
 
@@ -25,7 +26,7 @@ def accounts(node):
 
 def logged_in(node) -> TestClient:
     client = TestClient(create_app(node))
-    assert client.post("/login", data={"username": "jcg.watch", "password": DEMO_PASSWORD, "next": "/"}).status_code == 200
+    assert form_post(client, "/login", data={"username": "jcg.watch", "password": DEMO_PASSWORD, "next": "/"}).status_code == 200
     return client
 
 
@@ -33,7 +34,7 @@ def test_logout_ends_the_session_for_a_copied_cookie(accounts):
     client = logged_in(accounts)
     cookie = client.cookies.get("interdict_session")
     assert client.get("/api/me").json()["username"] == "jcg.watch"
-    client.post("/logout")
+    form_post(client, "/logout")
     thief = TestClient(create_app(accounts))
     thief.cookies.set("interdict_session", cookie)  # the cookie as it was before logging out
     assert thief.get("/api/me").status_code == 401

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from conftest import csrf_of, form_post
 from fastapi.testclient import TestClient
 
 from interdict.demo import DEMO_PASSWORD
@@ -17,7 +18,7 @@ def client(demo_node):
 
 
 def login(client, username):
-    response = client.post("/login", data={"username": username, "password": DEMO_PASSWORD, "next": "/"})
+    response = form_post(client, "/login", data={"username": username, "password": DEMO_PASSWORD, "next": "/"})
     assert response.status_code == 200, response.text
     return response
 
@@ -25,6 +26,8 @@ def login(client, username):
 def test_health_and_openapi(client):
     health = client.get("/api/health").json()
     assert health["status"] == "ok" and health["database"] in ("sqlite", "postgresql")
+    assert client.get("/api/openapi.json").status_code == 401  # the API reference is for logged-in users
+    login(client, "jcg.watch")
     spec = client.get("/api/openapi.json").json()
     assert {"/api/health", "/api/search", "/api/entities/{entity_id}", "/api/claims"} <= set(spec["paths"])
 
@@ -36,7 +39,7 @@ def test_pages_need_login(client):
 
 
 def test_wrong_password(client):
-    response = client.post("/login", data={"username": "jcg.watch", "password": "nope"})
+    response = form_post(client, "/login", data={"username": "jcg.watch", "password": "nope"})
     assert response.status_code == 401 and "wrong username or password" in response.text
 
 
@@ -59,7 +62,7 @@ def test_overview_search_entity_claims_pages(client):
 def test_banner_follows_viewer(client):
     login(client, "afp.analyst")
     assert "TLP:RED" in client.get("/entities/case-pong-su").text
-    client.post("/logout")
+    form_post(client, "/logout")
     login(client, "incb.monitor")
     page = client.get("/entities/case-pong-su").text
     assert "TLP:GREEN" in page and "TLP:AMBER" not in page
@@ -146,7 +149,7 @@ def test_screening_search_and_watchlist_pages(client):
 
 def test_judgement_buttons_merge_and_undo(client):
     login(client, "kcg.analyst")
-    response = client.post("/resolve/judge", data={"left": "case-daesung-sangsa", "right": "case-daesung-chongguk",
+    response = form_post(client, "/resolve/judge", data={"left": "case-daesung-sangsa", "right": "case-daesung-chongguk",
                                                     "judgement": "same", "note": "test", "next": "/entities/case-daesung-sangsa"})
     assert response.status_code == 200 and "case-daesung-chongguk" in response.text  # followed back to the entity page
     assert 'data-testid="canonical-id">ic-' in response.text and 'data-testid="same-as"' in response.text
@@ -154,19 +157,19 @@ def test_judgement_buttons_merge_and_undo(client):
     assert path["found"] and path["steps"][0]["statements"][0]["prop"] == "sameAs"
     assert "kcg.analyst" in path["steps"][0]["statements"][0]["source"]
     # a conflicting judgement comes back as a message, not an error page
-    page = client.post("/resolve/judge", data={"left": "case-daesung-sangsa", "right": "case-daesung-chongguk",
+    page = form_post(client, "/resolve/judge", data={"left": "case-daesung-sangsa", "right": "case-daesung-chongguk",
                                                "judgement": "different", "next": "/resolve"}).text
     assert 'data-testid="error"' in page and "are merged by" in page
     judgement = client.get("/api/resolve/judgements", params={"entity": "case-daesung-sangsa"}).json()
     live = [j for j in judgement if j["judgement"] == "same"]
     assert len(live) == 1
-    client.post("/resolve/undo", data={"judgement_id": live[0]["id"], "next": "/entities/case-daesung-sangsa"})
+    form_post(client, "/resolve/undo", data={"judgement_id": live[0]["id"], "next": "/entities/case-daesung-sangsa"})
     page = client.get("/entities/case-daesung-sangsa").text
     assert 'data-testid="canonical-id"' not in page and "undone by kcg.analyst" in page
     # watch officers may not judge; hidden entities are not there
     login(client, "jcg.watch")
     response = client.post("/api/resolve/judgements", json={"left": "case-daesung-sangsa", "right": "case-daesung-chongguk",
-                                                             "judgement": "same"})
-    assert response.status_code == 403
+                                                             "judgement": "same"}, headers={"X-CSRF-Token": csrf_of(client, "/")})
+    assert response.status_code == 403 and "may not" in response.text, response.text
     assert client.get("/api/graph/neighbours/synthetic-afp-person-of-interest").status_code == 404
     assert client.get("/api/entities/synthetic-afp-person-of-interest/merged").status_code == 404

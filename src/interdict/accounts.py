@@ -145,8 +145,8 @@ class Registry:
             )
         home = self.agency(agency)
         role_set = parse_roles(roles)
-        if password is not None and len(password) < 8:
-            raise ValidationError("password must have at least 8 characters", where=f"user {username}")
+        if password is not None:
+            check_password(password, username)
         values = {
             "agency": home.code,
             "roles": ",".join(sorted(role_set)),
@@ -155,6 +155,7 @@ class Registry:
         }
         if password is not None:
             values["password_hash"] = _hasher.hash(password)
+            values["password_changed_at"] = now()
         with self.engine.begin() as conn:
             row = conn.execute(select(users.c.id).where(users.c.username == username)).first()
             if row:
@@ -185,20 +186,60 @@ class Registry:
         return [self._user_from_row(r) for r in rows]
 
     def authenticate(self, username: str, password: str) -> User:
-        """The user, if the password is right; the same error for unknown user and bad password."""
+        """The user, if the password is right; the same error for unknown user and bad password.
+        After MAX_FAILED_LOGINS failures in a row an account is locked for LOCKOUT, the right
+        password included (an unknown name answers alike, so a lock reveals no account)."""
+        name = username.strip().lower()
         with self.engine.connect() as conn:
-            row = conn.execute(
-                select(users).where(users.c.username == username.strip().lower(), users.c.active)
-            ).first()
+            row = conn.execute(select(users).where(users.c.username == name, users.c.active)).first()
+        moment = now()
+        locked = row.locked_until if row is not None else _unknown_locks.get(name)
+        until = _aware(locked)
+        if until is not None and until > moment:
+            minutes = max(1, round((until - moment).total_seconds() / 60))
+            raise AuthError(f"too many failed logins: this account is locked for {minutes} more minute(s)")
         failure = AuthError("wrong username or password")
         if row is None or not row.password_hash:
             _hasher.hash(password)  # same work either way: no user enumeration by timing
+            self._count_unknown_failure(name, moment)
             raise failure
         try:
             _hasher.verify(row.password_hash, password)
         except (VerificationError, InvalidHashError):
+            failed = row.failed_logins + 1
+            lock = failed >= MAX_FAILED_LOGINS
+            with self.engine.begin() as conn:
+                conn.execute(update(users).where(users.c.id == row.id).values(
+                    failed_logins=0 if lock else failed, locked_until=moment + LOCKOUT if lock else row.locked_until))
             raise failure from None
+        if row.failed_logins or row.locked_until is not None:
+            with self.engine.begin() as conn:
+                conn.execute(update(users).where(users.c.id == row.id).values(failed_logins=0, locked_until=None))
         return self._user_from_row(row)
+
+    @staticmethod
+    def _count_unknown_failure(name: str, moment: datetime) -> None:
+        """Unknown names lock like real ones (in this process): a lock must not tell them apart."""
+        count = _unknown_failures.get(name, 0) + 1
+        if count >= MAX_FAILED_LOGINS:
+            _unknown_locks[name] = moment + LOCKOUT
+            count = 0
+        _unknown_failures[name] = count
+        while len(_unknown_failures) > 10_000:  # bounded: the oldest names go first
+            _unknown_failures.pop(next(iter(_unknown_failures)))
+        while len(_unknown_locks) > 10_000:
+            _unknown_locks.pop(next(iter(_unknown_locks)))
+
+    def change_password(self, username: str, current: str, new: str) -> None:
+        """Change a user's own password: the current one must be right (and counts toward the
+        lockout when it is not); the new one must pass the password policy."""
+        self.authenticate(username, current)
+        check_password(new, username)
+        if new == current:
+            raise ValidationError("the new password must differ from the current one", where="password")
+        with self.engine.begin() as conn:
+            conn.execute(update(users).where(users.c.username == username.strip().lower()).values(
+                password_hash=_hasher.hash(new), password_changed_at=now()))
 
     # -- API tokens -----------------------------------------------------------------------
     def issue_token(self, username: str, label: str = "api", *, expires_in: timedelta | None = TOKEN_LIFETIME) -> str:
@@ -335,3 +376,37 @@ def check_release_codes(conn: Any, markings: Iterable[Any], where: str) -> None:
     if unknown:
         raise ValidationError(f"releasable_to names {', '.join(unknown)}: no registered agency and no ISO 3166 "
                               "alpha-3 country (register the agency first, or correct the code)", where=where)
+
+
+# -- passwords ---------------------------------------------------------------------------------
+MIN_PASSWORD_LENGTH = 12
+MAX_FAILED_LOGINS = 5
+LOCKOUT = timedelta(minutes=15)
+_unknown_failures: dict[str, int] = {}
+_unknown_locks: dict[str, datetime] = {}
+# The most common passwords of public breach lists (shipped: the node may be air-gapped); any
+# password that contains one of these as its whole, or differs from one by digits only, is refused.
+COMMON_PASSWORDS = frozenset([
+    "password", "passw0rd", "p@ssword", "p@ssw0rd", "12345678", "123456789", "1234567890", "123456789012",
+    "qwerty", "qwertyuiop", "qwerty123", "iloveyou", "admin", "administrator", "welcome", "letmein", "monkey",
+    "dragon", "football", "baseball", "sunshine", "princess", "trustno1", "abc123", "abcdef", "abcdefgh", "changeme",
+    "secret", "master", "shadow", "superman", "batman", "starwars", "computer", "internet", "interdict",
+])
+
+
+def check_password(password: str, username: str = "") -> None:
+    """The password policy: at least MIN_PASSWORD_LENGTH characters, at least 5 different ones,
+    not a common password (with digits or symbols around it), and not the username."""
+    where = f"user {username}" if username else "password"
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise ValidationError(f"password must have at least {MIN_PASSWORD_LENGTH} characters", where=where)
+    if password.isdigit():
+        raise ValidationError("password must not be digits only", where=where)
+    if len(set(password)) < 5:
+        raise ValidationError("password must use at least 5 different characters", where=where)
+    core = re.sub(r"[^a-z]", "", password.lower())
+    if password.lower() in COMMON_PASSWORDS or (core and core in COMMON_PASSWORDS and len(core) >= len(password) / 2):
+        raise ValidationError("password is too common (it is on public breach lists)", where=where)
+    if username and username.strip().lower() in password.lower():
+        raise ValidationError("password must not contain the username", where=where)
+

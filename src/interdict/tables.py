@@ -85,6 +85,9 @@ users = Table(
     Column("password_hash", Text, nullable=True),
     Column("active", Boolean, nullable=False, default=True),
     Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("failed_logins", Integer, nullable=False, default=0, server_default="0"),  # since the last success or lock
+    Column("locked_until", DateTime(timezone=True), nullable=True),  # too many failed logins: refused until then
+    Column("password_changed_at", DateTime(timezone=True), nullable=True),
 )
 
 api_tokens = Table(

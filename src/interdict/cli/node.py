@@ -11,6 +11,7 @@ from rich.table import Table
 
 from interdict.api import Interdict
 from interdict.cli.common import console, emit_json, open_node
+from interdict.errors import ValidationError
 
 app = typer.Typer()
 
@@ -106,13 +107,24 @@ def _print_demo_summary(summary: dict[str, Any]) -> None:  # noqa: C901 - one ta
 @app.command()
 def serve(
     port: int = typer.Option(8000, help="Port for the web app."),
-    host: str = typer.Option("127.0.0.1", help="Address to serve on."),
+    host: str = typer.Option("127.0.0.1", help="Address to serve on (keep 127.0.0.1 unless TLS is on)."),
+    cert: Path | None = typer.Option(None, "--cert", help="TLS certificate (PEM): serve over HTTPS."),
+    key: Path | None = typer.Option(None, "--key", help="TLS private key (PEM) of --cert."),
 ) -> None:
-    """Serve the web app over an existing workspace."""
-    _serve(open_node(create=False), host, port)
+    """Serve the web app over an existing workspace; with --cert and --key over HTTPS (session
+    cookies then travel over HTTPS only, and browsers are told to keep to it)."""
+    if (cert is None) != (key is None):
+        raise ValidationError("give both --cert and --key, or neither", where="serve")
+    for path in (cert, key):
+        if path is not None and not path.is_file():
+            raise ValidationError("no such file", where=str(path))
+    _serve(open_node(create=False), host, port, tls=(cert, key) if cert and key else None)
 
 
-def _serve(node: Interdict, host: str, port: int, demo_login: tuple[list[dict[str, Any]], str] | None = None) -> None:
+def _serve(node: Interdict, host: str, port: int, demo_login: tuple[list[dict[str, Any]], str] | None = None,
+           tls: tuple[Path, Path] | None = None) -> None:
+    import ssl
+
     import uvicorn
 
     from interdict.web.app import create_app
@@ -122,8 +134,15 @@ def _serve(node: Interdict, host: str, port: int, demo_login: tuple[list[dict[st
         console.print(f"\n[bold]Demo logins[/] (synthetic accounts), password [bold]{password}[/]:")
         for user in users:
             console.print(f"  {user['username']:<14} {user['agency']:<5} {', '.join(user['roles'])}")
-    console.print(f"\nServing on [bold]http://{host}:{port}/[/] — Ctrl+C to stop.", highlight=False)
-    uvicorn.run(create_app(node), host=host, port=port, log_level="warning")
+    scheme = "https" if tls else "http"
+    console.print(f"\nServing on [bold]{scheme}://{host}:{port}/[/] — Ctrl+C to stop.", highlight=False)
+    if tls:
+        try:  # a bad certificate or key is named here, not in a traceback from the server
+            ssl.create_default_context(ssl.Purpose.CLIENT_AUTH).load_cert_chain(str(tls[0]), str(tls[1]))
+        except (ssl.SSLError, OSError) as exc:
+            raise ValidationError(f"cannot use this certificate and key: {exc}", where=str(tls[0])) from None
+    uvicorn.run(create_app(node, tls=tls is not None), host=host, port=port, log_level="warning",
+                ssl_certfile=str(tls[0]) if tls else None, ssl_keyfile=str(tls[1]) if tls else None)
 
 
 @app.command()

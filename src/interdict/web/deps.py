@@ -15,11 +15,13 @@ from typing import Any
 from fastapi import HTTPException, Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
+from markupsafe import Markup, escape
 
 from interdict import __version__
 from interdict.api import Interdict, UserSession, flag_names
 from interdict.errors import AuthError
 from interdict.markings import TLP
+from interdict.web.security import csrf_token
 
 HERE = Path(__file__).parent
 
@@ -28,6 +30,9 @@ templates.env.globals["version"] = __version__
 templates.env.filters["tlp_class"] = lambda tlp: "tlp-" + TLP(tlp).value.lower().replace("+", "-")
 templates.env.filters["num"] = lambda v: "" if v is None else f"{v:,.6g}"
 templates.env.filters["flags"] = lambda bits: ", ".join(flag_names(bits or 0)).replace("_", " ")
+# every state-changing form carries the session's CSRF token (interdict.web.security)
+templates.env.globals["csrf_field"] = lambda request: Markup(
+    f'<input type="hidden" name="csrf" value="{escape(csrf_token(request.session))}">')
 
 
 def node_of(request: Request) -> Interdict:

@@ -6,7 +6,7 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from interdict.api import UserSession
-from interdict.errors import AuthError, NotFound
+from interdict.errors import AuthError, NotFound, ValidationError
 from interdict.web.deps import node_of, page_session, render, safe_next, templates
 
 router = APIRouter(include_in_schema=False)
@@ -37,6 +37,27 @@ def logout(request: Request) -> RedirectResponse:
         node_of(request).registry.end_session(session_id)
     request.session.clear()
     return RedirectResponse("/login", status_code=303)
+
+
+@router.get("/account/password", response_class=HTMLResponse)
+def password_form(request: Request, me: UserSession = Depends(page_session)) -> HTMLResponse:
+    return render(request, "account_password.html", me, error="", done=False)
+
+
+@router.post("/account/password", response_class=HTMLResponse)
+def change_password(request: Request, current: str = Form(...), new: str = Form(...), confirm: str = Form(...),
+                    me: UserSession = Depends(page_session)) -> HTMLResponse:
+    """Change one's own password (the policy: interdict.accounts.check_password); other sessions
+    of the user stay valid until they end."""
+    if new != confirm:
+        return render(request, "account_password.html", me, error="the new password and its confirmation differ", done=False,
+                      status_code=400)
+    try:
+        node_of(request).registry.change_password(me.user.username, current, new)
+    except (AuthError, ValidationError) as exc:
+        return render(request, "account_password.html", me, error=getattr(exc, "reason", None) or str(exc), done=False,
+                      status_code=400)
+    return render(request, "account_password.html", me, error="", done=True)
 
 
 @router.get("/", response_class=HTMLResponse)
