@@ -5,9 +5,11 @@ through here, so none of them depends on another wing to decompress."""
 from __future__ import annotations
 
 import gzip
+import io
+import os
 import zipfile
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 from interdict.errors import ValidationError
 
@@ -16,8 +18,17 @@ ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
 ZIP_MAGIC = b"PK\x03\x04"
 
 
+# Decompression bombs: a compressed input may expand at most MAX_RATIO times its size once it has
+# expanded past RATIO_GRACE (real AIS logs and tables compress 3-15 times; a file of zeros 1,000),
+# and to MAX_EXPANDED_BYTES in all. Both can be set for a node through the environment.
+MAX_RATIO = float(os.environ.get("INTERDICT_MAX_EXPANSION_RATIO", 100))
+RATIO_GRACE = 64 << 20
+MAX_EXPANDED_BYTES = int(float(os.environ.get("INTERDICT_MAX_EXPANDED_GB", 64)) * (1 << 30))
+
+
 def open_input(path: str | Path) -> BinaryIO:
-    """A binary stream of the file's content, decompressed when it is gzip, zstd or zip."""
+    """A binary stream of the file's content, decompressed when it is gzip, zstd or zip, and
+    refused (ValidationError) as soon as it expands beyond the ratio or size a real input has."""
     path = Path(path)
     try:
         raw = open(path, "rb")
@@ -26,18 +37,58 @@ def open_input(path: str | Path) -> BinaryIO:
     magic = raw.read(4)
     raw.seek(0)
     if magic.startswith(GZIP_MAGIC):
-        return gzip.GzipFile(fileobj=raw)  # type: ignore[return-value]
+        return io.BufferedReader(_Guarded(gzip.GzipFile(fileobj=raw), raw, str(path)), 1 << 20)
     if magic == ZSTD_MAGIC:
         import zstandard
 
-        return zstandard.ZstdDecompressor().stream_reader(raw, closefd=True)
+        return io.BufferedReader(_Guarded(zstandard.ZstdDecompressor().stream_reader(raw, closefd=True), raw, str(path)), 1 << 20)
     if magic == ZIP_MAGIC:
         archive = zipfile.ZipFile(raw)
         members = [m for m in archive.infolist() if not m.is_dir()]
         if len(members) != 1:
             raise ValidationError(f"zip archive must hold exactly one file, it holds {len(members)}", where=str(path))
-        return archive.open(members[0])  # type: ignore[return-value]
+        return io.BufferedReader(_Guarded(archive.open(members[0]), raw, str(path)), 1 << 20)
     return raw
+
+
+class _Guarded(io.RawIOBase):
+    """A decompressing stream that counts what it hands out against what it has read from disk."""
+
+    def __init__(self, inner: Any, raw: BinaryIO, where: str) -> None:
+        super().__init__()
+        self.inner, self.raw, self.where, self.expanded = inner, raw, where, 0
+        self.size = max(1, os.fstat(raw.fileno()).st_size)
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, size: int = -1) -> bytes:
+        if size is None or size < 0:  # read all, but in steps, so a bomb is stopped before it is whole
+            parts = []
+            while part := self.read(1 << 20):
+                parts.append(part)
+            return b"".join(parts)
+        data = self.inner.read(size)
+        self.expanded += len(data)
+        if self.expanded > MAX_EXPANDED_BYTES:
+            raise ValidationError(f"expands to more than {MAX_EXPANDED_BYTES >> 30} GB (INTERDICT_MAX_EXPANDED_GB): refused",
+                                  where=self.where)
+        if self.expanded > RATIO_GRACE and self.expanded > MAX_RATIO * self.size:
+            raise ValidationError(f"expands more than {MAX_RATIO:g} times its compressed size (a decompression bomb?): "
+                                  "refused (INTERDICT_MAX_EXPANSION_RATIO)", where=self.where)
+        return bytes(data)
+
+    def readinto(self, buffer: Any) -> int:
+        data = self.read(len(buffer))
+        buffer[:len(data)] = data
+        return len(data)
+
+    def close(self) -> None:
+        try:
+            self.inner.close()
+        finally:
+            self.raw.close()
+            super().close()
 
 
 # -- text ----------------------------------------------------------------------------------
@@ -66,7 +117,8 @@ def refuse_binary(head: bytes, where: str) -> None:
     """Refuse a file whose first bytes are more than 1 % NULs: binary, or UTF-16 without a
     byte-order mark (a stray NUL in a long text log is line noise, left to the parser)."""
     if head.count(0) > max(1, len(head) // 100):
-        wide = head[1::2].count(0) > len(head) // 4 or head[0::2].count(0) > len(head) // 4
+        odd, even = head[1::2].count(0), head[0::2].count(0)
+        wide = (odd > len(head) // 4) != (even > len(head) // 4)  # every other byte NUL: UTF-16 text
         raise ValidationError("UTF-16 text without a byte-order mark: save it as UTF-8" if wide
                               else "a binary file, not text", where=where)
 

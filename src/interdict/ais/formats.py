@@ -12,7 +12,6 @@ to_bow, to_stern, to_port, to_starboard, draught, destination, msg_type, source_
 
 from __future__ import annotations
 
-import io
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -158,15 +157,61 @@ def from_decoded(decoded: Decoded, *, assumed: bool = False) -> Batch:
 
 
 # -- tables --------------------------------------------------------------------------------
+TABLE_CHUNK_ROWS = 250_000  # rows of a table read at a time: memory bounded whatever the file's size
+
+
 def read_table(path: Path) -> pl.DataFrame:
+    """A whole (small) table; `table_chunks` reads one of any size in bounded memory."""
+    frames = list(table_chunks(path))
+    return pl.concat(frames, how="vertical_relaxed") if len(frames) > 1 else frames[0]
+
+
+def table_chunks(path: Path, *, scratch: Path | None = None, rows: int = TABLE_CHUNK_ROWS) -> Iterator[pl.DataFrame]:
+    """A CSV or Parquet table, `rows` rows at a time, streamed (a 100 MB gzipped CSV no longer
+    sits whole in memory). Compressed input, and a CSV that starts with a byte-order mark, are
+    first written out plainly to `scratch` (a folder; the system's temporary one by default),
+    through the expansion guard of `interdict.io.open_input`."""
+    import shutil
+    import tempfile
+
     with open_input(path) as stream:
-        data = stream.read()
-    if data.startswith(b"PAR1"):
-        return pl.read_parquet(io.BytesIO(data))
+        head = stream.read(4)
+    plain = Path(path)
+    copy: Path | None = None
+    if _compressed(path) or head.startswith(b"\xef\xbb\xbf"):
+        handle, name = tempfile.mkstemp(suffix=".table", dir=scratch)
+        copy = Path(name)
+        with open(handle, "wb") as out, open_input(path) as stream:
+            first = stream.read(3)
+            out.write(first.removeprefix(b"\xef\xbb\xbf"))
+            shutil.copyfileobj(stream, out, 1 << 20)
+        plain = copy
     try:
-        return pl.read_csv(io.BytesIO(data.removeprefix(b"\xef\xbb\xbf")), infer_schema=False, truncate_ragged_lines=True)
-    except pl.exceptions.PolarsError as exc:
-        raise ValidationError(f"not a readable CSV: {exc}", where=str(path)) from None
+        if head.startswith(b"PAR1"):
+            frame: pl.LazyFrame = pl.scan_parquet(plain)
+        else:
+            frame = pl.scan_csv(plain, infer_schema=False, truncate_ragged_lines=True)
+        try:
+            produced = False
+            for chunk in frame.collect_batches(chunk_size=rows):
+                produced = True
+                yield chunk
+            if not produced:
+                yield frame.head(0).collect()
+        except pl.exceptions.PolarsError as exc:
+            raise ValidationError(f"not a readable {'Parquet file' if head.startswith(b'PAR1') else 'CSV'}: {exc}",
+                                  where=str(path)) from None
+    finally:
+        if copy is not None:
+            copy.unlink(missing_ok=True)
+
+
+def _compressed(path: Path) -> bool:
+    from interdict.io import GZIP_MAGIC, ZIP_MAGIC, ZSTD_MAGIC
+
+    with open(path, "rb") as raw:
+        magic = raw.read(4)
+    return magic.startswith(GZIP_MAGIC) or magic in (ZSTD_MAGIC, ZIP_MAGIC)
 
 
 def time_format(sample: pl.Series, *, dayfirst: bool, where: str) -> str:
@@ -220,8 +265,35 @@ def _rejected_unparseable(frame: pl.DataFrame, required: list[str], where_row: p
     return marked.filter(pl.col("reason").is_null()).drop("reason"), bad
 
 
+def table_batches(path: Path, fmt: str, *, mapping: dict[str, str] | None, dayfirst: bool, scratch: Path | None = None,
+                  rows: int = TABLE_CHUNK_ROWS) -> Iterator[Batch]:
+    """A table's batches, `rows` input rows each (row numbers count from the file's first row)."""
+    offset = 0
+    carried: pl.DataFrame | None = None  # each vessel's identity at the end of the chunks so far
+    for frame in table_chunks(path, scratch=scratch, rows=rows):
+        batch = _table_batch(path, frame, fmt, mapping=mapping, dayfirst=dayfirst, offset=offset)
+        if batch.static.height:
+            # a vessel's first row in a chunk is a change only if it differs from where the last chunk left it
+            static = batch.static.sort("mmsi", "ts")
+            if carried is not None:
+                first = pl.col("mmsi").ne_missing(pl.col("mmsi").shift(1))
+                same = pl.all_horizontal([pl.col(c).eq_missing(pl.col(f"_{c}")) for c in TABLE_IDENTITY])
+                static = (static.join(carried.rename({c: f"_{c}" for c in TABLE_IDENTITY}), on="mmsi", how="left")
+                          .filter(~(first & same).fill_null(False)).drop([f"_{c}" for c in TABLE_IDENTITY]))
+                batch.static = static
+            latest = static.group_by("mmsi").last().select("mmsi", *TABLE_IDENTITY)
+            carried = latest if carried is None else pl.concat([carried, latest]).group_by("mmsi").last()
+        yield batch
+        offset += frame.height
+
+
 def table_batch(path: Path, fmt: str, *, mapping: dict[str, str] | None, dayfirst: bool) -> Batch:
-    frame = read_table(path)
+    """A whole table as one batch (for small inputs and tests; the store reads `table_batches`)."""
+    return _table_batch(path, read_table(path), fmt, mapping=mapping, dayfirst=dayfirst, offset=0)
+
+
+def _table_batch(path: Path, frame: pl.DataFrame, fmt: str, *, mapping: dict[str, str] | None, dayfirst: bool,
+                 offset: int) -> Batch:
     where = str(path)
     text_columns = [name for name, dtype in frame.schema.items() if dtype != pl.Binary]
     if fmt == "marinecadastre":
@@ -236,13 +308,19 @@ def table_batch(path: Path, fmt: str, *, mapping: dict[str, str] | None, dayfirs
     rows = bad["source_row"].cast(pl.Int64)
     raw = frame[rows.to_list()].select(  # the original row's text, for the quarantine file
         pl.concat_str([pl.col(c).cast(pl.String).fill_null("") for c in text_columns], separator=",").alias("raw"))
-    rejected = pl.DataFrame({"source_row": rows, "reason": bad["reason"], "raw": raw["raw"] if raw.height else pl.Series([], dtype=pl.String)})
-    return Batch(conform(positions, POSITIONS_SCHEMA), conform(static, STATIC_SCHEMA), rejected, frame.height)
+    rejected = pl.DataFrame({"source_row": rows + offset, "reason": bad["reason"],
+                             "raw": raw["raw"] if raw.height else pl.Series([], dtype=pl.String)})
+    shift = pl.col("source_row") + offset
+    return Batch(conform(positions.with_columns(shift), POSITIONS_SCHEMA), conform(static.with_columns(shift), STATIC_SCHEMA),
+                 rejected, frame.height)
+
+
+TABLE_IDENTITY = ["name", "imo", "callsign", "ship_type", "length", "width", "draught"]
 
 
 def _static_changes(frame: pl.DataFrame) -> pl.DataFrame:
     """Static reports from a table that repeats identity on every row: one per change."""
-    identity = ["name", "imo", "callsign", "ship_type", "length", "width", "draught"]
+    identity = TABLE_IDENTITY
     has_identity = pl.any_horizontal([pl.col(c).is_not_null() for c in identity])
     # only the columns a static report keeps are sorted: the input's own (string) columns would
     # triple the cost of the sort

@@ -72,6 +72,7 @@ class IngestOptions:
     pseudonymous_ids: bool = False  # the id column holds a data set's pseudonyms for vessels, not MMSIs
     max_speed_kn: float = DEFAULT_MAX_SPEED_KN
     chunk_bytes: int = field(default_factory=lambda: int(os.environ.get("INTERDICT_AIS_CHUNK_BYTES", 4 * 1024 * 1024)))
+    table_rows: int = field(default_factory=lambda: int(os.environ.get("INTERDICT_AIS_TABLE_ROWS", formats.TABLE_CHUNK_ROWS)))
 
 
 @dataclass
@@ -137,12 +138,21 @@ class TrackStore:
             shutil.rmtree(staging, ignore_errors=True)
         return result
 
-    def _batches(self, path: Path, fmt: str, options: IngestOptions) -> Iterator[formats.Batch]:
+    def _batches(self, path: Path, fmt: str, options: IngestOptions, staging: Path) -> Iterator[tuple[formats.Batch, bool]]:
+        """The input's batches, each with whether another follows (a table's last chunk carries
+        nothing forward)."""
         if fmt == "nmea":
             assume = options.assume_time.timestamp() if options.assume_time else None
-            yield from formats.nmea_batches(path, assume_time=assume, chunk_bytes=options.chunk_bytes)
-        else:
-            yield formats.table_batch(path, fmt, mapping=options.mapping, dayfirst=options.dayfirst)
+            for batch in formats.nmea_batches(path, assume_time=assume, chunk_bytes=options.chunk_bytes):
+                yield batch, True
+            return
+        chunks = formats.table_batches(path, fmt, mapping=options.mapping, dayfirst=options.dayfirst, scratch=staging,
+                                       rows=options.table_rows)
+        current = next(chunks, None)
+        while current is not None:
+            following = next(chunks, None)
+            yield current, following is not None
+            current = following
 
     def _write_staging(self, path: Path, fmt: str, batch_id: str, options: IngestOptions, staging: Path,  # noqa: C901 - one streaming pass per chunk; splitting it would hold chunk state across calls
                        progress: Callable[[int], None] | None):
@@ -153,8 +163,7 @@ class TrackStore:
         track_parts: list[pl.DataFrame] = []
         seen_keys: pl.DataFrame | None = None
         last_fix: pl.DataFrame | None = None
-        chunked = fmt == "nmea"  # tables come whole: nothing to carry into a next chunk
-        for part, batch in enumerate(self._batches(path, fmt, options)):
+        for part, (batch, chunked) in enumerate(self._batches(path, fmt, options, staging)):
             result.input_records += batch.input_records
             result.other_messages += batch.other_messages
             for k, v in batch.skipped.items():

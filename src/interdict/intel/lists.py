@@ -16,6 +16,7 @@ import csv
 import hashlib
 import io
 import json
+import os
 import re
 import xml.etree.ElementTree as ET
 from collections import defaultdict
@@ -117,12 +118,23 @@ _NATIONALITY = re.compile(r"\bnationality ([^;]+)")
 _MMSI = re.compile(r"MMSI (\d{9})")
 
 
+MAX_LIST_BYTES = int(float(os.environ.get("INTERDICT_MAX_LIST_MB", 1024)) * (1 << 20))  # OFAC's advanced XML: ~100 MB
+
+
 def _read(path: Path) -> bytes:
-    """The file's bytes, decompressed when it is gzip, zstd or zip."""
+    """The file's bytes, decompressed when it is gzip, zstd or zip; refused past MAX_LIST_BYTES
+    (no published list comes near; a bomb or a wrong file would fill the memory)."""
     from interdict.io import open_input
 
+    parts, size = [], 0
     with open_input(path) as stream:
-        return stream.read()
+        while part := stream.read(1 << 20):
+            size += len(part)
+            if size > MAX_LIST_BYTES:
+                raise ValidationError(f"larger than {MAX_LIST_BYTES >> 20} MB (INTERDICT_MAX_LIST_MB): not a sanctions list "
+                                      "this node reads", where=str(path))
+            parts.append(part)
+    return b"".join(parts)
 
 
 def _read_ofac(path: Path) -> list[list[str]]:
