@@ -134,8 +134,9 @@ def test_cli_listen_flushes_on_sigterm(tmp_path):
     home = tmp_path / "ws"
     env = {**os.environ, "INTERDICT_HOME": str(home)}
     env.pop("INTERDICT_DATABASE_URL", None)
-    subprocess.run([interdict, "agency", "add", "JCG", "--name", "Japan Coast Guard", "--country", "JPN", "--law-enforcement"],
-                   env=env, check=True, capture_output=True)
+    for code, name, country in (("JCG", "Japan Coast Guard", "JPN"), ("KCG", "Korea Coast Guard", "KOR")):
+        subprocess.run([interdict, "agency", "add", code, "--name", name, "--country", country, "--law-enforcement"],
+                       env=env, check=True, capture_output=True)
     port = free_port()
     proc = subprocess.Popen([interdict, "ais", "listen", "--udp", str(port), "--agency", "JCG", "--tlp", "AMBER",
                              "--releasable-to", "KCG", "--grade", "B2", "--flush-messages", "1000", "--flush-seconds", "3600"],
@@ -154,4 +155,73 @@ def test_cli_listen_flushes_on_sigterm(tmp_path):
     out, err = proc.communicate(timeout=30)
     assert proc.returncode == 0, err
     summary = json.loads(out)
-    assert summary["received"] == 5 and summary["positions"] == 3 and summary["batches"] == 1
+    assert summary["received"] == 5 and summary["positions"] == 3 and summary["batches"] == 1, json.dumps(summary)
+
+
+def test_every_lost_datagram_is_counted(live_node, monkeypatch):
+    """A spool writer that falls behind (a slow disk, SYNTHETIC here) makes the bounded queue drop
+    datagrams: each is counted, so received + counted losses = sent."""
+    from interdict.ais import live as live_module
+
+    monkeypatch.setattr(live_module, "MAX_QUEUED", 20)
+    slow = live_module.LiveIngest._spool
+
+    def crawling(self, datagrams):  # type: ignore[no-untyped-def]
+        time.sleep(0.3)
+        slow(self, datagrams)
+    monkeypatch.setattr(live_module.LiveIngest, "_spool", crawling)
+    live = LiveIngest(live_node.tracks, options(), flush_messages=10_000, flush_seconds=60)
+    stop, ready = threading.Event(), threading.Event()
+    port = free_port()
+    worker = threading.Thread(target=live.serve_udp, args=("127.0.0.1", port, stop, ready))
+    worker.start()
+    assert ready.wait(5)
+    single = [d for d in GOOD if b"\n" not in d.strip()]  # one line per datagram: received counts lines
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sender:
+        for k in range(300):
+            sender.sendto(single[k % len(single)], ("127.0.0.1", port))
+    wait_until(lambda: live.stats.received + live.stats.dropped_queue + live.stats.dropped_kernel >= 300)
+    stop.set()
+    worker.join(20)
+    s = live.stats
+    assert s.dropped_queue > 0 and s.received + s.dropped_queue + s.dropped_kernel == 300, s.counters()
+
+
+def test_a_tcp_feed_without_newlines_is_cut_not_buffered(live_node):
+    port = free_port(socket.SOCK_STREAM)
+    server = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    server.bind(("127.0.0.1", port))
+    server.listen()
+
+    def sender() -> None:
+        conn, _ = server.accept()
+        conn.sendall(b"X" * 5_000_000)  # 5 MB and no newline
+        conn.sendall(b"\n" + GOOD[0] + b"\n")
+        time.sleep(0.5)
+        conn.close()
+
+    thread = threading.Thread(target=sender)
+    thread.start()
+    live = LiveIngest(live_node.tracks, options(), flush_messages=100, flush_seconds=0.3)
+    stop = threading.Event()
+    worker = threading.Thread(target=live.serve_tcp, args=("127.0.0.1", port, stop), kwargs={"max_backoff": 0.5})
+    worker.start()
+    thread.join(20)
+    wait_until(lambda: live.stats.received >= 1)
+    stop.set()
+    worker.join(10)
+    server.close()
+    assert live.stats.oversized_lines >= 5_000_000 // 65536 - 1
+    assert live.stats.received <= 2  # the good line (and at most the cut tail, rejected as malformed at ingest)
+
+
+def test_feed_counters_reach_ais_stats_for_the_feeds_agency_only(live_node):
+    live = LiveIngest(live_node.tracks, options())
+    live.stats.received, live.stats.dropped_kernel = 10, 2
+    live.save_counters("udp://127.0.0.1:10110")
+    mine = live_node.tracks.stats(live_node.as_user("kcg.u").viewer)["live_feeds"]
+    assert mine["udp://127.0.0.1:10110"]["dropped_kernel"] == 2 and mine["udp://127.0.0.1:10110"]["received"] == 10
+    live_node.registry.add_agency("AFP", "Australian Federal Police", "AUS", True)
+    live_node.registry.add_user("afp.u", "AFP", ["analyst"])
+    assert live_node.tracks.stats(live_node.as_user("afp.u").viewer)["live_feeds"] == {}

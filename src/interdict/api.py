@@ -86,7 +86,9 @@ class Interdict:
 
     @classmethod
     def open(cls, home: str | Path | None = None, database_url: str | None = None, *, create: bool = True) -> Interdict:
-        return cls(Workspace.open(home, database_url, create=create))
+        node = cls(Workspace.open(home, database_url, create=create))
+        node.tracks.cleanup_staging()  # what an ingest killed mid-way left (a live writer's work is kept)
+        return node
 
     def close(self) -> None:
         self.workspace.close()

@@ -467,7 +467,19 @@ class TrackStore:
             "time_span": [_iso(positions["start"]), _iso(positions["end"])],
             "bbox": None if positions["rows"] == 0 else
             [positions["lon_min"], positions["lat_min"], positions["lon_max"], positions["lat_max"]],
+            "live_feeds": self._feed_counters(viewer),
         }
+
+    def _feed_counters(self, viewer: Viewer) -> dict[str, Any]:
+        """The latest session of each live feed of the viewer's own agency: what was received and
+        every loss counted (kernel drops, queue overflow, oversized lines). Another agency's feeds
+        are not shown: their volume is that agency's business."""
+        path = self.root / "live" / "feeds.json"
+        try:
+            feeds = json.loads(path.read_text()) if path.exists() else {}
+        except ValueError:
+            return {}
+        return {name: counters for name, counters in feeds.items() if counters.get("agency") == viewer.agency}
 
     def identity_findings(self, viewer: Viewer) -> list[dict[str, Any]]:
         """The data-quality view of identities: per MMSI that cannot be one ship's identity (MMSI 0,

@@ -156,9 +156,9 @@ def ais_listen(
             raise ValidationError(f"expected HOST:PORT, got {tcp!r}", where="--tcp")
         err.print(f"Reading AIS from tcp://{host}:{port}", highlight=False)
         live.serve_tcp(host, int(port), stop)
-    s = live.stats
-    emit_json({"received": s.received, "batches": s.batches, "positions": s.positions, "rejected": s.rejected,
-                "reconnects": s.reconnects})
+    counters = live.stats.counters()
+    live.save_counters(feed=f"udp://{bind}:{udp}" if udp is not None else f"tcp://{tcp}")
+    emit_json(counters)
 
 
 @app.command("verify")
