@@ -101,6 +101,13 @@ def test_vessel_pages_and_ais_api(client, demo_node):
     assert stats["batches"] == 4 and stats["positions"] > 140_000
     found = client.get("/api/vessels", params={"q": "9209312"}, headers=headers).json()
     assert [v["mmsi"] for v in found] == [351118000]
+    # paged: X-Total-Count, then pages that do not overlap and together hold them all
+    first = client.get("/api/vessels", params={"limit": 1000}, headers=headers)
+    total = int(first.headers["X-Total-Count"])
+    assert total > 1000 and len(first.json()) == 1000 and "_haystack" not in first.json()[0]
+    second = client.get("/api/vessels", params={"limit": 1000, "offset": 1000}, headers=headers).json()
+    assert not {v["mmsi"] for v in first.json()} & {v["mmsi"] for v in second}
+    assert client.get("/api/vessels", params={"limit": 5000}, headers=headers).status_code == 422
     vessel = client.get("/api/vessels/351118000", headers=headers).json()
     assert vessel["identity_history"][0]["name"] == "EVER SHINING"
     window = client.get("/api/vessels/351118000/track", params={"start": "2012-01-31T00:00:00Z"}, headers=headers).json()

@@ -336,9 +336,13 @@ class UserSession:
         self.show(markings)
         return markings
 
-    def vessels(self, query: str = "", *, limit: int = 100) -> list[dict[str, Any]]:
+    def vessels(self, query: str = "", *, limit: int = 100, offset: int = 0) -> list[dict[str, Any]]:
         self.ais_markings()
-        return self.node.tracks.vessels(self.viewer, query, limit=limit)
+        return self.node.tracks.vessels(self.viewer, query, limit=limit, offset=offset)
+
+    def vessel_count(self, query: str = "") -> int:
+        """How many vessels `vessels(query)` pages through."""
+        return self.node.tracks.vessel_count(self.viewer, query)
 
     def vessel(self, mmsi: int) -> dict[str, Any]:
         found = self.node.tracks.vessel(self.viewer, mmsi)
@@ -577,7 +581,7 @@ class UserSession:
         from interdict.intel.watchlist import by_vessel
 
         with self.unshown():
-            names = {v["mmsi"]: v["name"] for v in self.vessels("", limit=1_000_000) if v.get("name")}
+            names = {v["mmsi"]: v["name"] for v in self.vessels("", limit=1_000_000) if v.get("name")}  # (cached per batch set)
             events = self.events()
             matches = by_vessel(self.watchlist(subject_kind="vessel"))
         ranked = risk.score(events, names=names, watchlist=matches, batch_grades=self.node.tracks.batch_grades(self.viewer))

@@ -21,6 +21,7 @@ import json
 import os
 import shutil
 import uuid
+from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -513,10 +514,41 @@ class TrackStore:
                for e in found.values()]
         return sorted(out, key=lambda e: (-e["positions"], e["mmsi"]))
 
-    def vessels(self, viewer: Viewer, query: str = "", *, limit: int = 100, mmsi: int | None = None) -> list[dict[str, Any]]:
+    def vessels(self, viewer: Viewer, query: str = "", *, limit: int = 100, offset: int = 0,
+                mmsi: int | None = None) -> list[dict[str, Any]]:
         """Vessels with their latest identity and position count, searchable by name, MMSI, IMO
-        or call sign, from the batches the viewer may see (`mmsi`: that vessel only)."""
+        or call sign, from the batches the viewer may see (`mmsi`: that vessel only), the most
+        heard first; `offset` and `limit` page through them (`vessel_count` gives the total)."""
+        found = self._matching_vessels(viewer, query, mmsi)
+        return [{k: v for k, v in item.items() if k != "_haystack"} for item in found[offset:offset + limit]]
+
+    def vessel_count(self, viewer: Viewer, query: str = "") -> int:
+        return len(self._matching_vessels(viewer, query, None))
+
+    def _matching_vessels(self, viewer: Viewer, query: str, mmsi: int | None) -> list[dict[str, Any]]:
         text = query.strip().lower()
+        if mmsi is not None:
+            return [v for v in self._vessel_list(viewer, mmsi) if not text or text in v["_haystack"]]
+        return [v for v in self._vessel_list(viewer, None) if not text or text in v["_haystack"]]
+
+    def _vessel_list(self, viewer: Viewer, mmsi: int | None) -> list[dict[str, Any]]:
+        """Every vessel of the visible batches, assembled once per set of batches: a batch never
+        changes once stored (its id is its content's hash), so the same set gives the same list,
+        and a new or forgotten batch makes a new set. Bounded: the last 16 sets per process."""
+        with self.engine.connect() as conn:
+            batches = tuple(sorted(r.id for r in conn.execute(select(ais_batches.c.id).where(*visible(ais_batches, viewer)))))
+        key = (str(self.engine.url), batches, mmsi)
+        cached = _VESSEL_LISTS.get(key)
+        if cached is not None:
+            _VESSEL_LISTS.move_to_end(key)
+            return cached
+        assembled = self._assemble_vessels(viewer, mmsi)
+        _VESSEL_LISTS[key] = assembled
+        while len(_VESSEL_LISTS) > 16:
+            _VESSEL_LISTS.popitem(last=False)
+        return assembled
+
+    def _assemble_vessels(self, viewer: Viewer, mmsi: int | None) -> list[dict[str, Any]]:
         with self.engine.connect() as conn:
             shown = list(visible(ais_batches, viewer))
             track_filter = [*shown, *([ais_tracks.c.mmsi == mmsi] if mmsi is not None else [])]
@@ -540,11 +572,10 @@ class TrackStore:
             item: dict[str, Any] = {"mmsi": mmsi, "positions": int(count), "first_seen": _iso(first), "last_seen": _iso(last),
                     **{k: getattr(identity, k) if identity else None for k in ("name", "imo", "callsign", "ship_type")},
                     "flag": _flag(mmsi)}
-            haystack = " ".join(str(v).lower() for v in (mmsi, item["name"], item["imo"], item["callsign"]) if v)
-            if not text or text in haystack:
-                out.append(item)
+            item["_haystack"] = " ".join(str(v).lower() for v in (mmsi, item["name"], item["imo"], item["callsign"]) if v)
+            out.append(item)
         out.sort(key=lambda v: (-v["positions"], v["mmsi"]))
-        return out[:limit]
+        return out
 
     def vessel(self, viewer: Viewer, mmsi: int) -> dict[str, Any]:
         found = self.vessels(viewer, mmsi=mmsi)
@@ -577,6 +608,8 @@ def scan_positions(files: list[str], where: pl.Expr | None = None) -> pl.LazyFra
         frame = frame.filter(where)
     return drop_duplicates(frame)
 
+
+_VESSEL_LISTS: OrderedDict[tuple[Any, ...], list[dict[str, Any]]] = OrderedDict()
 
 WRITER = "WRITER"  # a batch folder's writer: its process id, removed once the batch is recorded
 

@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any
 
 import polars as pl
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Response
 
 from interdict.api import UserSession, flag_names
 from interdict.errors import NotFound
@@ -24,9 +24,14 @@ def ais_stats_api(me: UserSession = Depends(api_session)) -> dict[str, Any]:
 
 
 @router.get("/vessels", response_model=list[models.VesselOut])
-def vessels_api(q: str = Query("", description="Part of a name, MMSI, IMO or call sign"),
-                limit: int = Query(100, ge=1, le=10_000), me: UserSession = Depends(api_session)) -> list[dict[str, Any]]:
-    return me.vessels(q, limit=limit)
+def vessels_api(response: Response, q: str = Query("", description="Part of a name, MMSI, IMO or call sign"),
+                limit: int = Query(100, ge=1, le=1_000, description="Vessels per page"),
+                offset: int = Query(0, ge=0, description="Vessels to skip (the page's start)"),
+                me: UserSession = Depends(api_session)) -> list[dict[str, Any]]:
+    """A page of the vessels the caller may see, the most heard first; `X-Total-Count` gives how
+    many there are in all."""
+    response.headers["X-Total-Count"] = str(me.vessel_count(q))
+    return me.vessels(q, limit=limit, offset=offset)
 
 
 @router.get("/vessels/{mmsi}", response_model=models.VesselOut)
