@@ -575,3 +575,15 @@ def test_a_file_with_no_valid_row_says_how_many_were_read_and_where_they_are_kep
     with pytest.raises(ValidationError, match=r"no valid rows to import \(3 read; 3 rejected, kept with reasons in .*rejected\.csv\)"):
         registered.import_seizures(path, agency="JCG", accept_valid=True)
     assert _count(registered) == 0
+
+
+def test_charts_are_rendered_once_per_distinct_input():
+    """The dashboard's charts are cached by a hash of what they draw: the same numbers give the
+    very same picture (no re-rendering), other numbers another one."""
+    from interdict.monitoring import charts
+
+    series = {"JPN": [(2019, 10.0), (2020, 12.5)], "KOR": [(2019, 3.0), (2020, 4.0)]}
+    first = charts.trend_chart(series, title="SYNTHETIC trend")
+    again = charts.trend_chart({k: list(v) for k, v in series.items()}, title="SYNTHETIC trend")
+    other = charts.trend_chart({**series, "KOR": [(2019, 3.0), (2020, 40.0)]}, title="SYNTHETIC trend")
+    assert first is again and first.startswith(b"\x89PNG") and other != first

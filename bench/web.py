@@ -1,0 +1,148 @@
+"""The web app under load: every page and API route of the demo at 1, 8 and 32 concurrent clients,
+on loopback against the real server (`interdict serve`, its own process). Prints per step the
+requests, p50 and p95 latency, server errors (5xx), timeouts and the server's memory; then its
+memory after the load ends. Targets: no 5xx and no timeout at 32; p95 < 500 ms at 8; memory back
+within 20 % of where it started.
+
+    .venv/bin/python bench/web.py --home interdict-data [--seconds 20] [--steps 1,8,32]
+
+`--home`: an existing demo workspace (`interdict demo --no-serve`); without it one is built in a
+temporary folder first (about a minute).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import re
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+
+PAGES = ["/", "/risk", "/events", "/vessels", "/map", "/monitoring", "/resolve", "/watchlist", "/reports",
+         "/search?q=daesung", "/screen?q=office+39", "/entities/case-pong-su", "/claims", "/vessels/351118000"]
+API = ["/api/risk", "/api/map/data", "/api/vessels", "/api/events", "/api/search?q=office", "/api/overview",
+       "/api/ais/stats", "/api/watchlist", "/api/resolve/candidates", "/api/seizures", "/api/graph/neighbours/case-pong-su",
+       "/api/vessels/351118000/track", "/api/map/land.geojson", "/api/me"]
+ROUTES = PAGES + API
+USER, PASSWORD = "jcg.watch", "interdict-demo"
+
+
+def rss_mb(pid: int) -> float:
+    with open(f"/proc/{pid}/status") as handle:
+        return next(int(line.split()[1]) for line in handle if line.startswith("VmRSS")) / 1024
+
+
+async def login(client: httpx.AsyncClient) -> None:
+    page = await client.get("/login")
+    token = re.search(r'name="csrf" value="([^"]+)"', page.text)
+    assert token, "no csrf field on /login"
+    response = await client.post("/login", data={"username": USER, "password": PASSWORD, "next": "/", "csrf": token.group(1)})
+    assert response.status_code in (200, 303), response.text[:200]
+
+
+async def worker(base: str, stop_at: float, offset: int, results: list[tuple[str, float, int]]) -> None:
+    async with httpx.AsyncClient(base_url=base, timeout=30.0, follow_redirects=True) as client:
+        try:
+            await login(client)
+        except httpx.HTTPError:
+            results.append(("/login", 30.0, -1))
+            return
+        k = offset
+        while time.monotonic() < stop_at:
+            route = ROUTES[k % len(ROUTES)]
+            k += 1
+            start = time.perf_counter()
+            try:
+                response = await client.get(route)
+                status = response.status_code
+            except httpx.TimeoutException:
+                status = -1
+            except httpx.HTTPError:
+                status = -2
+            results.append((route, time.perf_counter() - start, status))
+
+
+async def warm_up(base: str) -> None:
+    async with httpx.AsyncClient(base_url=base, timeout=120.0, follow_redirects=True) as client:
+        await login(client)
+        for route in ROUTES:
+            await client.get(route)
+
+
+async def step(base: str, clients: int, seconds: float) -> list[tuple[str, float, int]]:
+    results: list[tuple[str, float, int]] = []
+    stop_at = time.monotonic() + seconds
+    await asyncio.gather(*(worker(base, stop_at, k * 3, results) for k in range(clients)))
+    return results
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--home", type=Path)
+    parser.add_argument("--seconds", type=float, default=20.0)
+    parser.add_argument("--steps", default="1,8,32")
+    args = parser.parse_args()
+    binary = str(Path(sys.executable).parent / "interdict")
+    with tempfile.TemporaryDirectory() as tmp:
+        home = args.home or Path(tmp) / "demo"
+        env = {k: v for k, v in os.environ.items() if k != "INTERDICT_DATABASE_URL"} | {"INTERDICT_HOME": str(home)}
+        if args.home is None:
+            print("building the demo workspace...", flush=True)
+            subprocess.run([binary, "demo", "--no-serve", "--json"], env=env, check=True, capture_output=True)
+        port = free_port()
+        server = subprocess.Popen([binary, "serve", "--port", str(port)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        base = f"http://127.0.0.1:{port}"
+        try:
+            deadline = time.monotonic() + 60
+            while True:
+                try:
+                    httpx.get(f"{base}/api/health", timeout=2)
+                    break
+                except httpx.HTTPError:
+                    assert server.poll() is None and time.monotonic() < deadline, "the server did not start"
+                    time.sleep(0.2)
+            asyncio.run(warm_up(base))  # every route once, so no step pays for a first build
+            start_mb = rss_mb(server.pid)
+            print(f"server {base}, {len(ROUTES)} routes ({len(PAGES)} pages, {len(API)} API), RSS after warm-up {start_mb:.0f} MB")
+            for clients in (int(c) for c in args.steps.split(",")):
+                results = asyncio.run(step(base, clients, args.seconds))
+                times = sorted(t for _, t, s in results if s > 0)
+                errors = sum(1 for _, _, s in results if s >= 500)
+                timeouts = sum(1 for _, _, s in results if s == -1)
+                failed = sum(1 for _, _, s in results if s == -2)
+                p50 = statistics.median(times) * 1000 if times else float("nan")
+                p95 = times[int(0.95 * (len(times) - 1))] * 1000 if times else float("nan")
+                slowest: dict[str, float] = {}
+                for route, t, _status in results:
+                    slowest[route] = max(slowest.get(route, 0.0), t)
+                worst = sorted(slowest.items(), key=lambda kv: -kv[1])[:3]
+                print(f"{clients:>3} clients: {len(results):,} requests ({len(results) / args.seconds:.1f}/s), p50 {p50:.0f} ms, "
+                      f"p95 {p95:.0f} ms, 5xx {errors}, timeouts {timeouts}, other failures {failed}, server RSS {rss_mb(server.pid):.0f} MB; "
+                      "slowest: " + ", ".join(f"{r} {t * 1000:.0f} ms" for r, t in worst), flush=True)
+            time.sleep(5)
+            end_mb = rss_mb(server.pid)
+            print(f"RSS 5 s after the load: {end_mb:.0f} MB ({(end_mb - start_mb) / start_mb:+.0%} of the start; target within 20 %)")
+        finally:
+            server.terminate()
+            try:
+                server.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                server.kill()
+
+
+if __name__ == "__main__":
+    main()
