@@ -118,7 +118,7 @@ _NATIONALITY = re.compile(r"\bnationality ([^;]+)")
 _MMSI = re.compile(r"MMSI (\d{9})")
 
 
-MAX_LIST_BYTES = int(float(os.environ.get("INTERDICT_MAX_LIST_MB", 1024)) * (1 << 20))  # OFAC's advanced XML: ~100 MB
+MAX_LIST_BYTES = int(float(os.environ.get("INTERDICT_MAX_LIST_MB", 512)) * (1 << 20))  # OFAC's advanced XML: ~110 MB
 
 
 def _read(path: Path) -> bytes:
