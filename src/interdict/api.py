@@ -370,10 +370,15 @@ class UserSession:
             counts[e["mmsi"]] = counts.get(e["mmsi"], 0) + 1
         chosen = sorted(counts, key=lambda m: -counts[m])[:vessels] if mmsi is None else [mmsi]
         tracks = {}
+        # one scan for all the chosen vessels (a scan per vessel read every file 60 times)
+        wanted = (self.node.tracks.positions(self.viewer, start=since, end=until).filter(pl.col("mmsi").is_in(chosen))
+                  .collect() if chosen else pl.DataFrame())
+        by_vessel = {key[0]: part for key, part in wanted.partition_by("mmsi", as_dict=True).items()} if wanted.height else {}
         for vessel in chosen:
-            track = self.node.tracks.positions(self.viewer, mmsi=vessel, start=since, end=until).sort("ts").collect()
-            if track.height < 2:
+            track = by_vessel.get(vessel)
+            if track is None or track.height < 2:
                 continue
+            track = track.sort("ts", "source_row", "lat", "lon")  # fixes of one second in a fixed order, however read
             track = track.with_columns(pl.lit("v").alias("batch")).with_columns(
                 pl.int_range(pl.len(), dtype=pl.Int64).alias("source_row"))
             segmented = detectors.prepare(track)
