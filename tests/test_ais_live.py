@@ -87,6 +87,18 @@ def test_udp_feed_with_malformed_input(live_node):
     assert not list((live_node.tracks.root / "live").glob("*.part"))
 
 
+def listen_tcp(live_node, port: int, sender):  # type: ignore[no-untyped-def]
+    """Start the feed's `sender` thread and a TCP listener on `port`; returns once the sender is done."""
+    thread = threading.Thread(target=sender)
+    thread.start()
+    live = LiveIngest(live_node.tracks, options(), flush_messages=100, flush_seconds=0.3)
+    stop = threading.Event()
+    worker = threading.Thread(target=live.serve_tcp, args=("127.0.0.1", port, stop), kwargs={"max_backoff": 0.5})
+    worker.start()
+    thread.join(20)
+    return live, stop, worker
+
+
 def test_tcp_feed_reconnects(live_node):
     port = free_port(socket.SOCK_STREAM)
     server = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
@@ -103,13 +115,7 @@ def test_tcp_feed_reconnects(live_node):
             time.sleep(0.2)
             conn.close()  # the feed drops; the listener must come back
 
-    thread = threading.Thread(target=sender)
-    thread.start()
-    live = LiveIngest(live_node.tracks, options(), flush_messages=100, flush_seconds=0.3)
-    stop = threading.Event()
-    worker = threading.Thread(target=live.serve_tcp, args=("127.0.0.1", port, stop), kwargs={"max_backoff": 0.5})
-    worker.start()
-    thread.join(20)
+    live, stop, worker = listen_tcp(live_node, port, sender)
     wait_until(lambda: live.stats.received >= 5)
     stop.set()
     worker.join(10)
@@ -201,13 +207,7 @@ def test_a_tcp_feed_without_newlines_is_cut_not_buffered(live_node):
         time.sleep(0.5)
         conn.close()
 
-    thread = threading.Thread(target=sender)
-    thread.start()
-    live = LiveIngest(live_node.tracks, options(), flush_messages=100, flush_seconds=0.3)
-    stop = threading.Event()
-    worker = threading.Thread(target=live.serve_tcp, args=("127.0.0.1", port, stop), kwargs={"max_backoff": 0.5})
-    worker.start()
-    thread.join(20)
+    live, stop, worker = listen_tcp(live_node, port, sender)
     wait_until(lambda: live.stats.received >= 1)
     stop.set()
     worker.join(10)

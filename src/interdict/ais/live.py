@@ -90,21 +90,9 @@ class LiveIngest:
             self._ingest(path)
 
     def accept(self, data: bytes) -> None:
-        received = time.time()
-        lines = [line.strip(b"\r") for line in data.split(b"\n")]
+        """Spool received data at once (on disk before it counts), then ingest when due."""
+        self._spool([(data, time.time())])
         with self._lock:
-            for line in lines:
-                if not line.strip():
-                    continue
-                if self._file is None:
-                    self._open_spool()
-                assert self._file is not None
-                self._file.write(stamp(line, received) + b"\n")
-                self._pending += 1
-                self.stats.received += 1
-            if self._file is not None:
-                self._file.flush()
-                os.fsync(self._file.fileno())
             due = self._pending >= self.flush_messages
         if due:
             self.flush()
