@@ -61,13 +61,18 @@ def test_stamp_adds_a_valid_tag_block():
     assert stamp(line, 1) == line  # already tagged
 
 
-def test_udp_feed_with_malformed_input(live_node):
-    live = LiveIngest(live_node.tracks, options(), flush_messages=3, flush_seconds=0.5)
+def listen_udp(live: LiveIngest):  # type: ignore[no-untyped-def]
+    """`live` listening for UDP on a free port, ready: (live, stop event, its thread, port)."""
     stop, ready = threading.Event(), threading.Event()
     port = free_port()
     worker = threading.Thread(target=live.serve_udp, args=("127.0.0.1", port, stop, ready))
     worker.start()
     assert ready.wait(5)
+    return live, stop, worker, port
+
+
+def test_udp_feed_with_malformed_input(live_node):
+    live, stop, worker, port = listen_udp(LiveIngest(live_node.tracks, options(), flush_messages=3, flush_seconds=0.5))
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sender:
         for datagram in GOOD + BAD + GOOD[:2]:
             sender.sendto(datagram, ("127.0.0.1", port))
@@ -176,12 +181,7 @@ def test_every_lost_datagram_is_counted(live_node, monkeypatch):
         time.sleep(0.3)
         slow(self, datagrams)
     monkeypatch.setattr(live_module.LiveIngest, "_spool", crawling)
-    live = LiveIngest(live_node.tracks, options(), flush_messages=10_000, flush_seconds=60)
-    stop, ready = threading.Event(), threading.Event()
-    port = free_port()
-    worker = threading.Thread(target=live.serve_udp, args=("127.0.0.1", port, stop, ready))
-    worker.start()
-    assert ready.wait(5)
+    live, stop, worker, port = listen_udp(LiveIngest(live_node.tracks, options(), flush_messages=10_000, flush_seconds=60))
     single = [d for d in GOOD if b"\n" not in d.strip()]  # one line per datagram: received counts lines
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sender:
         for k in range(300):

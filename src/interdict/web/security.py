@@ -50,8 +50,9 @@ class SecurityMiddleware:
             await self.app(scope, receive, send)
             return
         session = scope.setdefault("session", {})
-        csrf_token(session)
         headers = Headers(scope=scope)
+        if not headers.get("authorization", "").lower().startswith("bearer "):
+            csrf_token(session)  # (an API client with a token has no session to protect, nor a cookie to receive)
         method = scope["method"]
         path = scope["path"]
         send = self._with_headers(send)
@@ -59,10 +60,10 @@ class SecurityMiddleware:
             refusal = self._foreign_origin(headers)
             if refusal is None and not headers.get("authorization", "").lower().startswith("bearer "):
                 if path.startswith("/api/"):
-                    if not secrets.compare_digest(headers.get("x-csrf-token", ""), session["csrf"]):
+                    if not secrets.compare_digest(headers.get("x-csrf-token", ""), csrf_token(session)):
                         refusal = "missing or wrong X-CSRF-Token header (send the token of your session, or use an API token)"
                 else:
-                    body, refusal = await self._form_token(receive, headers, session["csrf"])
+                    body, refusal = await self._form_token(receive, headers, csrf_token(session))
                     receive = _replay(body, receive)
             if refusal is None and path == "/login" and self._throttled(scope):
                 await _plain(send, 429, "Too many failed logins from this address: wait a quarter of an hour and try again.")
