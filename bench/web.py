@@ -4,7 +4,7 @@ requests, p50 and p95 latency, server errors (5xx), timeouts and the server's me
 memory after the load ends. Targets: no 5xx and no timeout at 32; p95 < 500 ms at 8; memory back
 within 20 % of where it started.
 
-    .venv/bin/python bench/web.py --home interdict-data [--seconds 20] [--steps 1,8,32]
+    .venv/bin/python bench/web.py --home interdict-data [--seconds 20] [--steps 1,8,32] [--users jcg.watch,...]
 
 `--home`: an existing demo workspace (`interdict demo --no-serve`); without it one is built in a
 temporary folder first (about a minute).
@@ -32,7 +32,9 @@ API = ["/api/risk", "/api/map/data", "/api/vessels", "/api/events", "/api/search
        "/api/ais/stats", "/api/watchlist", "/api/resolve/candidates", "/api/seizures", "/api/graph/neighbours/case-pong-su",
        "/api/vessels/351118000/track", "/api/map/land.geojson", "/api/me"]
 ROUTES = PAGES + API
-USER, PASSWORD = "jcg.watch", "interdict-demo"
+# the demo's users, of five agencies: clients take them in turn, so several audiences are served at once
+USERS = ("jcg.watch", "afp.analyst", "kcg.analyst", "uscg.watch", "incb.monitor", "incb.admin")
+PASSWORD = "interdict-demo"
 
 
 def rss_mb(pid: int) -> float:
@@ -40,18 +42,18 @@ def rss_mb(pid: int) -> float:
         return next(int(line.split()[1]) for line in handle if line.startswith("VmRSS")) / 1024
 
 
-async def login(client: httpx.AsyncClient) -> None:
+async def login(client: httpx.AsyncClient, user: str) -> None:
     page = await client.get("/login")
     token = re.search(r'name="csrf" value="([^"]+)"', page.text)
     assert token, "no csrf field on /login"
-    response = await client.post("/login", data={"username": USER, "password": PASSWORD, "next": "/", "csrf": token.group(1)})
+    response = await client.post("/login", data={"username": user, "password": PASSWORD, "next": "/", "csrf": token.group(1)})
     assert response.status_code in (200, 303), response.text[:200]
 
 
-async def worker(base: str, stop_at: float, offset: int, results: list[tuple[str, float, int]]) -> None:
+async def worker(base: str, stop_at: float, offset: int, user: str, results: list[tuple[str, float, int]]) -> None:
     async with httpx.AsyncClient(base_url=base, timeout=30.0, follow_redirects=True) as client:
         try:
-            await login(client)
+            await login(client, user)
         except httpx.HTTPError:
             results.append(("/login", 30.0, -1))
             return
@@ -70,17 +72,18 @@ async def worker(base: str, stop_at: float, offset: int, results: list[tuple[str
             results.append((route, time.perf_counter() - start, status))
 
 
-async def warm_up(base: str) -> None:
-    async with httpx.AsyncClient(base_url=base, timeout=120.0, follow_redirects=True) as client:
-        await login(client)
-        for route in ROUTES:
-            await client.get(route)
+async def warm_up(base: str, users: tuple[str, ...]) -> None:
+    for user in users:
+        async with httpx.AsyncClient(base_url=base, timeout=120.0, follow_redirects=True) as client:
+            await login(client, user)
+            for route in ROUTES:
+                await client.get(route)
 
 
-async def step(base: str, clients: int, seconds: float) -> list[tuple[str, float, int]]:
+async def step(base: str, clients: int, seconds: float, users: tuple[str, ...]) -> list[tuple[str, float, int]]:
     results: list[tuple[str, float, int]] = []
     stop_at = time.monotonic() + seconds
-    await asyncio.gather(*(worker(base, stop_at, k * 3, results) for k in range(clients)))
+    await asyncio.gather(*(worker(base, stop_at, k * 3, users[k % len(users)], results) for k in range(clients)))
     return results
 
 
@@ -95,6 +98,7 @@ def main() -> None:
     parser.add_argument("--home", type=Path)
     parser.add_argument("--seconds", type=float, default=20.0)
     parser.add_argument("--steps", default="1,8,32")
+    parser.add_argument("--users", default=",".join(USERS), help="demo users the clients take in turn")
     args = parser.parse_args()
     binary = str(Path(sys.executable).parent / "interdict")
     with tempfile.TemporaryDirectory() as tmp:
@@ -115,11 +119,13 @@ def main() -> None:
                 except httpx.HTTPError:
                     assert server.poll() is None and time.monotonic() < deadline, "the server did not start"
                     time.sleep(0.2)
-            asyncio.run(warm_up(base))  # every route once, so no step pays for a first build
+            users = tuple(args.users.split(","))
+            asyncio.run(warm_up(base, users))  # every route once, so no step pays for a first build
             start_mb = rss_mb(server.pid)
-            print(f"server {base}, {len(ROUTES)} routes ({len(PAGES)} pages, {len(API)} API), RSS after warm-up {start_mb:.0f} MB")
+            print(f"server {base}, {len(ROUTES)} routes ({len(PAGES)} pages, {len(API)} API), {len(users)} users in turn, "
+                  f"RSS after warm-up {start_mb:.0f} MB")
             for clients in (int(c) for c in args.steps.split(",")):
-                results = asyncio.run(step(base, clients, args.seconds))
+                results = asyncio.run(step(base, clients, args.seconds, users))
                 times = sorted(t for _, t, s in results if s > 0)
                 errors = sum(1 for _, _, s in results if s >= 500)
                 timeouts = sum(1 for _, _, s in results if s == -1)

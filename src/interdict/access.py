@@ -63,6 +63,14 @@ class Viewer:
         return role in self.roles
 
 
+def audience_key(viewer: Viewer) -> tuple[str, str, bool]:
+    """Everything the access decision (`can_see`, `visible_filter`) reads about a viewer: two
+    viewers with the same key are shown the same records on every read path, so what is computed
+    for one may be served to the other (interdict.readcache). A rule that comes to read more of
+    the viewer must add it here (tests/test_readcache.py checks the two agree)."""
+    return (viewer.agency, viewer.country, viewer.law_enforcement)
+
+
 _NEVER_SHARED = (TLP.RED, TLP.AMBER_STRICT)
 _NO_DISSEMINATION = (Handling.H2, Handling.H3)
 

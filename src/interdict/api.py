@@ -16,13 +16,14 @@ shows; a web request or a CLI command gets a session of its own.
 
 from __future__ import annotations
 
+import os
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Hashable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from interdict.accounts import Registry, User, parse_duration
 from interdict.ais.formats import parse_mapping
@@ -37,6 +38,7 @@ from interdict.markings import Banner, Marking, highest
 from interdict.monitoring import estimates as _estimates
 from interdict.monitoring.codes import code_lists, countries, regions
 from interdict.monitoring.reports import KINDS as REPORT_KINDS
+from interdict.readcache import ReadCache
 from interdict.util import data_path
 from interdict.workspace import Workspace
 
@@ -46,6 +48,8 @@ if TYPE_CHECKING:
     from interdict.intel.graph import EntityGraph
     from interdict.intel.screening import Hit, ScreeningIndex
     from interdict.monitoring.routes import RouteSet
+
+T = TypeVar("T")
 
 __all__ = [
     "EVENT_TYPES", "MATCH_THRESHOLD", "REPORT_KINDS", "ClaimView", "EntityView", "IngestOptions", "IngestResult", "Interdict",
@@ -57,6 +61,14 @@ __all__ = [
 # screening hits, the overview, graph nodes). An entity shown whole counts all its statements.
 CAPTION_TYPES = ("name", "identifier")
 CAPTION_PROPS = ("program", "topics")
+
+# The tables each cached read depends on (interdict.readcache: a write to any of them makes the
+# read compute again).
+ENTITY_TABLES = ("statements", "sources", "claims", "judgements")
+EVENT_TABLES = ("ais_events", "derived_rests_on", "derived_audiences", "ais_batches")
+VESSEL_TABLES = ("ais_batches", "ais_tracks", "ais_identities")
+INDEX_TABLES = ("statements", "sources")  # what a screening index is built from
+MATCH_TABLES = ("entity_matches", "derived_rests_on", "derived_audiences", "statements", "sources", "ais_batches")
 
 
 def compare_names(name1: str, name2: str, schema: str = "LegalEntity") -> Match:
@@ -83,6 +95,9 @@ class Interdict:
         self.workspace = workspace
         self.registry = Registry(workspace.engine)
         self.reader = EntityReader(workspace.engine)
+        # heavy reads, once per data version and audience; a screening index is large (about
+        # 150 MB for the demo's lists), so only so many audiences keep one
+        self.reads = ReadCache(workspace.engine, limits={"screening_index": int(os.environ.get("INTERDICT_SCREENING_INDEXES", "6"))})
 
     @classmethod
     def open(cls, home: str | Path | None = None, database_url: str | None = None, *, create: bool = True) -> Interdict:
@@ -91,6 +106,7 @@ class Interdict:
         return node
 
     def close(self) -> None:
+        self.reads.close()
         self.workspace.close()
 
     @property
@@ -142,9 +158,7 @@ class Interdict:
         """The screening index of what an audience may see (for its derived matches), rebuilt when
         statements change."""
         from interdict.intel.screening import ScreeningIndex
-        from interdict.intel.watchlist import index_fingerprint
-
-        fingerprint = index_fingerprint(self.workspace.engine)
+        fingerprint = self.reads.versions.current(INDEX_TABLES)
         cache = self.__dict__.setdefault("_audience_indexes", {})
         if cache.get("fingerprint") != fingerprint:
             cache.clear()
@@ -226,6 +240,11 @@ class UserSession:
     def viewer(self):  # type: ignore[no-untyped-def]
         return self.user.viewer
 
+    def _cached(self, name: str, tables: tuple[str, ...], params: Hashable, compute: Callable[[], T]) -> T:
+        """`compute()`, or its result for this user's audience when none of `tables` changed since
+        (interdict.readcache). The result is shared: never modify it; record what it shows after."""
+        return self.node.reads.get(name, self.viewer, tables, params, compute)
+
     # -- what this session has shown ---------------------------------------------------------
     def show(self, markings: Iterable[Marking]) -> None:
         """Record that what carries these markings was handed to the user."""
@@ -271,7 +290,9 @@ class UserSession:
         return views
 
     def search(self, query: str, *, schema: str | None = None, limit: int = 25) -> list[EntityView]:
-        results = self.node.reader.search(self.viewer, query, schema=schema, limit=limit)
+        reader = self.node.reader
+        text = self._cached("search_text", ENTITY_TABLES, None, lambda: reader.searchable(self.viewer))
+        results = reader.search(self.viewer, query, schema=schema, limit=limit, text=text)
         self.show_entities(results, captions_only=True)
         return results
 
@@ -287,7 +308,7 @@ class UserSession:
 
     def overview(self) -> dict[str, Any]:
         """Counts of what this user may see and the latest-changed entities."""
-        result = self.node.reader.overview(self.viewer)
+        result = self._cached("overview", ENTITY_TABLES, None, lambda: self.node.reader.overview(self.viewer))
         self.entities((item["id"] for item in result["latest"]), captions_only=True)
         return result
 
@@ -303,7 +324,9 @@ class UserSession:
 
     def ais_stats(self) -> dict[str, Any]:
         self.show(self.batch_markings().values())
-        return self.node.tracks.stats(self.viewer)
+        tracks = self.node.tracks
+        stored: dict[str, Any] = self._cached("ais_stats", VESSEL_TABLES, None, lambda: tracks.stored_stats(self.viewer))
+        return {**stored, "live_feeds": tracks.feed_counters(self.viewer)}  # live counters: read every time
 
     def data_quality(self) -> dict[str, Any]:
         """What the behaviour analytics set aside, from the AIS batches this user may see:
@@ -358,12 +381,20 @@ class UserSession:
                  until: datetime | None = None, vessels: int = 60, points: int = 400) -> dict[str, Any]:
         """Events as markers and the tracks of the vessels they concern (segments numbered): the
         vessels with the most events first, at most `vessels`, tracks thinned to `points` fixes."""
+        result: dict[str, Any] = self._cached("map_data", EVENT_TABLES, (types, mmsi, since, until, vessels, points),
+                                              lambda: self._map_data(types, mmsi, since, until, vessels, points))
+        self._show_events(result["events"])
+        self.ais_markings()  # the tracks drawn come from the batches this user may see
+        return result
+
+    def _map_data(self, types: tuple[str, ...], mmsi: int | None, since: datetime | None, until: datetime | None,
+                  vessels: int, points: int) -> dict[str, Any]:
         import polars as pl
 
         from interdict.behaviour import detectors
 
-        events = self.events(types=types, mmsi=mmsi, since=since, until=until, limit=5000)
-        self.ais_markings()  # the tracks drawn come from the batches this user may see
+        with self.unshown():
+            events = self.events(types=types, mmsi=mmsi, since=since, until=until, limit=5000)
         placed = [e for e in events if e["lat"] is not None]
         counts: dict[int, int] = {}
         for e in placed:
@@ -393,9 +424,8 @@ class UserSession:
         Use `path` and `neighbours` to have what they return count as shown."""
         from interdict.intel import graph
 
-        if "graph" not in self._cache:
-            self._cache["graph"] = graph.build(self.node.workspace.engine, self.viewer)
-        built: EntityGraph = self._cache["graph"]
+        built: EntityGraph = self._cached("graph", ENTITY_TABLES, None,
+                                          lambda: graph.build(self.node.workspace.engine, self.viewer))
         return built
 
     def path(self, source: str, target: str) -> dict[str, Any]:
@@ -408,7 +438,7 @@ class UserSession:
 
     def neighbours(self, entity_id: str, depth: int = 1) -> dict[str, Any]:
         """Entities within `depth` visible links, with degree centrality and community."""
-        result = self.graph().neighbours(entity_id, depth)
+        result = self._cached("neighbours", ENTITY_TABLES, (entity_id, depth), lambda: self.graph().neighbours(entity_id, depth))
         self.show(Marking.parse(e["marking"]) for e in result["edges"])
         self.entities((n["id"] for n in result["nodes"]), captions_only=True)
         return result
@@ -418,45 +448,51 @@ class UserSession:
                   listed: bool | None = None) -> list[dict[str, Any]]:
         """Screening matches (AIS vessels and entities against the node's entities) this user may
         see, each with the matched entity's caption and programmes as this user sees them."""
-        from interdict.intel import watchlist
+        def read() -> tuple[list[dict[str, Any]], list[Marking], bool]:
+            from interdict.intel import watchlist
 
-        matches = watchlist.read(self.node.workspace.engine, self.viewer, subject_kind=subject_kind, subject=subject,
-                                 entity_id=entity_id, listed=listed)
-        ids = {m["entity_id"] for m in matches} | {m["subject"] for m in matches if m["subject_kind"] == "entity"}
-        views = self.entities(ids)
-        if any(m["subject_kind"] == "vessel" for m in matches):
-            self.ais_markings()
-        out = []
-        for m in matches:
-            view = views.get(m["entity_id"])
-            if view is None:
-                continue
-            props = view.properties
-            m["caption"] = view.caption
-            m["schema"] = view.schema
-            m["programs"] = sorted({s.value for s in props.get("program", [])})
-            m["sources"] = sorted({s.source.title for s in view.statements if s.source})
-            if m["subject_kind"] == "entity":
-                subject_view = views.get(m["subject"])
-                if subject_view is None:
+            matches = watchlist.read(self.node.workspace.engine, self.viewer, subject_kind=subject_kind, subject=subject,
+                                     entity_id=entity_id, listed=listed)
+            ids = {m["entity_id"] for m in matches} | {m["subject"] for m in matches if m["subject_kind"] == "entity"}
+            with self.unshown():
+                views = self.entities(ids)
+            out = []
+            for m in matches:
+                view = views.get(m["entity_id"])
+                if view is None:
                     continue
-                m["subject_caption"] = subject_view.caption
-            out.append(m)
-        return out
+                props = view.properties
+                m["caption"] = view.caption
+                m["schema"] = view.schema
+                m["programs"] = sorted({s.value for s in props.get("program", [])})
+                m["sources"] = sorted({s.source.title for s in view.statements if s.source})
+                if m["subject_kind"] == "entity":
+                    subject_view = views.get(m["subject"])
+                    if subject_view is None:
+                        continue
+                    m["subject_caption"] = subject_view.caption
+                out.append(m)
+            # what the user is shown: every visible statement of the entities named
+            markings = list(dict.fromkeys(s.marking for v in views.values() for s in v.statements))
+            return out, markings, any(m["subject_kind"] == "vessel" for m in matches)
+
+        if subject is None and entity_id is None:  # the whole list: cached; one subject's matches are a quick read
+            found, markings, vessels = self._cached("watchlist", (*MATCH_TABLES, *ENTITY_TABLES, *VESSEL_TABLES),
+                                                    (subject_kind, listed), read)
+        else:
+            found, markings, vessels = read()
+        self.show(markings)
+        if vessels:
+            self.ais_markings()
+        return list(found)  # a list of its own (the rows themselves are shared: never modify them)
 
     def screening_index(self) -> ScreeningIndex:
         """The screening index of what this user may see (rebuilt when statements change). What
         it answers is not recorded as shown: use `screen` for that."""
         from interdict.intel.screening import ScreeningIndex
-        from interdict.intel.watchlist import index_fingerprint
 
-        v = self.viewer
-        key = (v.agency, v.country, v.law_enforcement, index_fingerprint(self.node.workspace.engine))
-        cache = self.node.__dict__.setdefault("_user_indexes", {})
-        if key not in cache:
-            cache.clear()  # one index per kind of viewer at a time: they are large
-            cache[key] = ScreeningIndex.build(self.node.workspace.engine, v)
-        index: ScreeningIndex = cache[key]
+        index: ScreeningIndex = self._cached("screening_index", INDEX_TABLES, None,
+                                             lambda: ScreeningIndex.build(self.node.workspace.engine, self.viewer))
         return index
 
     def screen(self, name: str, **options: Any) -> list[Hit]:
@@ -570,8 +606,10 @@ class UserSession:
         """Behaviour events this user may see (every batch they rest on must be visible)."""
         from interdict.behaviour import events as event_store
 
-        rows = event_store.read(self.node.workspace.engine, self.viewer, types=types, mmsi=mmsi, since=since, until=until,
-                                limit=limit)
+        rows: list[dict[str, Any]] = self._cached(
+            "events", EVENT_TABLES, (types, mmsi, since, until, limit),
+            lambda: event_store.read(self.node.workspace.engine, self.viewer, types=types, mmsi=mmsi, since=since, until=until,
+                                     limit=limit))
         self._show_events(rows)
         return rows
 
@@ -585,11 +623,16 @@ class UserSession:
         from interdict.behaviour import risk
         from interdict.intel.watchlist import by_vessel
 
+        def rank() -> tuple[list[dict[str, Any]], dict[int, list[dict[str, Any]]]]:
+            with self.unshown():
+                names = {v["mmsi"]: v["name"] for v in self.vessels("", limit=1_000_000) if v.get("name")}
+                matches = by_vessel(self.watchlist(subject_kind="vessel"))
+                return risk.score(self.events(), names=names, watchlist=matches,
+                                  batch_grades=self.node.tracks.batch_grades(self.viewer)), matches
+
+        ranked, matches = self._cached("risk", (*EVENT_TABLES, *MATCH_TABLES, *VESSEL_TABLES), None, rank)
         with self.unshown():
-            names = {v["mmsi"]: v["name"] for v in self.vessels("", limit=1_000_000) if v.get("name")}  # (cached per batch set)
             events = self.events()
-            matches = by_vessel(self.watchlist(subject_kind="vessel"))
-        ranked = risk.score(events, names=names, watchlist=matches, batch_grades=self.node.tracks.batch_grades(self.viewer))
         if mmsi is not None:
             ranked = [r for r in ranked if r["mmsi"] == mmsi]
         ranked = ranked[:top] if top else ranked
@@ -626,10 +669,14 @@ class UserSession:
         """Every live seizure/arrest record this user may see (read once per session)."""
         from interdict.monitoring import seizures
 
-        if "seizures" not in self._cache:
-            records = seizures.read(self.node.workspace.engine, self.viewer)
-            self._cache["seizures"] = records, seizures.record_markings(records)
-        records, markings = self._cache["seizures"]
+        def read() -> tuple[list[dict[str, Any]], list[Marking]]:
+            # a record is the same row whoever may see it: audiences share one copy (90k records
+            # are ~180 MB as dicts; most are public and seen by every audience)
+            pool: dict[tuple[str, int], dict[str, Any]] = self.node.reads.get("seizure_rows", None, ("seizures",), None, dict)
+            records = [pool.setdefault((r["id"], r["version"]), r) for r in seizures.read(self.node.workspace.engine, self.viewer)]
+            return records, seizures.record_markings(records)
+
+        records, markings = self._cached("seizures", ("seizures", "agencies"), None, read)
         self.show(markings)
         found: list[dict[str, Any]] = records
         return found
@@ -647,7 +694,8 @@ class UserSession:
     def seizure_datasets(self) -> list[dict[str, Any]]:
         from interdict.monitoring import seizures
 
-        rows = seizures.datasets(self.node.workspace.engine, self.viewer)
+        rows: list[dict[str, Any]] = self._cached("seizure_datasets", ("seizures", "agencies"), None,
+                                                  lambda: seizures.datasets(self.node.workspace.engine, self.viewer))
         self.seizure_records()  # the datasets' coverage is drawn from every record shown to this user
         return rows
 
@@ -656,10 +704,9 @@ class UserSession:
         named by seizure records this user may see."""
         from interdict.monitoring import routes
 
-        if "routes" not in self._cache:
-            self._cache["routes"] = routes.merged(routes.load_ids_network(data_path(routes.IDS_FOLDER)),
-                                                  routes.from_records(self.seizure_records()))
-        network: RouteSet = self._cache["routes"]
+        network: RouteSet = self._cached("routes", ("seizures", "agencies"), None, lambda: routes.merged(
+            routes.load_ids_network(data_path(routes.IDS_FOLDER)), routes.from_records(self.seizure_records())))
+        self.seizure_records()  # the links named by records count as shown
         return network
 
     def indicators(self, country: str) -> dict[str, Any]:
@@ -687,9 +734,12 @@ class UserSession:
         """Several figures side by side (estimates and claims), never pooled."""
         from interdict.monitoring import estimates
 
-        with self.unshown():
-            claims = {c.key: c for c in self.claims()}
-        result = estimates.compare(name, claims, seed=seed, samples=samples)
+        def compare() -> dict[str, Any]:
+            with self.unshown():
+                claims = {c.key: c for c in self.claims()}
+            return estimates.compare(name, claims, seed=seed, samples=samples)
+
+        result: dict[str, Any] = self._cached("compare_estimates", ENTITY_TABLES, (name, seed, samples), compare)
         for item in result["items"]:
             if item["kind"] == "estimate":
                 self.show(item["estimate"].markings())
@@ -702,11 +752,22 @@ class UserSession:
         from interdict.monitoring import dashboard
 
         spec = regions().get(region) or regions()["east-asia-oceania"]
-        with self.unshown():
-            records = [r for r in self.seizure_records() if r["country"] in spec["countries"]]
-        self.show_records(records)
+        def in_region() -> tuple[list[dict[str, Any]], list[Marking]]:
+            from interdict.monitoring.seizures import record_markings
+
+            members = set(spec["countries"])
+            with self.unshown():
+                found = [r for r in self.seizure_records() if r["country"] in members]
+            return found, record_markings(found)
+
+        records, markings = self._cached("region_records", ("seizures", "agencies"), region, in_region)
+        self.show(markings)
         panels = [self.compare_estimates(name, samples=20_000) for name in _estimates.comparisons()]
-        return dashboard.region(records, spec, region, group, datasets=self.seizure_datasets(), comparisons=panels)
+        datasets = self.seizure_datasets()
+        built: dict[str, Any] = self._cached(
+            "dashboard", ("seizures", "agencies", *ENTITY_TABLES), (region, group),
+            lambda: dashboard.region(records, spec, region, group, datasets=datasets, comparisons=panels))
+        return built
 
     def country_trend(self, country: str) -> dict[str, Any]:
         """Indicators of a country and its seizures by drug group as a chart (the country page)."""

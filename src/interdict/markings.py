@@ -16,6 +16,7 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import Enum
+from functools import lru_cache
 from typing import Any, ClassVar
 
 from interdict.errors import ValidationError
@@ -208,12 +209,7 @@ class Marking:
 
     @classmethod
     def from_row(cls, row: Any) -> Marking:
-        return cls(
-            tlp=TLP(row.tlp),
-            releasable_to=cls.releasable_from_column(row.releasable_to),
-            orcon=bool(row.orcon),
-            handling=Handling(row.handling) if row.handling else None,
-        )
+        return _marking_of_columns(row.tlp, row.releasable_to, bool(row.orcon), row.handling or None)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -285,3 +281,11 @@ def highest(markings: Iterable[Marking]) -> Banner:
         if marking.handling and (handling is None or marking.handling.value > handling.value):
             handling = marking.handling
     return Banner(tlp=tlp, releasable_to=release, orcon=orcon, handling=handling)
+
+
+@lru_cache(maxsize=4096)
+def _marking_of_columns(tlp: str, releasable_to: str | None, orcon: bool, handling: str | None) -> Marking:
+    """A marking from its stored columns; a node holds few distinct ones, and reads build one per
+    row (thousands per page), so each is made once."""
+    return Marking(tlp=TLP(tlp), releasable_to=Marking.releasable_from_column(releasable_to), orcon=orcon,
+                   handling=Handling(handling) if handling else None)

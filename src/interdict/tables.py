@@ -394,6 +394,16 @@ judgements = Table(
 )
 
 
+# A change counter per table (SQLite: bumped by triggers in the writing transaction; PostgreSQL
+# counts NOTIFYs instead and leaves it empty). Cached reads are keyed by it (interdict.readcache).
+data_versions = Table(
+    "data_versions",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("version", BigInteger, nullable=False),
+)
+
+
 BULK_ROWS = 1000  # a write this large refreshes the planner's statistics at once
 
 

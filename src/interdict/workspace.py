@@ -15,6 +15,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event
 
 from interdict.errors import InterdictError
+from interdict.readcache import install_triggers
 
 DEFAULT_HOME = "interdict-data"
 
@@ -70,6 +71,8 @@ class Workspace:
         workspace = cls(home=home, engine=make_engine(url))
         workspace.parquet_dir.mkdir(exist_ok=True)
         workspace.migrate()
+        with workspace.engine.begin() as connection:  # after every migration: see install_triggers
+            install_triggers(connection)
         return workspace
 
     @property

@@ -449,6 +449,10 @@ class TrackStore:
         return pl.read_parquet(files) if files else formats.rejected_frame([], [], [])
 
     def stats(self, viewer: Viewer) -> dict[str, Any]:
+        return {**self.stored_stats(viewer), "live_feeds": self.feed_counters(viewer)}
+
+    def stored_stats(self, viewer: Viewer) -> dict[str, Any]:
+        """Counts, time span and extent of the positions of the batches the viewer may see."""
         positions = self.positions(viewer).select(
             pl.len().alias("rows"), pl.col("mmsi").n_unique().alias("vessels"),
             pl.col("ts").min().alias("start"), pl.col("ts").max().alias("end"),
@@ -468,10 +472,9 @@ class TrackStore:
             "time_span": [_iso(positions["start"]), _iso(positions["end"])],
             "bbox": None if positions["rows"] == 0 else
             [positions["lon_min"], positions["lat_min"], positions["lon_max"], positions["lat_max"]],
-            "live_feeds": self._feed_counters(viewer),
         }
 
-    def _feed_counters(self, viewer: Viewer) -> dict[str, Any]:
+    def feed_counters(self, viewer: Viewer) -> dict[str, Any]:
         """The latest session of each live feed of the viewer's own agency: what was received and
         every loss counted (kernel drops, queue overflow, oversized lines). Another agency's feeds
         are not shown: their volume is that agency's business."""

@@ -8,6 +8,7 @@ that viewer: it raises the same `NotFound` as an id that was never stored.
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -292,23 +293,37 @@ class EntityReader:
                                           [s for s in other.statements if s.prop_type != "entity"], others))
         return relations
 
-    def search(self, viewer: Viewer, query: str, *, schema: str | None = None, limit: int = 25) -> list[EntityView]:
-        text = query.strip().lower()
+    def search(self, viewer: Viewer, query: str, *, schema: str | None = None, limit: int = 25,
+               text: SearchText | None = None) -> list[EntityView]:
+        """Entities with a name or identifier containing `query` (any case), exact matches first,
+        then those starting with it. `text`: the viewer's `searchable` values, read once and kept
+        (the web app caches them per data version); without it the database is scanned."""
+        needle = query.strip().lower()
+        ranked: dict[str, int] = {}
         with self.engine.connect() as conn:
-            stmt = select(statements.c.entity_id, statements.c.value).where(
-                statements.c.prop_type.in_(SEARCHABLE_TYPES), *_live(statements, viewer)
-            )
-            if text:
-                stmt = stmt.where(func.lower(statements.c.value).contains(text, autoescape=True))
-            ranked: dict[str, int] = {}
-            for entity_id, value in conn.execute(stmt):
+            if text is not None:
+                found: Iterable[tuple[str, str]] = text.containing(needle)
+            else:
+                stmt = select(statements.c.entity_id, statements.c.value).where(
+                    statements.c.prop_type.in_(SEARCHABLE_TYPES), *_live(statements, viewer))
+                if needle:
+                    stmt = stmt.where(func.lower(statements.c.value).contains(needle, autoescape=True))
+                found = ((r[0], r[1]) for r in conn.execute(stmt))
+            for entity_id, value in found:
                 value_l = value.lower()
-                rank = 0 if value_l == text else 1 if value_l.startswith(text) else 2
+                rank = 0 if value_l == needle else 1 if value_l.startswith(needle) else 2
                 ranked[entity_id] = min(rank, ranked.get(entity_id, 9))
             views = self._views(conn, viewer, ranked)
         matched = [v for v in views.values() if schema is None or model.get(v.schema).is_a(schema)]
         matched.sort(key=lambda v: (ranked[v.id], v.caption.lower()))
         return matched[:limit]
+
+    def searchable(self, viewer: Viewer) -> SearchText:
+        """Every name and identifier the viewer may see, for `search`."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(statements.c.entity_id, statements.c.value)
+                                .where(statements.c.prop_type.in_(SEARCHABLE_TYPES), *_live(statements, viewer))).all()
+        return SearchText([r[0] for r in rows], [r[1] for r in rows])
 
     def claims(self, viewer: Viewer, *, entity_id: str | None = None) -> list[ClaimView]:
         with self.engine.connect() as conn:
@@ -395,6 +410,39 @@ class EntityReader:
                 for entity_id in ids[start : start + 500]:
                     if entity_id in views:
                         yield views[entity_id].ftm()
+
+
+class SearchText:
+    """Names and identifiers held as one lower-cased text, so that finding every value containing
+    a string is a scan in C (str.find) rather than a table scan per query."""
+
+    def __init__(self, entity_ids: list[str], values: list[str]) -> None:
+        self.entity_ids = entity_ids
+        self.values = values
+        # values never contain the separator (a line break inside a name is searched as a space)
+        lowered = [v.lower().replace("\n", " ") for v in values]
+        self.starts: list[int] = []
+        position = 0
+        for value in lowered:
+            self.starts.append(position)
+            position += len(value) + 1
+        self.blob = "\n".join(lowered)
+
+    def containing(self, needle: str) -> Iterator[tuple[str, str]]:
+        """(entity id, value) of every value containing `needle` (all values for an empty one)."""
+        if not needle:
+            yield from zip(self.entity_ids, self.values, strict=True)
+            return
+        if "\n" in needle:
+            return
+        last = -1
+        position = self.blob.find(needle)
+        while position >= 0:
+            index = bisect_right(self.starts, position) - 1
+            if index != last:
+                yield self.entity_ids[index], self.values[index]
+                last = index
+            position = self.blob.find(needle, position + 1)
 
 
 def common_schema(names: Iterable[str]) -> str:

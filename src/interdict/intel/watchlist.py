@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, Engine, and_, delete, func, select, tuple_
+from sqlalchemy import Connection, Engine, and_, delete, select, tuple_
 
 from interdict.access import Viewer, visible, visible_derived
 from interdict.audiences import Audience, member_of
@@ -54,13 +54,6 @@ class Screened:
 
     def to_dict(self) -> dict[str, int]:
         return {"vessels_screened": self.vessels, "entities_screened": self.entities, "matches": self.matches}
-
-
-def index_fingerprint(engine: Engine) -> tuple[Any, ...]:
-    """Changes whenever a statement is written or retracted: the node-level index is rebuilt then."""
-    with engine.connect() as conn:
-        return tuple(conn.execute(select(func.count(), func.max(statements.c.updated_at),
-                                         func.max(statements.c.retracted_at))).one())
 
 
 def _row(kind: str, subject: str, hit: Hit, *, query: str, basis: str, score: float, rests_on: Iterable[str],

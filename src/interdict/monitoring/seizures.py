@@ -372,23 +372,9 @@ class SeizureQuery:
     year_to: int | None = None
 
 
-_READ_CACHE: dict[tuple[Any, ...], list[dict[str, Any]]] = {}
-_READ_CACHE_SIZE = 16
-
-
-def _fingerprint(conn: Any) -> tuple[Any, ...]:
-    """Changes whenever a seizure record is added, updated or retracted (every write bumps
-    updated_at or adds a row), so a cached read is never stale."""
-    from sqlalchemy import func
-
-    c = seizures.c
-    return tuple(conn.execute(select(func.count(), func.max(c.updated_at), func.sum(c.version))).one())
-
-
 def read(engine: Engine, viewer: Viewer, query: SeizureQuery = SeizureQuery()) -> list[dict[str, Any]]:
     """Live seizure/arrest records the viewer may see (the one access decision, in SQL), without
-    the bulky original-row `details`. Results are cached per viewer and query until the table
-    changes; callers must not modify them."""
+    the bulky original-row `details`."""
     c = seizures.c
     columns = [col for col in seizures.c if col.name != "details"]
     stmt = select(*columns).where(*visible(seizures, viewer))
@@ -405,17 +391,9 @@ def read(engine: Engine, viewer: Viewer, query: SeizureQuery = SeizureQuery()) -
     if query.year_to is not None:
         stmt = stmt.where(c.year <= query.year_to)
     with engine.connect() as conn:
-        key = (id(engine), str(engine.url), viewer, query, _fingerprint(conn))
-        cached = _READ_CACHE.get(key)
-        if cached is not None:
-            return cached
         result = conn.execute(stmt.order_by(c.country, c.year, c.month, c.drug_group))
         names = list(result.keys())
-        rows = [dict(zip(names, row)) for row in result]
-    if len(_READ_CACHE) >= _READ_CACHE_SIZE:
-        _READ_CACHE.pop(next(iter(_READ_CACHE)))
-    _READ_CACHE[key] = rows
-    return rows
+        return [dict(zip(names, row)) for row in result]
 
 
 def datasets(engine: Engine, viewer: Viewer) -> list[dict[str, Any]]:
