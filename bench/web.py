@@ -7,7 +7,8 @@ within 20 % of where it started.
     .venv/bin/python bench/web.py --home interdict-data [--seconds 20] [--steps 1,8,32] [--users jcg.watch,...]
 
 `--home`: an existing demo workspace (`interdict demo --no-serve`); without it one is built in a
-temporary folder first (about a minute).
+temporary folder first (about a minute). `--database-url postgresql+psycopg://...`: the workspace's
+database is PostgreSQL (built there too when `--home` is not given).
 """
 
 from __future__ import annotations
@@ -27,10 +28,15 @@ from pathlib import Path
 import httpx
 
 PAGES = ["/", "/risk", "/events", "/vessels", "/map", "/monitoring", "/resolve", "/watchlist", "/reports",
-         "/search?q=daesung", "/screen?q=office+39", "/entities/case-pong-su", "/claims", "/vessels/351118000"]
+         "/search?q=daesung", "/screen?q=office+39", "/entities/case-pong-su", "/claims", "/vessels/351118000",
+         "/monitoring/countries/AUS", "/account/password", "/reports/render?kind=country&country=AUS&format=html",
+         "/reports/render?kind=dprk-brief&format=pdf"]
 API = ["/api/risk", "/api/map/data", "/api/vessels", "/api/events", "/api/search?q=office", "/api/overview",
        "/api/ais/stats", "/api/watchlist", "/api/resolve/candidates", "/api/seizures", "/api/graph/neighbours/case-pong-su",
-       "/api/vessels/351118000/track", "/api/map/land.geojson", "/api/me"]
+       "/api/vessels/351118000/track", "/api/map/land.geojson", "/api/me", "/api/vessels/351118000", "/api/entities/case-pong-su",
+       "/api/entities/case-pong-su/merged", "/api/claims", "/api/screen?q=office+39", "/api/graph/path?from=case-pong-su&to=office+39",
+       "/api/indicators/AUS", "/api/estimates", "/api/estimates/dprk-revenue-usfk", "/api/resolve/judgements",
+       "/api/reports/region?region=east-asia-oceania&format=html", "/api/export.ftm.jsonl"]
 ROUTES = PAGES + API
 # the demo's users, of five agencies: clients take them in turn, so several audiences are served at once
 USERS = ("jcg.watch", "afp.analyst", "kcg.analyst", "uscg.watch", "incb.monitor", "incb.admin")
@@ -72,12 +78,18 @@ async def worker(base: str, stop_at: float, offset: int, user: str, results: lis
             results.append((route, time.perf_counter() - start, status))
 
 
-async def warm_up(base: str, users: tuple[str, ...]) -> None:
+async def warm_up(base: str, users: tuple[str, ...]) -> dict[str, set[int]]:
+    """Every route once per user; returns the routes that answered other than 200, by status
+    (a 404 for what a user may not see is an answer, not a failure)."""
+    refused: dict[str, set[int]] = {}
     for user in users:
         async with httpx.AsyncClient(base_url=base, timeout=120.0, follow_redirects=True) as client:
             await login(client, user)
             for route in ROUTES:
-                await client.get(route)
+                status = (await client.get(route)).status_code
+                if status != 200:
+                    refused.setdefault(route, set()).add(status)
+    return refused
 
 
 async def step(base: str, clients: int, seconds: float, users: tuple[str, ...]) -> list[tuple[str, float, int]]:
@@ -99,11 +111,14 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=20.0)
     parser.add_argument("--steps", default="1,8,32")
     parser.add_argument("--users", default=",".join(USERS), help="demo users the clients take in turn")
+    parser.add_argument("--database-url", help="the workspace's database (default: its embedded SQLite)")
     args = parser.parse_args()
     binary = str(Path(sys.executable).parent / "interdict")
     with tempfile.TemporaryDirectory() as tmp:
         home = args.home or Path(tmp) / "demo"
         env = {k: v for k, v in os.environ.items() if k != "INTERDICT_DATABASE_URL"} | {"INTERDICT_HOME": str(home)}
+        if args.database_url:
+            env["INTERDICT_DATABASE_URL"] = args.database_url
         if args.home is None:
             print("building the demo workspace...", flush=True)
             subprocess.run([binary, "demo", "--no-serve", "--json"], env=env, check=True, capture_output=True)
@@ -120,10 +135,13 @@ def main() -> None:
                     assert server.poll() is None and time.monotonic() < deadline, "the server did not start"
                     time.sleep(0.2)
             users = tuple(args.users.split(","))
-            asyncio.run(warm_up(base, users))  # every route once, so no step pays for a first build
+            refused = asyncio.run(warm_up(base, users))  # every route once, so no step pays for a first build
             start_mb = rss_mb(server.pid)
             print(f"server {base}, {len(ROUTES)} routes ({len(PAGES)} pages, {len(API)} API), {len(users)} users in turn, "
                   f"RSS after warm-up {start_mb:.0f} MB")
+            if refused:
+                print("answered other than 200 in the warm-up (for some users): "
+                      + ", ".join(f"{route} {sorted(codes)}" for route, codes in refused.items()))
             for clients in (int(c) for c in args.steps.split(",")):
                 results = asyncio.run(step(base, clients, args.seconds, users))
                 times = sorted(t for _, t, s in results if s > 0)

@@ -224,3 +224,28 @@ def test_a_lost_listening_connection_forgets_everything(node, monkeypatch):
         conn.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
     monkeypatch.setattr(readcache, "LISTENER_CHECK_SECONDS", 0.0)  # checked at most once a second otherwise
     assert versions.current(("statements",)) != first
+
+
+def test_a_cached_report_still_names_its_own_reader(demo_node):
+    node = demo_node
+    node.registry.add_user("jcg.second", "JCG", ["watch_officer"], password="correct horse battery")
+    first = node.as_user("jcg.watch").report("dprk-brief", fmt="html").decode()
+    second = node.as_user("jcg.second").report("dprk-brief", fmt="html").decode()
+    assert "jcg.watch" in first and "jcg.second" not in first
+    assert "jcg.second" in second and "jcg.watch" not in second
+    assert node.as_user("jcg.watch").report("dprk-brief", fmt="html").decode() == first  # the same document again
+
+
+def test_the_export_file_follows_the_data_and_the_audience(shared_node):
+    node = shared_node
+    jcg = node.as_user("jcg.user")
+    path = jcg.export_ftm_file()
+    assert "FRONT TRADING" in path.read_text()
+    assert node.as_user("jcg.other").export_ftm_file() == path  # one audience, one file
+    with node.workspace.engine.begin() as conn:
+        conn.execute(update(statements).where(statements.c.value == "FRONT TRADING").values(tlp="RED"))
+    fresh = _settled(lambda: node.as_user("jcg.user").export_ftm_file() != path, True)
+    assert fresh
+    newer = node.as_user("jcg.user").export_ftm_file()
+    assert "FRONT TRADING" not in newer.read_text() and not path.exists()  # the older file is gone
+    assert "FRONT TRADING" in node.as_user("afp.user").export_ftm_file().read_text()

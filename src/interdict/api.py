@@ -66,6 +66,7 @@ CAPTION_PROPS = ("program", "topics")
 # read compute again).
 ENTITY_TABLES = ("statements", "sources", "claims", "judgements")
 EVENT_TABLES = ("ais_events", "derived_rests_on", "derived_audiences", "ais_batches")
+SEIZURE_TABLES = ("seizures", "agencies", "sources")
 VESSEL_TABLES = ("ais_batches", "ais_tracks", "ais_identities")
 INDEX_TABLES = ("statements", "sources")  # what a screening index is built from
 MATCH_TABLES = ("entity_matches", "derived_rests_on", "derived_audiences", "statements", "sources", "ais_batches")
@@ -314,6 +315,35 @@ class UserSession:
 
     def export_ftm(self) -> Iterator[dict[str, Any]]:
         return self.node.reader.export_ftm(self.viewer)
+
+    def export_ftm_file(self) -> Path:
+        """`export_ftm` as an FtM JSON-lines file in the workspace, written once per data version
+        for this user's audience (the demo's 37k entities take 10-20 s) and served from disk, so
+        memory does not grow with the export. Older files of the audience are removed."""
+        import hashlib
+        import json
+
+        from interdict.access import audience_key
+
+        def write() -> Path:
+            folder = self.node.workspace.home / "exports"
+            folder.mkdir(exist_ok=True)
+            audience = hashlib.sha256(repr(audience_key(self.viewer)).encode()).hexdigest()[:16]
+            version = hashlib.sha256(repr(self.node.reads.versions.current(ENTITY_TABLES)).encode()).hexdigest()[:16]
+            path = folder / f"ftm-{audience}-{version}.jsonl"
+            if not path.exists():
+                partial = path.with_suffix(f".{os.getpid()}.partial")
+                with partial.open("w", encoding="utf-8") as out:
+                    for item in self.export_ftm():
+                        out.write(json.dumps(item, ensure_ascii=False, sort_keys=True) + "\n")
+                partial.replace(path)
+            for old in folder.glob(f"ftm-{audience}-*.jsonl"):
+                if old != path:
+                    old.unlink(missing_ok=True)
+            return path
+
+        path: Path = self._cached("export_ftm_file", ENTITY_TABLES, None, write)
+        return path if path.exists() else write()  # removed meanwhile (a newer version's writer): write again
 
     # -- AIS track store -------------------------------------------------------------------
     def batch_markings(self) -> dict[str, Marking]:
@@ -716,9 +746,23 @@ class UserSession:
 
         code = countries().resolve(country, where="country")
         records = self.seizure_records()
-        if not any(r["country"] == code for r in records):
+        network = self.routes()
+
+        def compute() -> dict[str, Any] | None:
+            if not any(r["country"] == code for r in records):
+                return None
+            return indicators.country_indicators(self._seizure_frame(), code, routes=network.country(code))
+
+        found: dict[str, Any] | None = self._cached("indicators", SEIZURE_TABLES, code, compute)
+        if found is None:
             raise NotFound(f"no seizure records you may see for {countries().name(code)} ({code})")
-        return indicators.country_indicators(indicators.frame(records), code, routes=self.routes().country(code))
+        return found
+
+    def _seizure_frame(self) -> Any:
+        """The seizure records this user may see as the indicators' table (built once per data version)."""
+        from interdict.monitoring import indicators
+
+        return self._cached("seizure_frame", SEIZURE_TABLES, None, lambda: indicators.frame(self.seizure_records()))
 
     def estimate(self, name: str, *, seed: int = 0, samples: int | None = None) -> Any:
         """A Monte Carlo estimate from the case-file claims this user may see."""
@@ -774,8 +818,12 @@ class UserSession:
         from interdict.monitoring import dashboard
 
         result = self.indicators(country)
-        records = [r for r in self.seizure_records() if r["country"] == result["country"]]
-        return {"indicators": result, "trend": dashboard.country_trend(records, result["country"], result["name"])}
+
+        def trend() -> Any:
+            records = [r for r in self.seizure_records() if r["country"] == result["country"]]
+            return dashboard.country_trend(records, result["country"], result["name"])
+
+        return {"indicators": result, "trend": self._cached("country_trend", SEIZURE_TABLES, result["country"], trend)}
 
     def report_inputs(self, kind: str) -> Any:
         """What a report of `kind` is built from, read as this user (interdict.monitoring.reports)."""
@@ -797,5 +845,9 @@ class UserSession:
         marking of its content on every page."""
         from interdict.monitoring import reports
 
-        return reports.render(self.report_inputs(kind), kind, fmt=fmt, country=country, region=region, seed=seed,
-                              samples=samples)
+        # asked again before any data changes, a report is the same document (the same bytes, its
+        # "generated" time that of its first making); it names its reader, so it is kept per user
+        return self.node.reads.get(
+            "report", self.viewer, (*SEIZURE_TABLES, *ENTITY_TABLES), (self.user.username, kind, fmt, country, region, seed, samples),
+            lambda: reports.render(self.report_inputs(kind), kind, fmt=fmt, country=country, region=region, seed=seed,
+                                   samples=samples))

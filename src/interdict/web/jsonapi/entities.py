@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import json
-from collections.abc import Iterator
 from typing import Any
 
 from fastapi import APIRouter, Depends, Query, Request
-from fastapi.responses import StreamingResponse
+from fastapi.responses import FileResponse
 
 from interdict import __version__
 from interdict.api import UserSession
@@ -60,11 +58,7 @@ def claims_api(entity: str | None = None, me: UserSession = Depends(api_session)
 
 
 @router.get("/export.ftm.jsonl", tags=["entities"])
-def export_api(me: UserSession = Depends(api_session)) -> StreamingResponse:
+def export_api(me: UserSession = Depends(api_session)) -> FileResponse:
     """FollowTheMoney JSON lines of what the caller may pass on outside the node."""
 
-    def lines() -> Iterator[str]:
-        for item in me.export_ftm():
-            yield json.dumps(item, ensure_ascii=False, sort_keys=True) + "\n"
-
-    return StreamingResponse(lines(), media_type="application/x-ndjson")
+    return FileResponse(me.export_ftm_file(), media_type="application/x-ndjson", filename="interdict-export.ftm.jsonl")
