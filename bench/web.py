@@ -99,6 +99,20 @@ async def step(base: str, clients: int, seconds: float, users: tuple[str, ...]) 
     return results
 
 
+def print_per_route(results: list[tuple[str, float, int]]) -> None:
+    """p50 and p95 of each route in a step, the slowest first; over 500 ms at p95 marked."""
+    by_route: dict[str, list[float]] = {}
+    for route, t, status in results:
+        if status > 0:
+            by_route.setdefault(route, []).append(t * 1000)
+    rows = []
+    for route, times in by_route.items():
+        times.sort()
+        rows.append((times[int(0.95 * (len(times) - 1))], statistics.median(times), len(times), route))
+    for p95, p50, n, route in sorted(rows, reverse=True):
+        print(f"    {route:<62} n {n:>4}  p50 {p50:>6.0f} ms  p95 {p95:>6.0f} ms{'  > 500' if p95 >= 500 else ''}")
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -111,6 +125,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=20.0)
     parser.add_argument("--steps", default="1,8,32")
     parser.add_argument("--users", default=",".join(USERS), help="demo users the clients take in turn")
+    parser.add_argument("--per-route", default="8", help="steps (client counts) to print p50/p95 of every route for")
     parser.add_argument("--database-url", help="the workspace's database (default: its embedded SQLite)")
     args = parser.parse_args()
     binary = str(Path(sys.executable).parent / "interdict")
@@ -157,6 +172,8 @@ def main() -> None:
                 print(f"{clients:>3} clients: {len(results):,} requests ({len(results) / args.seconds:.1f}/s), p50 {p50:.0f} ms, "
                       f"p95 {p95:.0f} ms, 5xx {errors}, timeouts {timeouts}, other failures {failed}, server RSS {rss_mb(server.pid):.0f} MB; "
                       "slowest: " + ", ".join(f"{r} {t * 1000:.0f} ms" for r, t in worst), flush=True)
+                if str(clients) in args.per_route.split(","):
+                    print_per_route(results)
             time.sleep(5)
             end_mb = rss_mb(server.pid)
             print(f"RSS 5 s after the load: {end_mb:.0f} MB ({(end_mb - start_mb) / start_mb:+.0%} of the start; target within 20 %)")

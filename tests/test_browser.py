@@ -168,6 +168,19 @@ def test_map_draws_events_and_tracks_without_fetching_anything_outside(demo_node
         page.dispatch_event("[data-testid=time-slider]", "input")
         assert int(page.inner_text("#map-status").split(" of ")[0]) < shown
         page.screenshot(path=str(tmp_path / "map.png"))
+        legend = page.inner_text("[data-testid=map-legend]")
+        assert "encounter" in legend and "last position" in legend
+        # every drawn track ends in a last-position marker, with its time
+        page.fill("[data-testid=time-slider]", "1000")
+        page.dispatch_event("[data-testid=time-slider]", "input")
+        lasts = page.evaluate("Object.values(window.interdictMap._layers).filter(l => l.getTooltip && l.getTooltip() "
+                              "&& String(l.getTooltip().getContent()).includes('last position')).length")
+        assert lasts >= 1
+        errors = []
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        page.goto(f"{server}/map?mmsi=abc")  # a readable message, not a script error
+        wait_until(page, "document.getElementById('map-status').textContent.includes('Could not load')", timeout=30_000)
+        assert "mmsi" in page.inner_text("#map-status") and errors == [], errors
         assert outside == [], outside
 
 
@@ -210,3 +223,34 @@ def test_api_reference_renders_offline_under_the_security_policy(server, page):
     page.wait_for_selector(".swagger-ui .information-container", timeout=30_000)
     page.wait_for_selector("[data-path=\"/api/search\"]", timeout=30_000)
     assert hosts == {server.split("/")[2]} and not violations, (hosts, violations)
+
+
+PHONE_PAGES = ["/", "/search?q=pong", "/entities/case-pong-su", "/screen?q=office+39", "/resolve", "/watchlist", "/claims",
+               "/vessels", "/vessels/351118000", "/map", "/events", "/risk", "/monitoring", "/reports", "/account/password",
+               "/nope"]
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_every_page_fits_a_phone_and_the_nav_says_where_you_are(server, page, tmp_path):
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(f"{server}/login")
+    page.fill("input[name=username]", "kcg.analyst")
+    page.fill("input[name=password]", DEMO_PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{server}/")
+    too_wide = {}
+    for path in PHONE_PAGES:
+        page.goto(f"{server}{path}")
+        width = page.evaluate("document.documentElement.scrollWidth")
+        if width > 390:
+            too_wide[path] = width
+            page.screenshot(path=str(tmp_path / f"phone-{len(too_wide)}.png"), full_page=True)
+    assert too_wide == {}, too_wide
+    page.goto(f"{server}/vessels/351118000")
+    assert page.get_attribute("nav a[aria-current=page]", "href") == "/vessels"
+    page.keyboard.press("Tab")  # the first stop is the skip link, which leads past the nav
+    assert page.evaluate("document.activeElement.textContent") == "Skip to content"
+    page.keyboard.press("Enter")
+    assert page.evaluate("document.activeElement.id") == "content"
+    favicon = page.request.get(f"{server}/favicon.ico")
+    assert favicon.status == 200 and favicon.body()[:4] == b"\x00\x00\x01\x00"  # an ICO of our own

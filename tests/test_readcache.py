@@ -249,3 +249,21 @@ def test_the_export_file_follows_the_data_and_the_audience(shared_node):
     newer = node.as_user("jcg.user").export_ftm_file()
     assert "FRONT TRADING" not in newer.read_text() and not path.exists()  # the older file is gone
     assert "FRONT TRADING" in node.as_user("afp.user").export_ftm_file().read_text()
+
+
+def test_the_warm_up_computes_what_the_first_requests_read(demo_node):
+    stopped = demo_node.warm_up(stop=_set_event())
+    assert stopped["audiences"] == 0  # told to stop before it began
+    done = demo_node.warm_up()
+    assert done["audiences"] == len({audience_key(u.viewer) for u in demo_node.registry.users()}) >= 4
+    misses = demo_node.reads.misses
+    for username in ("kcg.analyst", "incb.monitor"):
+        me = demo_node.as_user(username)
+        me.overview(), me.risk(top=50), me.graph(), me.map_data(), me.watchlist(), me.search("pong su")
+    assert demo_node.reads.misses == misses
+
+
+def _set_event():
+    event = threading.Event()
+    event.set()
+    return event

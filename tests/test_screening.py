@@ -98,3 +98,25 @@ def test_a_large_batch_is_screened_over_forked_workers_with_the_same_results(scr
     forked = index.screen_many(queries, limit=3, workers=2)
     assert forked == single and len(forked) == len(queries)
     assert forked[-1][0].id == "case-pong-su"
+
+
+def test_an_agency_record_of_a_listed_bureau_is_paired_with_the_list_entries_but_list_entries_not_with_each_other():
+    """The case file's Office 39 (topic sanction, cited from an agency's source) against the OFAC
+    and UN entries: the strongest candidate duplicates of the case. OFAC against UN: not compared
+    (two lists are not a case; thousands of pairs)."""
+    from interdict.intel.screening import Candidate, ScreeningIndex
+    from interdict.intel.watchlist import screen_entities
+
+    def candidate(entity_id, name, source):
+        found = Candidate(entity_id, "Organization", names=[("name", name)], sources={source}, listed=True)
+        found.evidence[name] = [f"st-{entity_id}"]
+        return found
+
+    index = ScreeningIndex({"case-office-39": candidate("case-office-39", "Office 39", "AFP:case-report"),
+                            "ofac-1": candidate("ofac-1", "OFFICE 39", "INCB:ofac-sdn"),
+                            "un-1": candidate("un-1", "Office No. 39", "INCB:un-sc")},
+                           {}, {}, {"AFP:case-report": "agency_report", "INCB:ofac-sdn": "dataset", "INCB:un-sc": "dataset"})
+    _, rows = screen_entities(index)
+    pairs = {frozenset((r["subject"], r["entity_id"])) for r in rows}
+    assert frozenset(("case-office-39", "ofac-1")) in pairs and frozenset(("case-office-39", "un-1")) in pairs
+    assert frozenset(("ofac-1", "un-1")) not in pairs

@@ -170,6 +170,11 @@ def test_judgement_buttons_merge_and_undo(client):
     judgement = client.get("/api/resolve/judgements", params={"entity": "case-daesung-sangsa"}).json()
     live = [j for j in judgement if j["judgement"] == "same"]
     assert len(live) == 1
+    # the judging agency's users are offered the undo, on the entity page and on /resolve
+    for page_path in ("/entities/case-daesung-sangsa", "/resolve"):
+        shown = client.get(page_path).text
+        assert f'name="judgement_id" value="{live[0]["id"]}"' in shown and ">Undo</button>" in shown, page_path
+        assert '<a href="/entities/case-daesung-sangsa">Daesung Sangsa</a>' in shown, page_path  # names, not raw ids
     form_post(client, "/resolve/undo", data={"judgement_id": live[0]["id"], "next": "/entities/case-daesung-sangsa"})
     page = client.get("/entities/case-daesung-sangsa").text
     assert 'data-testid="canonical-id"' not in page and "undone by kcg.analyst" in page
@@ -180,3 +185,84 @@ def test_judgement_buttons_merge_and_undo(client):
     assert response.status_code == 403 and "may not" in response.text, response.text
     assert client.get("/api/graph/neighbours/synthetic-afp-person-of-interest").status_code == 404
     assert client.get("/api/entities/synthetic-afp-person-of-interest/merged").status_code == 404
+
+
+def test_errors_are_pages_of_the_app_with_the_right_status(client):
+    login(client, "jcg.watch")
+    cases = {
+        "/nope": 404,
+        "/vessels/abc": 404,  # a path that names no record answers as an unknown record
+        "/vessels/99999999999999999999": 404,  # not an MMSI (it overflowed the database's integer: a 500)
+        "/entities/no-such-entity": 404,
+        "/entities/synthetic-afp-person-of-interest": 404,  # hidden from JCG: the same answer as unknown
+        "/events?mmsi=abc": 400,
+        "/events?since=yesterday": 400,
+    }
+    for path, status in cases.items():
+        response = client.get(path)
+        assert response.status_code == status, (path, response.status_code)
+        assert response.headers["content-type"].startswith("text/html"), path
+        assert '<nav' in response.text and "/logout" in response.text, path  # in the app's frame, logged in
+    bad = client.get("/events?mmsi=abc").text
+    assert "mmsi" in bad and "integer" in bad  # names the field and the reason
+    # the API keeps answering JSON
+    assert client.get("/api/nope").json() == {"detail": "Not Found"}
+    assert client.get("/api/vessels/abc").status_code == 422
+    assert client.get("/api/vessels/99999999999999999999").status_code == 422
+
+
+def test_a_filter_form_left_blank_means_any(client):
+    login(client, "jcg.watch")
+    blank = client.get("/events?type=gap&mmsi=&since=&until=")
+    assert blank.status_code == 200 and blank.text == client.get("/events?type=gap").text
+    assert client.get("/api/events?mmsi=").status_code == 422  # the API still says "" is no number
+
+
+def test_an_unexpected_error_is_a_page_with_a_reference_and_no_trace(client, monkeypatch):
+    from interdict.api import UserSession
+
+    def broken(self, *args, **kwargs):
+        raise RuntimeError("secret internals")
+
+    monkeypatch.setattr(UserSession, "risk", broken)
+    login(client, "jcg.watch")
+    client_no_raise = TestClient(client.app, raise_server_exceptions=False)
+    client_no_raise.cookies = client.cookies
+    page = client_no_raise.get("/risk")
+    assert page.status_code == 500 and "reference" in page.text and "secret internals" not in page.text
+    api = client_no_raise.get("/api/risk")
+    assert api.status_code == 500 and "reference" in api.json()["detail"] and "secret" not in api.text
+
+
+def test_each_role_lands_where_its_work_starts(client):
+    for username, landing in (("jcg.watch", "/risk"), ("incb.monitor", "/monitoring"), ("kcg.analyst", "/")):
+        client.cookies.clear()
+        response = form_post(client, "/login", data={"username": username, "password": DEMO_PASSWORD}, follow_redirects=False)
+        assert response.status_code == 303 and response.headers["location"] == landing, (username, response.headers)
+    client.cookies.clear()
+    asked = form_post(client, "/login", data={"username": "jcg.watch", "password": DEMO_PASSWORD, "next": "/vessels"},
+                      follow_redirects=False)
+    assert asked.headers["location"] == "/vessels"  # a page asked for wins
+
+
+def test_events_page_through_name_vessels_read_as_words_and_export_as_csv(client, demo_node):
+    demo_node.detect()
+    login(client, "jcg.watch")
+    every = demo_node.as_user("jcg.watch").events()
+    assert len(every) > 4
+    first = client.get("/events?limit=2").text
+    assert 'data-testid="events-next"' in first and 'data-testid="events-prev"' not in first
+    second = client.get("/events?limit=2&offset=2").text
+    assert f'id="ev-{every[2]["id"]}"' in second and f'id="ev-{every[0]["id"]}"' not in second
+    assert 'data-testid="events-prev"' in second
+    names = demo_node.as_user("jcg.watch").vessel_names()
+    named = next(e for e in every if e["mmsi"] in names)
+    page = client.get(f"/events?mmsi={named['mmsi']}&limit=5000").text
+    assert names[named["mmsi"]] in page and "{'" not in page  # names, and details as words, not a dict
+    table = client.get("/events.csv").text.splitlines()
+    assert table[0].startswith("id,type,mmsi,vessel") and len(table) == len(every) + 1
+    # each risk reason links to the events it rests on, and those links lead to a row of the events page
+    risk = client.get("/risk").text
+    link = re.search(r'href="(/events\?mmsi=\d+&amp;limit=5000)#ev-([^"]+)" data-testid="evidence-link"', risk)
+    assert link, "no evidence link"
+    assert f'id="ev-{link.group(2)}"' in client.get(link.group(1).replace("&amp;", "&")).text

@@ -207,6 +207,34 @@ class Interdict:
         run.timings["save"] = time.perf_counter() - started
         return run
 
+    def warm_up(self, *, stop: Any = None) -> dict[str, Any]:
+        """Compute the heavy reads of the web app for every audience of the node's users before
+        anyone asks (`interdict serve` runs this in the background at start-up): the first search
+        after a restart took 12.7 s, the first screening 34 s. `stop`: a threading.Event that
+        ends the warm-up early. Returns the audiences warmed and the seconds each read took."""
+        from interdict.access import audience_key
+
+        readers: dict[Any, User] = {}
+        for user in self.registry.users():
+            readers.setdefault(audience_key(user.viewer), user)
+        reads: list[tuple[str, Callable[[UserSession], Any]]] = [
+            ("overview", lambda me: me.overview()), ("search", lambda me: me.search("a")),
+            ("screening index", lambda me: me.screening_index()), ("graph", lambda me: me.graph()),
+            ("events", lambda me: me.events(limit=1000)), ("risk", lambda me: me.risk(top=50)),
+            ("map", lambda me: me.map_data()), ("watchlist", lambda me: me.watchlist()),
+            ("vessels", lambda me: me.ais_stats()), ("seizures", lambda me: me.seizure_records()),
+            ("dashboard", lambda me: me.dashboard("east-asia-oceania", "ats")),
+        ]
+        timings: dict[str, dict[str, float]] = {}
+        for user in readers.values():
+            for name, read in reads:
+                if stop is not None and stop.is_set():
+                    return {"audiences": len(timings), "seconds": timings}
+                started = time.perf_counter()
+                read(self.session_for(user))
+                timings.setdefault(user.agency.code, {})[name] = round(time.perf_counter() - started, 3)
+        return {"audiences": len(timings), "seconds": timings}
+
     def as_user(self, username: str) -> UserSession:
         return UserSession(self, self.registry.user(username))
 
@@ -437,7 +465,7 @@ class UserSession:
         by_vessel = {key[0]: part for key, part in wanted.partition_by("mmsi", as_dict=True).items()} if wanted.height else {}
         for vessel in chosen:
             track = by_vessel.get(vessel)
-            if track is None or track.height < 2:
+            if track is None:  # a vessel heard once is still drawn (a fix and its last-position marker)
                 continue
             track = track.sort("ts", "source_row", "lat", "lon")  # fixes of one second in a fixed order, however read
             track = track.with_columns(pl.lit("v").alias("batch")).with_columns(
@@ -610,6 +638,10 @@ class UserSession:
         rows = resolution.list_judgements(self.node.workspace.engine, self.viewer, entity_ids=ids,
                                           include_retracted=include_retracted)
         self.show(Marking.parse(j["marking"]) for j in rows)
+        captions = {k: v.caption for k, v in self.entities({j[side] for j in rows for side in ("left", "right")},
+                                                            captions_only=True).items()}
+        for j in rows:  # judgements are shown only when both entities are visible (list_judgements)
+            j["left_caption"], j["right_caption"] = captions.get(j["left"], j["left"]), captions.get(j["right"], j["right"])
         return rows
 
     def cluster(self, entity_id: str) -> dict[str, Any]:
@@ -632,16 +664,24 @@ class UserSession:
 
     # -- behaviour -------------------------------------------------------------------------
     def events(self, *, types: tuple[str, ...] = (), mmsi: int | None = None, since: datetime | None = None,
-               until: datetime | None = None, limit: int | None = None) -> list[dict[str, Any]]:
-        """Behaviour events this user may see (every batch they rest on must be visible)."""
+               until: datetime | None = None, limit: int | None = None, offset: int = 0) -> list[dict[str, Any]]:
+        """Behaviour events this user may see (every batch they rest on must be visible), oldest
+        first; `offset` and `limit` page through them."""
         from interdict.behaviour import events as event_store
 
         rows: list[dict[str, Any]] = self._cached(
-            "events", EVENT_TABLES, (types, mmsi, since, until, limit),
+            "events", EVENT_TABLES, (types, mmsi, since, until, limit, offset),
             lambda: event_store.read(self.node.workspace.engine, self.viewer, types=types, mmsi=mmsi, since=since, until=until,
-                                     limit=limit))
+                                     limit=limit, offset=offset))
         self._show_events(rows)
         return rows
+
+    def vessel_names(self) -> dict[int, str]:
+        """The latest name of every vessel this user may see, by MMSI."""
+        with self.unshown():
+            names: dict[int, str] = self._cached("vessel_names", VESSEL_TABLES, None, lambda: {
+                v["mmsi"]: v["name"] for v in self.vessels("", limit=1_000_000) if v.get("name")})
+        return names
 
     def _show_events(self, rows: list[dict[str, Any]]) -> None:
         markings = self.batch_markings()

@@ -72,7 +72,8 @@ def visible_events(viewer: Viewer):  # type: ignore[no-untyped-def]
 
 
 def read(engine: Engine, viewer: Viewer, *, types: tuple[str, ...] = (), mmsi: int | None = None,
-         since: datetime | None = None, until: datetime | None = None, limit: int | None = None) -> list[dict[str, Any]]:
+         since: datetime | None = None, until: datetime | None = None, limit: int | None = None,
+         offset: int = 0) -> list[dict[str, Any]]:
     """Events the viewer may see, oldest first: those resting only on batches the viewer may see."""
     c = ais_events.c
     stmt = select(ais_events).where(visible_events(viewer))
@@ -87,6 +88,8 @@ def read(engine: Engine, viewer: Viewer, *, types: tuple[str, ...] = (), mmsi: i
     stmt = stmt.order_by(c.start_ts, c.type, c.mmsi, c.id)
     if limit is not None:
         stmt = stmt.limit(limit)
+    if offset:
+        stmt = stmt.offset(offset)
     r = derived_rests_on.c
     # what the chosen events rest on, in one query over the same selection
     chosen = stmt.with_only_columns(c.audience, c.id).subquery()

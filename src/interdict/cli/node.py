@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from contextlib import nullcontext
 from pathlib import Path
 from typing import Any
@@ -110,6 +112,7 @@ def serve(
     host: str = typer.Option("127.0.0.1", help="Address to serve on (keep 127.0.0.1 unless TLS is on)."),
     cert: Path | None = typer.Option(None, "--cert", help="TLS certificate (PEM): serve over HTTPS."),
     key: Path | None = typer.Option(None, "--key", help="TLS private key (PEM) of --cert."),
+    warm_up: bool = typer.Option(True, help="Compute the heavy reads of every audience at start-up, in the background."),
 ) -> None:
     """Serve the web app over an existing workspace; with --cert and --key over HTTPS (session
     cookies then travel over HTTPS only, and browsers are told to keep to it)."""
@@ -118,11 +121,11 @@ def serve(
     for path in (cert, key):
         if path is not None and not path.is_file():
             raise ValidationError("no such file", where=str(path))
-    _serve(open_node(create=False), host, port, tls=(cert, key) if cert and key else None)
+    _serve(open_node(create=False), host, port, tls=(cert, key) if cert and key else None, warm_up=warm_up)
 
 
 def _serve(node: Interdict, host: str, port: int, demo_login: tuple[list[dict[str, Any]], str] | None = None,
-           tls: tuple[Path, Path] | None = None) -> None:
+           tls: tuple[Path, Path] | None = None, warm_up: bool = True) -> None:
     import ssl
 
     import uvicorn
@@ -141,8 +144,28 @@ def _serve(node: Interdict, host: str, port: int, demo_login: tuple[list[dict[st
             ssl.create_default_context(ssl.Purpose.CLIENT_AUTH).load_cert_chain(str(tls[0]), str(tls[1]))
         except (ssl.SSLError, OSError) as exc:
             raise ValidationError(f"cannot use this certificate and key: {exc}", where=str(tls[0])) from None
-    uvicorn.run(create_app(node, tls=tls is not None), host=host, port=port, log_level="warning",
-                ssl_certfile=str(tls[0]) if tls else None, ssl_keyfile=str(tls[1]) if tls else None)
+    # the heavy reads of every audience, computed while the server already answers (a request for
+    # one being computed waits for that computation rather than starting its own)
+    stop = threading.Event()
+    warming = threading.Thread(target=_warm_up, args=(node, stop), name="interdict-warm-up", daemon=True)
+    if warm_up:
+        warming.start()
+    try:
+        uvicorn.run(create_app(node, tls=tls is not None), host=host, port=port, log_level="warning",
+                    ssl_certfile=str(tls[0]) if tls else None, ssl_keyfile=str(tls[1]) if tls else None)
+    finally:
+        stop.set()
+
+
+def _warm_up(node: Interdict, stop: threading.Event) -> None:
+    started = time.perf_counter()
+    try:
+        done = node.warm_up(stop=stop)
+    except Exception as exc:  # a warm-up that fails leaves the reads to the first requests: say so, do not stop serving
+        console.print(f"[yellow]warm-up stopped: {exc}[/]")
+        return
+    if not stop.is_set():
+        console.print(f"warmed the heavy reads of {done['audiences']} audiences in {time.perf_counter() - started:.0f} s", highlight=False)
 
 
 @app.command()

@@ -73,6 +73,9 @@ class Hit:
                 "explanation": self.explanation}
 
 
+LIST_SOURCE_KIND = "dataset"  # the kind of the source a list import writes (interdict.intel.lists)
+
+
 def _keys(name: str, schema: str) -> set[str]:
     tokens = [t for t in re.split(r"[\s\-]+", normalise(name, schema)) if t and t not in WEAK_TOKENS]
     keys = set(tokens)
@@ -84,10 +87,12 @@ def _keys(name: str, schema: str) -> set[str]:
 
 
 class ScreeningIndex:
-    def __init__(self, candidates: dict[str, Candidate], identifiers: dict[str, set[str]], source_titles: dict[str, str]) -> None:
+    def __init__(self, candidates: dict[str, Candidate], identifiers: dict[str, set[str]], source_titles: dict[str, str],
+                 source_kinds: dict[str, str] | None = None) -> None:
         self.candidates = candidates
         self.identifiers = identifiers
         self.source_titles = source_titles
+        self.source_kinds = source_kinds or {}  # source id -> kind ("dataset": an imported list)
         self.postings: dict[str, set[str]] = defaultdict(set)
         self.normalised: dict[str, list[str]] = {}  # entity id -> its names, normalised for its schema
         self.sorted_words: dict[str, list[str]] = {}  # the same with their words in sorted order
@@ -144,12 +149,18 @@ class ScreeningIndex:
                     candidate.countries.add(value)
                 if source_id:
                     candidate.sources.add(source_id)
-            titles = dict(conn.execute(select(sources.c.id, sources.c.title)
-                                       .where(*(visible(sources, viewer) if viewer is not None else ()))).all())
+            found = conn.execute(select(sources.c.id, sources.c.title, sources.c.kind)
+                                 .where(*(visible(sources, viewer) if viewer is not None else ()))).all()
+            titles = {r.id: r.title for r in found}
+            kinds = {r.id: r.kind for r in found}
         # entities without a name (links, sanctions) are not screening targets
         identified = set().union(*identifiers.values()) if identifiers else set()
         named = {k: v for k, v in candidates.items() if v.names or k in identified}
-        return cls(named, identifiers, titles)
+        return cls(named, identifiers, titles, kinds)
+
+    def from_lists_only(self, candidate: Candidate) -> bool:
+        """An entry of imported lists only (OFAC, UN, an FtM dataset): no agency's own record of it."""
+        return bool(candidate.sources) and all(self.source_kinds.get(s) == LIST_SOURCE_KIND for s in candidate.sources)
 
     def screen(self, query: str, *, schema: str | None = None, country: str | None = None, limit: int = 10,  # noqa: C901 - the screening pipeline's stages share the candidate set
                threshold: float = 0.0) -> list[Hit]:

@@ -106,11 +106,13 @@ def screen_vessels(engine: Engine, index: ScreeningIndex, *, viewer: Viewer,
 
 
 def screen_entities(index: ScreeningIndex) -> tuple[int, list[dict[str, Any]]]:
-    """Matches of every entity not on a sanctions list against the entities of other sources
-    (names and identifiers)."""
+    """Matches of every entity against the entities of other sources (names and identifiers),
+    except the entries of imported sanctions lists among themselves: an agency's record of a
+    listed bureau (the case file's Office 39) is matched with the list entries, list entries
+    are not compared with one another."""
     rows: dict[str, dict[str, Any]] = {}
     now = utcnow()
-    subjects = [c for c in index.candidates.values() if not c.listed and c.names]
+    subjects = [c for c in index.candidates.values() if c.names and not (c.listed and index.from_lists_only(c))]
     for subject in subjects:
         found: list[tuple[Hit, str, str, list[str]]] = []
         for prop_key, said in subject.evidence.items():

@@ -10,14 +10,16 @@ is computed in one place (`interdict.web.deps.render`). All CSS and JS ships in
 
 from __future__ import annotations
 
-from fastapi import Depends, FastAPI, HTTPException, Request
-from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi import Depends, FastAPI, Request
+from fastapi.responses import FileResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.middleware.sessions import SessionMiddleware
 
 from interdict import __version__
 from interdict.api import Interdict, UserSession
 from interdict.web.deps import HERE, api_session, page_session, templates
+from interdict.web.errorpages import install_error_pages
+from interdict.web.forms import BlankFieldsAreAbsent
 from interdict.web.jsonapi import ais as ais_api
 from interdict.web.jsonapi import behaviour as behaviour_api
 from interdict.web.jsonapi import entities as entities_api
@@ -39,6 +41,7 @@ def create_app(node: Interdict, *, tls: bool = False) -> FastAPI:
     cookie is then sent over HTTPS only and browsers are told to keep to HTTPS (HSTS)."""
     app = FastAPI(title="Interdict", version=__version__, docs_url=None, openapi_url=None, redoc_url=None)
     # the security middleware runs inside the session middleware (added last, so outermost)
+    app.add_middleware(BlankFieldsAreAbsent)
     app.add_middleware(SecurityMiddleware, tls=tls)
     app.add_middleware(SessionMiddleware, secret_key=node.workspace.secret_key(), session_cookie="interdict_session",
                        same_site="strict", https_only=tls, max_age=12 * 3600)
@@ -56,10 +59,10 @@ def create_app(node: Interdict, *, tls: bool = False) -> FastAPI:
     def api_docs(request: Request, me: UserSession = Depends(page_session)) -> Response:
         return templates.TemplateResponse(request, "api_docs.html", {})
 
-    @app.exception_handler(401)
-    async def unauthorized(request: Request, exc: HTTPException) -> Response:
-        if request.url.path.startswith("/api/") and request.url.path != "/api/docs":
-            return JSONResponse({"detail": exc.detail}, status_code=401, headers=getattr(exc, "headers", None))
-        return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
+    @app.get("/favicon.ico", include_in_schema=False)
+    def favicon() -> FileResponse:
+        return FileResponse(HERE / "static" / "favicon.ico", media_type="image/x-icon", headers={"Cache-Control": "max-age=86400"})
 
+    install_error_pages(app)
     return app
+

@@ -9,10 +9,10 @@ as the page's banner. A page cannot forget its banner or pass the wrong one: it 
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from pathlib import Path
-from typing import Any
+from pathlib import Path as FilePath
+from typing import Annotated, Any
 
-from fastapi import HTTPException, Request
+from fastapi import HTTPException, Path, Query, Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 from markupsafe import Markup, escape
@@ -23,16 +23,40 @@ from interdict.errors import AuthError
 from interdict.markings import TLP
 from interdict.web.security import csrf_token
 
-HERE = Path(__file__).parent
+HERE = FilePath(__file__).parent
 
 templates = Jinja2Templates(directory=HERE / "templates")
 templates.env.globals["version"] = __version__
 templates.env.filters["tlp_class"] = lambda tlp: "tlp-" + TLP(tlp).value.lower().replace("+", "-")
 templates.env.filters["num"] = lambda v: "" if v is None else f"{v:,.6g}"
+templates.env.filters["details"] = lambda details: readable_details(details)
 templates.env.filters["flags"] = lambda bits: ", ".join(flag_names(bits or 0)).replace("_", " ")
 # every state-changing form carries the session's CSRF token (interdict.web.security)
 templates.env.globals["csrf_field"] = lambda request: Markup(
     f'<input type="hidden" name="csrf" value="{escape(csrf_token(request.session))}">')
+
+
+# An MMSI has nine digits: a larger number is no vessel (and overflowed the database's integer)
+MMSI_MAX = 999_999_999
+Mmsi = Annotated[int, Path(ge=0, le=MMSI_MAX, description="MMSI (up to nine digits)")]
+OptionalMmsi = Annotated[int | None, Query(ge=0, le=MMSI_MAX, description="MMSI (up to nine digits)")]
+
+
+def readable_details(details: dict[str, Any]) -> str:
+    """An event's details as words: "hours 12.5; covered after 0.92; dprk yes" (lists and nested
+    values are left to the JSON API)."""
+    parts = []
+    for key, value in details.items():
+        if value is None or isinstance(value, (dict, list)):
+            continue
+        if isinstance(value, bool):
+            shown = "yes" if value else "no"
+        elif isinstance(value, float):
+            shown = f"{value:,.3g}" if abs(value) < 1e6 else f"{value:,.0f}"
+        else:
+            shown = str(value)
+        parts.append(f"{key.replace('_', ' ')} {shown}")
+    return "; ".join(parts)
 
 
 def node_of(request: Request) -> Interdict:

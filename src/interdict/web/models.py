@@ -191,6 +191,8 @@ class JudgementOut(Shape):
     id: str
     left: str
     right: str
+    left_caption: str | None = None
+    right_caption: str | None = None
     judgement: str
     user: str
     agency: str

@@ -11,7 +11,7 @@ from fastapi import APIRouter, Depends, Query, Response
 from interdict.api import UserSession, flag_names
 from interdict.errors import NotFound
 from interdict.web import models
-from interdict.web.deps import api_session, utc
+from interdict.web.deps import Mmsi, api_session, utc
 from interdict.web.jsonapi.errors import http_error
 
 router = APIRouter(prefix="/api", tags=["ais"])
@@ -35,7 +35,7 @@ def vessels_api(response: Response, q: str = Query("", description="Part of a na
 
 
 @router.get("/vessels/{mmsi}", response_model=models.VesselOut)
-def vessel_api(mmsi: int, me: UserSession = Depends(api_session)) -> dict[str, Any]:
+def vessel_api(mmsi: Mmsi, me: UserSession = Depends(api_session)) -> dict[str, Any]:
     try:
         return me.vessel(mmsi)
     except NotFound as exc:
@@ -43,7 +43,7 @@ def vessel_api(mmsi: int, me: UserSession = Depends(api_session)) -> dict[str, A
 
 
 @router.get("/vessels/{mmsi}/track", response_model=models.TrackOut)
-def track_api(mmsi: int, start: datetime | None = Query(None, description="ISO 8601, inclusive"),
+def track_api(mmsi: Mmsi, start: datetime | None = Query(None, description="ISO 8601, inclusive"),
               end: datetime | None = Query(None, description="ISO 8601, inclusive"),
               me: UserSession = Depends(api_session)) -> dict[str, Any]:
     """Positions of one vessel in a time window, oldest first (times in UTC)."""

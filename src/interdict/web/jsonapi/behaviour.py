@@ -10,7 +10,7 @@ from fastapi.responses import Response
 
 from interdict.api import UserSession, data_path
 from interdict.web import models
-from interdict.web.deps import api_session, utc
+from interdict.web.deps import OptionalMmsi, api_session, utc
 
 router = APIRouter(prefix="/api", tags=["behaviour"])
 
@@ -20,7 +20,7 @@ MAP_VESSELS = 60
 
 @router.get("/events", response_model=list[models.EventOut])
 def events_api(type: list[str] | None = Query(None, description="gap, encounter, loitering, port_call, identity_change, spoofing, eez_transit"),
-               mmsi: int | None = None, since: datetime | None = None, until: datetime | None = None,
+               mmsi: OptionalMmsi = None, since: datetime | None = None, until: datetime | None = None,
                limit: int = Query(1000, ge=1, le=100_000), me: UserSession = Depends(api_session)) -> list[dict[str, Any]]:
     """Behaviour events the caller may see (every batch an event rests on must be visible)."""
     return me.events(types=tuple(type or ()), mmsi=mmsi, since=utc(since), until=utc(until), limit=limit)
@@ -40,7 +40,7 @@ def land_api(me: UserSession = Depends(api_session)) -> Response:
 
 
 @router.get("/map/data", response_model=models.MapData)
-def map_data_api(type: list[str] | None = Query(None), mmsi: int | None = None,
+def map_data_api(type: list[str] | None = Query(None), mmsi: OptionalMmsi = None,
                  since: datetime | None = None, until: datetime | None = None,
                  me: UserSession = Depends(api_session)) -> dict[str, Any]:
     """Events as markers and the tracks of the vessels they concern (segments numbered), for

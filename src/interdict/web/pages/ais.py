@@ -9,7 +9,7 @@ from fastapi.responses import HTMLResponse
 
 from interdict.api import UserSession
 from interdict.errors import NotFound
-from interdict.web.deps import page_session, render
+from interdict.web.deps import Mmsi, page_session, render
 
 router = APIRouter(include_in_schema=False)
 
@@ -38,11 +38,11 @@ def vessels_page(request: Request, q: str = "", me: UserSession = Depends(page_s
 
 
 @router.get("/vessels/{mmsi}", response_class=HTMLResponse)
-def vessel_page(request: Request, mmsi: int, me: UserSession = Depends(page_session)) -> HTMLResponse:
+def vessel_page(request: Request, mmsi: Mmsi, me: UserSession = Depends(page_session)) -> HTMLResponse:
     try:
         vessel = me.vessel(mmsi)
     except NotFound:
-        return render(request, "not_found.html", me, what=f"MMSI {mmsi}")
+        return render(request, "not_found.html", me, 404, what=f"MMSI {mmsi}")
     track = me.track(mmsi)
     scored = me.risk(mmsi=mmsi)
     return render(request, "vessel.html", me, vessel=vessel, track=track.tail(200).reverse().to_dicts(),

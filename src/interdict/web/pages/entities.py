@@ -13,12 +13,12 @@ router = APIRouter(include_in_schema=False)
 
 
 @router.get("/login", response_class=HTMLResponse)
-def login_form(request: Request, next: str = "/", error: str = "") -> HTMLResponse:
+def login_form(request: Request, next: str = "", error: str = "") -> HTMLResponse:
     return templates.TemplateResponse(request, "login.html", {"next": next, "error": error, "me": None, "banner": None})
 
 
 @router.post("/login")
-def login(request: Request, username: str = Form(...), password: str = Form(...), next: str = Form("/")) -> Response:
+def login(request: Request, username: str = Form(...), password: str = Form(...), next: str = Form("")) -> Response:
     try:
         user = node_of(request).registry.authenticate(username, password)
     except AuthError as exc:
@@ -26,7 +26,15 @@ def login(request: Request, username: str = Form(...), password: str = Form(...)
                                           status_code=401)
     request.session.clear()
     request.session["sid"] = node_of(request).registry.start_session(user)
-    return RedirectResponse(safe_next(next), status_code=303)
+    return RedirectResponse(safe_next(next) if next else landing_page(user.roles), status_code=303)
+
+
+# where each role starts its work when it asked for no page in particular
+LANDING = (("watch_officer", "/risk"), ("monitor", "/monitoring"), ("analyst", "/"), ("admin", "/"))
+
+
+def landing_page(roles: frozenset[str]) -> str:
+    return next((page for role, page in LANDING if role in roles), "/")
 
 
 @router.post("/logout")
@@ -79,7 +87,7 @@ def entity_page(request: Request, entity_id: str, error: str = "", me: UserSessi
     try:
         view = me.entity(entity_id)
     except NotFound:
-        return render(request, "not_found.html", me, what=entity_id)
+        return render(request, "not_found.html", me, 404, what=entity_id)
     cluster = me.cluster(entity_id)
     merged = me.merged_entity(entity_id) if len(cluster["members"]) > 1 else None
     captions = {k: v.caption for k, v in me.entities(cluster["members"], captions_only=True).items()}

@@ -24,7 +24,7 @@ def country_page(request: Request, country: str, me: UserSession = Depends(page_
     try:
         found = me.country_trend(country)
     except (NotFound, ValidationError):
-        return render(request, "not_found.html", me, what=f"seizure records for {country}")
+        return render(request, "not_found.html", me, 404, what=f"seizure records for {country}")
     return render(request, "monitoring_country.html", me, ind=found["indicators"], trend=found["trend"])
 
 

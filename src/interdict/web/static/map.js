@@ -11,6 +11,17 @@
     L.geoJSON(land, {style: {color: "#8a8a8a", weight: 0.6, fillColor: "#f2efe9", fillOpacity: 1}, interactive: false}).addTo(map);
   });
   let layer = L.layerGroup().addTo(map);
+  const legend = L.control({position: "bottomleft"});
+  legend.onAdd = () => {
+    const box = L.DomUtil.create("div", "map-legend");
+    box.setAttribute("data-testid", "map-legend");
+    box.innerHTML = "<strong>Events</strong><br>" + Object.entries(eventColour).map(([type, colour]) =>
+      `<span class="swatch" style="background:${colour}"></span>${text(type.replace("_", " "))}`).join("<br>") +
+      "<br><strong>Tracks</strong><br><span class=\"swatch line\"></span>a segment (colour changes where the track breaks)" +
+      "<br><span class=\"swatch last\"></span>last position up to the chosen time";
+    return box;
+  };
+  legend.addTo(map);
   let items = [];
   let range = [0, 0];
   const slider = document.getElementById("time-slider");
@@ -41,7 +52,10 @@
 
   function load(params) {
     status.textContent = "Loading…";
-    fetch("/api/map/data?" + params.toString()).then(r => r.json()).then(data => {
+    fetch("/api/map/data?" + params.toString()).then(r => r.ok ? r.json() : r.json().then(body => {
+      const detail = Array.isArray(body.detail) ? body.detail.map(d => `${d.loc[d.loc.length - 1]}: ${d.msg}`).join("; ") : body.detail;
+      throw new Error(detail || r.statusText);
+    })).then(data => {
       items = [];
       const times = [];
       const bounds = [];
@@ -50,13 +64,27 @@
         times.push(t0, track.t[track.t.length - 1]);
         items.push({t: t0, draw: (group, limit) => {
           let current = [], segment = track.segment[0];
-          const flush = () => { if (current.length > 1) L.polyline(current, {color: colours[segment % colours.length], weight: 2, opacity: 0.8}).bindTooltip(`MMSI ${mmsi}, segment ${segment}`).addTo(group); };
+          const colour = () => colours[segment % colours.length];
+          const flush = () => {
+            if (current.length > 1) {
+              L.polyline(current, {color: colour(), weight: 2, opacity: 0.8}).bindTooltip(`MMSI ${mmsi}, segment ${segment}`).addTo(group);
+            } else if (current.length === 1) {  // a segment of one fix is still where the vessel was
+              L.circleMarker(current[0], {radius: 2, color: colour(), weight: 2}).bindTooltip(`MMSI ${mmsi}, segment ${segment} (one fix)`).addTo(group);
+            }
+          };
+          let last = null;
           for (let i = 0; i < track.t.length && track.t[i] <= limit; i++) {
             if (track.segment[i] !== segment) { flush(); current = []; segment = track.segment[i]; }
             current.push([track.lat[i], track.lon[i]]);
             bounds.push([track.lat[i], track.lon[i]]);
+            last = i;
           }
           flush();
+          if (last !== null) {
+            L.circleMarker([track.lat[last], track.lon[last]], {radius: 4, color: "#111", fillColor: "#fff", fillOpacity: 1, weight: 2})
+              .bindTooltip(`MMSI ${mmsi}: last position ${new Date(track.t[last] * 1000).toISOString().slice(0, 16).replace("T", " ")} UTC`)
+              .addTo(group);
+          }
         }});
       }
       for (const e of data.events) {
@@ -70,7 +98,7 @@
       slider.value = 1000;
       draw();
       if (bounds.length) map.fitBounds(bounds, {maxZoom: 9, padding: [20, 20]});
-    }).catch(err => { status.textContent = "Could not load: " + err; });
+    }).catch(err => { status.textContent = "Could not load the map data: " + err.message; });
   }
 
   slider.addEventListener("input", draw);
