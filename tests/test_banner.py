@@ -9,6 +9,8 @@ RED banner. A page added to the app without a check here fails `test_every_page_
 
 from __future__ import annotations
 
+import csv
+import io
 import re
 import textwrap
 from datetime import UTC, datetime
@@ -86,6 +88,8 @@ PAGES = {
     f"/monitoring/countries/{CANARY_COUNTRY}": "Australia",
     "/reports": "Australia",
 }
+# downloads: each row says the marking of everything the download holds (no banner to print)
+CSV_PAGES = {"/events.csv": f"?mmsi={CANARY_MMSI}"}
 # pages that are not content: the login form
 NOT_CONTENT = {"/login", "/account/password"}  # no records on them
 
@@ -144,7 +148,7 @@ def banner_of(html: str) -> str:
 def test_every_page_is_checked():
     pages = {route.path for router in PAGE_ROUTERS for route in router.routes if "GET" in getattr(route, "methods", ())}
     assert "/risk" in pages and "/entities/{entity_id}" in pages
-    checked = {re.sub(r"\?.*", "", p) for p in PAGES} | NOT_CONTENT
+    checked = {re.sub(r"\?.*", "", p) for p in PAGES} | NOT_CONTENT | set(CSV_PAGES)
     patterns = {re.sub(r"\{[^}]+\}", "X", p) for p in pages}
     covered = {re.sub(r"/(test-canary-vessel|\d+|[A-Z]{3})$", "/X", p) for p in checked}
     assert patterns - covered - {"/reports/render"} == set(), "pages without a banner check"
@@ -174,3 +178,13 @@ def test_banner_is_not_stricter_than_needed(canary_node):
         html = client.get(path).text
         assert "office 39" in html.lower() and CANARY not in html, path
         assert banner_of(html).startswith(("TLP:CLEAR", "TLP:GREEN")), f"{path}: {banner_of(html)}"
+
+
+@pytest.mark.parametrize("path", list(CSV_PAGES))
+def test_a_download_carries_the_strictest_marking_and_only_to_those_who_may_see(canary_node, path):
+    owner = client_for(canary_node, "afp.analyst").get(path + CSV_PAGES[path]).text
+    rows = list(csv.DictReader(io.StringIO(owner)))
+    assert rows and any(CANARY in ",".join(r.values()) for r in rows), "the canary is not in the download"
+    assert all(r["marking"].startswith("TLP:RED") for r in rows)
+    other = client_for(canary_node, "jcg.watch").get(path + CSV_PAGES[path]).text
+    assert CANARY not in other and "TLP:RED" not in other

@@ -569,10 +569,15 @@ class UserSession:
         """Candidate duplicates across sources, best first, not yet judged and not already merged:
         the stored screening matches between entities, and for `entity_id` a live screening of its
         names against everything this user may see. The two sides of each kept pair count as shown."""
-        with self.unshown():
-            ranked, views = self._duplicate_candidates(entity_id=entity_id, limit=limit)
-        self.show_entities(views[c[side]] for c in ranked for side in ("left", "right"))
-        return ranked
+        def find() -> tuple[list[dict[str, Any]], list[Marking]]:
+            with self.unshown():
+                ranked, views = self._duplicate_candidates(entity_id=entity_id, limit=limit)
+            shown = {c[side] for c in ranked for side in ("left", "right")}
+            return ranked, list(dict.fromkeys(s.marking for e in shown for s in views[e].statements))
+
+        ranked, markings = self._cached("duplicate_candidates", (*MATCH_TABLES, *ENTITY_TABLES), (entity_id, limit), find)
+        self.show(markings)
+        return list(ranked)
 
     def _duplicate_candidates(self, *, entity_id: str | None,  # noqa: C901 - gathers stored and live candidates in one pass
                               limit: int) -> tuple[list[dict[str, Any]], dict[str, EntityView]]:
