@@ -177,8 +177,11 @@ def test_listed_flags_come_only_from_visible_statements(agencies, tmp_path):
     assert not [r for r in reasons if r["kind"].startswith("watchlist")]
     afp = node.as_user("afp.analyst")
     assert {m["entity_id"] for m in afp.watchlist(listed=True)} == {"test-afp-lotus", "test-afp-lotus-vessel"}
-    assert ("test-afp-lotus", "test-kcg-lotus") not in {(m["subject"], m["entity_id"])
-                                                       for m in afp.watchlist(subject_kind="entity")}
+    # an agency's own record of a listed entity is screened too (only list entries among
+    # themselves are not): for AFP the pair stands both ways, the listed side flagged
+    afp_pairs = {(m["subject"], m["entity_id"]): m["listed"] for m in afp.watchlist(subject_kind="entity")}
+    assert afp_pairs[("test-kcg-lotus", "test-afp-lotus")] is True
+    assert afp_pairs[("test-afp-lotus", "test-kcg-lotus")] is False
 
 
 # -- case 4: crowding ----------------------------------------------------------------------

@@ -34,6 +34,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import Enum
+from functools import lru_cache
 
 from sqlalchemy import ColumnElement as _Column
 from sqlalchemy import and_, exists, false, not_, or_, select, true
@@ -92,6 +93,15 @@ def can_see(viewer: Viewer, origin: str, marking: Marking, purpose: Purpose = Pu
 
 def visible_filter(table: FromClause, viewer: Viewer, purpose: Purpose = Purpose.VIEW) -> ColumnElement[bool]:
     """SQL equivalent of `can_see` for rows of `table`."""
+    return _visible_filter(table, audience_key(viewer), purpose)
+
+
+@lru_cache(maxsize=2048)
+def _visible_filter(table: FromClause, audience: tuple[str, str, bool], purpose: Purpose) -> ColumnElement[bool]:
+    """Built once per table, audience and purpose (an expression is immutable; building one cost
+    0.4 ms, and a page builds dozens)."""
+    agency, country, law_enforcement = audience
+    viewer = Viewer("", agency, country, law_enforcement)
     c = table.c
     released = or_(
         c.releasable_to == "",
