@@ -226,13 +226,15 @@ def test_api_reference_renders_offline_under_the_security_policy(server, page):
 
 
 PHONE_PAGES = ["/", "/search?q=pong", "/entities/case-pong-su", "/screen?q=office+39", "/resolve", "/watchlist", "/claims",
-               "/vessels", "/vessels/351118000", "/map", "/events", "/risk", "/monitoring", "/reports", "/account/password",
-               "/nope"]
+               "/vessels", "/vessels/351118000", "/map", "/events", "/risk", "/monitoring", "/monitoring/countries/AUS",
+               "/reports", "/account/password", "/api/docs", "/nope"]
 
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
-def test_every_page_fits_a_phone_and_the_nav_says_where_you_are(server, page, tmp_path):
+def test_every_page_fits_a_phone_fetches_nothing_outside_and_the_nav_says_where_you_are(server, page, tmp_path):
     page.set_viewport_size({"width": 390, "height": 844})
+    outside = []  # and every page asks the node alone for everything it loads (air-gapped networks)
+    page.on("request", lambda request: outside.append(request.url) if not request.url.startswith(server) else None)
     page.goto(f"{server}/login")
     page.fill("input[name=username]", "kcg.analyst")
     page.fill("input[name=password]", DEMO_PASSWORD)
@@ -246,6 +248,7 @@ def test_every_page_fits_a_phone_and_the_nav_says_where_you_are(server, page, tm
             too_wide[path] = width
             page.screenshot(path=str(tmp_path / f"phone-{len(too_wide)}.png"), full_page=True)
     assert too_wide == {}, too_wide
+    assert outside == [], outside
     page.goto(f"{server}/vessels/351118000")
     assert page.get_attribute("nav a[aria-current=page]", "href") == "/vessels"
     page.keyboard.press("Tab")  # the first stop is the skip link, which leads past the nav
