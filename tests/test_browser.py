@@ -202,6 +202,12 @@ def test_entity_graph_view_path_finder_and_judgement_buttons(server, page, tmp_p
     page.wait_for_selector("[data-testid=path-result] ol li", timeout=15_000)
     result = page.inner_text("[data-testid=path-result]")
     assert "2 steps" in result and "grade" in result and "Man Jin Ri" in result
+    # the founding case's central chain, each step graded; a loading state while it is sought
+    page.fill("#path-to", "case-office-39")
+    page.click("#path-form button")
+    page.wait_for_selector("[data-testid=path-result] ol li", timeout=15_000)
+    chain = page.inner_text("[data-testid=path-result]")
+    assert "Workers' Party of Korea" in chain and "C3" in chain and "No link" not in chain
     page.screenshot(path=str(tmp_path / "graph.png"), full_page=True)
     # other spellings on the entity search page, with their reason
     page.goto(f"{server}/search?q=Taesong")

@@ -48,7 +48,7 @@ def test_demo_json_summary(cli_home):
     _, _, summary = cli_home
     case = summary["case_file"]
     assert case["dataset"] == "case-dprk-narcotics"
-    assert case["entities"] == 28 and case["statements"] == 129 and case["claims"] == 13
+    assert case["entities"] == 29 and case["statements"] == 133 and case["claims"] == 13
     assert summary["datasets"][0]["synthetic"] is True
     lists = {item["dataset"]: item for item in summary["sanctions_lists"]}
     assert lists["ofac-sdn"]["entities"] > 30000 and lists["un-sc-consolidated"]["entities"] > 1700

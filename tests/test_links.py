@@ -82,3 +82,16 @@ def test_web_pages_and_api_hide_the_link(linked):
         assert response.status_code == 200, path
         assert "test-secret-bureau" not in response.text and "Secret bureau" not in response.text, path
     assert client.get("/api/entities/test-secret-bureau").status_code == 404
+
+
+def test_the_founding_case_links_pong_su_to_office_39_with_every_step_graded(demo_node):
+    """The case's central chain, as the sources carry it: the vessel, its boarding, its political
+    secretary, his post for the Workers' Party (inferred from his title: C3), the Party, Office
+    No. 39 under it. Every user may see it (the case file is CLEAR)."""
+    for username in ("jcg.watch", "kcg.analyst", "incb.monitor", "afp.analyst"):
+        path = demo_node.as_user(username).path("case-pong-su", "case-office-39")
+        assert path["found"], username
+        ids = [path["steps"][0]["from"]["id"], *(step["to"]["id"] for step in path["steps"])]
+        assert "case-dong-song-choi" in ids and "case-wpk" in ids
+        grades = {s["grade"] for step in path["steps"] for s in step["statements"]}
+        assert "C3" in grades  # the weakest step says so

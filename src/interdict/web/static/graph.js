@@ -60,8 +60,21 @@
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     const to = document.getElementById("path-to").value;
-    const response = await fetch(`/api/graph/path?from=${encodeURIComponent(center)}&to=${encodeURIComponent(to)}`);
-    const data = await response.json();
+    const button = form.querySelector("button[type=submit]");
+    result.setAttribute("aria-busy", "true");
+    result.innerHTML = `<p class="muted" data-testid="path-loading">Looking for the shortest chain of links you may see…</p>`;
+    if (button) button.disabled = true;
+    let response, data;
+    try {
+      response = await fetch(`/api/graph/path?from=${encodeURIComponent(center)}&to=${encodeURIComponent(to)}`);
+      data = await response.json();
+    } catch (err) {
+      result.innerHTML = `<p class="error">Could not ask the node: ${esc(String(err))}</p>`;
+      return;
+    } finally {
+      result.removeAttribute("aria-busy");
+      if (button) button.disabled = false;
+    }
     if (!response.ok) {
       result.innerHTML = `<p class="error">${esc(data.detail)}</p>`;
       return;
