@@ -587,3 +587,11 @@ def test_charts_are_rendered_once_per_distinct_input():
     again = charts.trend_chart({k: list(v) for k, v in series.items()}, title="SYNTHETIC trend")
     other = charts.trend_chart({**series, "KOR": [(2019, 3.0), (2020, 40.0)]}, title="SYNTHETIC trend")
     assert first is again and first.startswith(b"\x89PNG") and other != first
+
+
+def test_quantities_read_as_people_write_them():
+    from interdict.monitoring.indicators import readable_number
+
+    assert readable_number(125_200.4) == "125,200" and readable_number(219_089_000.0) == "219,089,000"
+    assert readable_number(12.5) == "12.5" and readable_number(0.03124) == "0.0312" and readable_number(None) == "—"
+    assert "e+" not in readable_number(4.443e5) and "e+" not in readable_number(1.5e12)

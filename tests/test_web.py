@@ -55,7 +55,7 @@ def test_overview_search_entity_claims_pages(client):
     assert "B2" in page and "Pong Su incident" in page  # grade and source shown
     assert "AFP internal only" not in page
     claims = client.get("/claims").text
-    assert "48,000,000" in claims or "4.8e+07" in claims
+    assert "48,000,000" in claims and "e+0" not in claims  # figures as people write them
     assert "Not found" in client.get("/entities/synthetic-afp-person-of-interest").text
 
 

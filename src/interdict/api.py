@@ -37,6 +37,7 @@ from interdict.intel.recordfile import LoadResult, load_records_file
 from interdict.markings import Banner, Marking, highest
 from interdict.monitoring import estimates as _estimates
 from interdict.monitoring.codes import code_lists, countries, regions
+from interdict.monitoring.indicators import readable_number
 from interdict.monitoring.reports import KINDS as REPORT_KINDS
 from interdict.readcache import ReadCache
 from interdict.util import data_path
@@ -54,7 +55,7 @@ T = TypeVar("T")
 __all__ = [
     "EVENT_TYPES", "MATCH_THRESHOLD", "REPORT_KINDS", "ClaimView", "EntityView", "IngestOptions", "IngestResult", "Interdict",
     "Match", "SourceRef", "UserSession", "code_lists", "compare_names", "countries", "data_path", "estimate_catalogue",
-    "flag_names", "parse_duration", "parse_mapping", "regions", "seizure_template",
+    "flag_names", "parse_duration", "parse_mapping", "readable_number", "regions", "seizure_template",
 ]
 
 # What a list of entities by name shows of each: its caption and identifiers (search results,

@@ -63,6 +63,20 @@ def by_group(series: pl.DataFrame) -> pl.DataFrame:
             .drop("has_kg").sort("country", "drug_group", "year"))
 
 
+
+def readable_number(value: Any, digits: int = 3) -> str:
+    """A quantity as a reader writes it: 125,200 (never 1.252e+05), 12.5, 0.0312; "—" for none."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "—"
+    v = float(value)
+    if v == 0:
+        return "0"
+    if abs(v) >= 1000:
+        return f"{v:,.0f}"
+    if abs(v) >= 1:
+        return f"{v:,.{max(0, digits - len(str(int(abs(v)))))}f}".rstrip("0").rstrip(".") if v != int(v) else f"{int(v):,}"
+    return f"{v:.{digits}g}"
+
 @dataclass(frozen=True)
 class Anomaly:
     country: str
@@ -103,13 +117,14 @@ def anomalies(series: pl.DataFrame) -> list[Anomaly]:
             high = value >= ANOMALY_FACTOR * max(neighbours)
             if not (low or high):
                 continue
-            around = f"{before:,.4g} kg in {year - 1}" + (f" and {after:,.4g} kg in {year + 1}" if after is not None else "")
+            around = (f"{readable_number(before)} kg in {year - 1}"
+                      + (f" and {readable_number(after)} kg in {year + 1}" if after is not None else ""))
             total = groups.get((country, group, year))
-            text = (f"{drug} {year}: {value:,.4g} kg against {around} "
+            text = (f"{drug} {year}: {readable_number(value)} kg against {around} "
                     f"({'1/' + format(1 / ratio, ',.0f') if ratio and ratio < 1 else format(ratio, ',.0f') + 'x'}); "
                     "likely a reporting or unit error")
             if total is not None and low and total > value * ANOMALY_FACTOR:
-                text += f"; the {group} group total for {year} is {total:,.4g} kg, so the quantity may sit on another line"
+                text += f"; the {group} group total for {year} is {readable_number(total)} kg, so the quantity may sit on another line"
             found.append(Anomaly(country, drug, group, year, value, before, after, ratio, total, text))
     # Largest neighbours first: a collapse from tonnes matters more than one from a few kilograms.
     return sorted(found, key=lambda a: -min(v for v in (a.before, a.after) if v is not None))

@@ -9,7 +9,6 @@ of every page, so the banner is the highest marking of the content.
 from __future__ import annotations
 
 import base64
-import math
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -96,19 +95,7 @@ def img(png: bytes) -> str:
     return "data:image/png;base64," + base64.b64encode(png).decode()
 
 
-def fmt_number(value: Any, digits: int = 3) -> str:
-    if value is None:
-        return "—"
-    if isinstance(value, float) and math.isnan(value):
-        return "—"
-    v = float(value)
-    if v == 0:
-        return "0"
-    if abs(v) >= 1000:
-        return f"{v:,.0f}"
-    if abs(v) >= 1:
-        return f"{v:,.{max(0, digits - len(str(int(abs(v)))))}f}".rstrip("0").rstrip(".") if v != int(v) else f"{int(v):,}"
-    return f"{v:.{digits}g}"
+fmt_number = indicators.readable_number  # the one way a report writes a quantity
 
 
 def fmt_money(value: Any) -> str:

@@ -18,7 +18,7 @@ from fastapi.templating import Jinja2Templates
 from markupsafe import Markup, escape
 
 from interdict import __version__
-from interdict.api import Interdict, UserSession, flag_names
+from interdict.api import Interdict, UserSession, flag_names, readable_number
 from interdict.errors import AuthError
 from interdict.markings import TLP
 from interdict.web.security import csrf_token
@@ -28,7 +28,7 @@ HERE = FilePath(__file__).parent
 templates = Jinja2Templates(directory=HERE / "templates")
 templates.env.globals["version"] = __version__
 templates.env.filters["tlp_class"] = lambda tlp: "tlp-" + TLP(tlp).value.lower().replace("+", "-")
-templates.env.filters["num"] = lambda v: "" if v is None else f"{v:,.6g}"
+templates.env.filters["num"] = lambda v: "" if v is None else readable_number(v)  # 219,089,000, never 2.19089e+08
 templates.env.filters["details"] = lambda details: readable_details(details)
 templates.env.filters["flags"] = lambda bits: ", ".join(flag_names(bits or 0)).replace("_", " ")
 # every state-changing form carries the session's CSRF token (interdict.web.security)
