@@ -57,12 +57,12 @@ def claims_api(entity: str | None = None, me: UserSession = Depends(api_session)
     return [c.to_dict() for c in me.claims(entity_id=entity)]
 
 
+class Download(FileResponse):
+    chunk_size = 1024 * 1024  # a large export in 1 MB reads, not 64 KB (each read is a hop to a worker thread)
+
+
 @router.get("/export.ftm.jsonl", tags=["entities"])
 def export_api(me: UserSession = Depends(api_session)) -> Download:
     """FollowTheMoney JSON lines of what the caller may pass on outside the node."""
-
     return Download(me.export_ftm_file(), media_type="application/x-ndjson", filename="interdict-export.ftm.jsonl")
 
-
-class Download(FileResponse):
-    chunk_size = 1024 * 1024  # a large export in 1 MB reads, not 64 KB (each read is a hop to a worker thread)
