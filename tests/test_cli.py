@@ -86,7 +86,7 @@ def test_watchlist_and_resolve_commands(cli_home):
 def test_demo_twice_changes_nothing(cli_home):
     home, env, _ = cli_home
     again = json.loads(run("demo", "--no-serve", "--json", home=home, env=env).stdout)
-    assert again["case_file"]["changes"]["statements"] == {"added": 0, "updated": 0, "unchanged": 129, "retracted": 0}
+    assert again["case_file"]["changes"]["statements"] == {"added": 0, "updated": 0, "unchanged": 133, "retracted": 0}
     assert all(item["diff"]["added"] == item["diff"]["removed"] == item["diff"]["changed"] == 0 for item in again["sanctions_lists"])
 
 

@@ -463,7 +463,7 @@ def test_banner_is_the_highest_marking_of_the_content(real):
 def test_country_and_region_reports(real, tmp_path):
     me = real.as_user("incb.monitor")
     country = _pdf_text(me.report("country", country="JPN", fmt="pdf"), tmp_path)
-    assert "Japan: drug seizures and enforcement" in country and "Methamphetamine 2020: 0.06751 kg" in country
+    assert "Japan: drug seizures and enforcement" in country and "Methamphetamine 2020: 0.0675 kg" in country
     region = _pdf_text(me.report("region", fmt="pdf"), tmp_path)
     assert "East Asia and Oceania: drug seizures" in region and "Who reported" in region
     html = me.report("region", fmt="html").decode()
