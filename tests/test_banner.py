@@ -89,7 +89,8 @@ PAGES = {
     "/reports": "Australia",
 }
 # downloads: each row says the marking of everything the download holds (no banner to print)
-CSV_PAGES = {"/events.csv": f"?mmsi={CANARY_MMSI}"}
+CSV_PAGES = {"/events.csv": f"?mmsi={CANARY_MMSI}", "/vessels.csv": "?q=canaryred", "/search.csv": "?q=canaryred",
+             "/risk.csv": "", "/watchlist.csv": ""}
 # pages that are not content: the login form
 NOT_CONTENT = {"/login", "/account/password"}  # no records on them
 

@@ -101,7 +101,7 @@ def test_login_search_and_entity_page(server, page, tmp_path):
     page.fill("input[name=q]", "taesong")
     page.press("input[name=q]", "Enter")
     page.wait_for_load_state()
-    assert "0 results" in page.inner_text("main")  # plain substring search; romanisation-aware matching comes with screening
+    assert "No results" in page.inner_text("main")  # plain substring search; romanisation-aware matching comes with screening
     page.fill("input[name=q]", "Bureau 39")
     page.press("input[name=q]", "Enter")
     page.click("a[href='/entities/case-office-39']")

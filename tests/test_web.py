@@ -224,7 +224,7 @@ def test_an_unexpected_error_is_a_page_with_a_reference_and_no_trace(client, mon
     def broken(self, *args, **kwargs):
         raise RuntimeError("secret internals")
 
-    monkeypatch.setattr(UserSession, "risk", broken)
+    monkeypatch.setattr(UserSession, "ranking", broken)
     login(client, "jcg.watch")
     client_no_raise = TestClient(client.app, raise_server_exceptions=False)
     client_no_raise.cookies = client.cookies
@@ -251,10 +251,10 @@ def test_events_page_through_name_vessels_read_as_words_and_export_as_csv(client
     every = demo_node.as_user("jcg.watch").events()
     assert len(every) > 4
     first = client.get("/events?limit=2").text
-    assert 'data-testid="events-next"' in first and 'data-testid="events-prev"' not in first
+    assert 'data-testid="events-pager-next"' in first and 'data-testid="events-pager-prev"' not in first
     second = client.get("/events?limit=2&offset=2").text
     assert f'id="ev-{every[2]["id"]}"' in second and f'id="ev-{every[0]["id"]}"' not in second
-    assert 'data-testid="events-prev"' in second
+    assert 'data-testid="events-pager-prev"' in second
     names = demo_node.as_user("jcg.watch").vessel_names()
     named = next(e for e in every if e["mmsi"] in names)
     page = client.get(f"/events?mmsi={named['mmsi']}&limit=5000").text

@@ -319,7 +319,7 @@ class UserSession:
         self.show_entities(views.values(), captions_only=captions_only)
         return views
 
-    def search(self, query: str, *, schema: str | None = None, limit: int = 25) -> list[EntityView]:
+    def search(self, query: str, *, schema: str | None = None, limit: int | None = 25) -> list[EntityView]:
         reader = self.node.reader
         text = self._cached("search_text", ENTITY_TABLES, None, lambda: reader.searchable(self.viewer))
         results = reader.search(self.viewer, query, schema=schema, limit=limit, text=text)
@@ -670,15 +670,16 @@ class UserSession:
 
     # -- behaviour -------------------------------------------------------------------------
     def events(self, *, types: tuple[str, ...] = (), mmsi: int | None = None, since: datetime | None = None,
-               until: datetime | None = None, limit: int | None = None, offset: int = 0) -> list[dict[str, Any]]:
+               until: datetime | None = None, limit: int | None = None, offset: int = 0, sort: str = "start",
+               descending: bool = False) -> list[dict[str, Any]]:
         """Behaviour events this user may see (every batch they rest on must be visible), oldest
-        first; `offset` and `limit` page through them."""
+        first or by `sort` (start, end, type, mmsi, other); `offset` and `limit` page through them."""
         from interdict.behaviour import events as event_store
 
         rows: list[dict[str, Any]] = self._cached(
-            "events", EVENT_TABLES, (types, mmsi, since, until, limit, offset),
+            "events", EVENT_TABLES, (types, mmsi, since, until, limit, offset, sort, descending),
             lambda: event_store.read(self.node.workspace.engine, self.viewer, types=types, mmsi=mmsi, since=since, until=until,
-                                     limit=limit, offset=offset))
+                                     limit=limit, offset=offset, sort=sort, descending=descending))
         self._show_events(rows)
         return rows
 
@@ -696,6 +697,23 @@ class UserSession:
     def risk(self, *, top: int | None = None, mmsi: int | None = None) -> list[dict[str, Any]]:
         """Vessels ranked by risk from the events this user may see, each score with its reasons;
         the events and matches the kept reasons cite count as shown."""
+        ranked, matches = self._ranking()
+        if mmsi is not None:
+            ranked = [r for r in ranked if r["mmsi"] == mmsi]
+        ranked = ranked[:top] if top else ranked
+        self._show_ranked(ranked, matches)
+        return ranked
+
+    def ranking(self) -> list[dict[str, Any]]:
+        """The whole ranking of `risk()`, nothing counted as shown: a page shows some of it and
+        passes those rows to `show_risk`."""
+        return self._ranking()[0]
+
+    def show_risk(self, ranked: list[dict[str, Any]]) -> None:
+        """Record as shown what these rows of the ranking cite."""
+        self._show_ranked(ranked, self._ranking()[1])
+
+    def _ranking(self) -> tuple[list[dict[str, Any]], dict[int, list[dict[str, Any]]]]:
         from interdict.behaviour import risk
         from interdict.intel.watchlist import by_vessel
 
@@ -706,19 +724,19 @@ class UserSession:
                 return risk.score(self.events(), names=names, watchlist=matches,
                                   batch_grades=self.node.tracks.batch_grades(self.viewer)), matches
 
-        ranked, matches = self._cached("risk", (*EVENT_TABLES, *MATCH_TABLES, *VESSEL_TABLES), None, rank)
+        found: tuple[list[dict[str, Any]], dict[int, list[dict[str, Any]]]] = self._cached(
+            "risk", (*EVENT_TABLES, *MATCH_TABLES, *VESSEL_TABLES), None, rank)
+        return found
+
+    def _show_ranked(self, ranked: list[dict[str, Any]], matches: dict[int, list[dict[str, Any]]]) -> None:
         with self.unshown():
             events = self.events()
-        if mmsi is not None:
-            ranked = [r for r in ranked if r["mmsi"] == mmsi]
-        ranked = ranked[:top] if top else ranked
         cited = {c for r in ranked for reason in r["reasons"] for c in reason["evidence"]}
         self._show_events([e for e in events if e["id"] in cited])
         kept = {r["mmsi"] for r in ranked}
         self.entities({m["entity_id"] for vessel, found in matches.items() if vessel in kept for m in found})
         if ranked:
             self.ais_markings()  # names and identities of the ranked vessels come from the track store
-        return ranked
 
     def dark_now(self, *, min_coverage: float = 0.5, limit: int | None = None) -> list[dict[str, Any]]:
         """Vessels whose transmissions stopped and have not resumed by the end of the data that

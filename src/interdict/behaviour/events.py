@@ -7,7 +7,7 @@ decided in the query."""
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -71,11 +71,20 @@ def visible_events(viewer: Viewer):  # type: ignore[no-untyped-def]
                                 {RESTS_ON_BATCH: ais_batches}))
 
 
+SORTABLE: dict[str, Callable[[Any], Any]] = {
+    "start": lambda c: c.start_ts, "end": lambda c: c.end_ts, "type": lambda c: c.type,
+    "mmsi": lambda c: c.mmsi, "other": lambda c: c.other_mmsi,
+}
+
+
 def read(engine: Engine, viewer: Viewer, *, types: tuple[str, ...] = (), mmsi: int | None = None,
          since: datetime | None = None, until: datetime | None = None, limit: int | None = None,
-         offset: int = 0) -> list[dict[str, Any]]:
-    """Events the viewer may see, oldest first: those resting only on batches the viewer may see."""
+         offset: int = 0, sort: str = "start", descending: bool = False) -> list[dict[str, Any]]:
+    """Events the viewer may see (those resting only on batches the viewer may see), oldest first
+    or by `sort` (one of SORTABLE), events without that value last."""
     c = ais_events.c
+    if sort not in SORTABLE:
+        raise ValueError(f"sort: events sort by {', '.join(SORTABLE)}, not {sort!r}")
     stmt = select(ais_events).where(visible_events(viewer))
     if types:
         stmt = stmt.where(c.type.in_(types))
@@ -85,7 +94,9 @@ def read(engine: Engine, viewer: Viewer, *, types: tuple[str, ...] = (), mmsi: i
         stmt = stmt.where(or_(c.end_ts >= since, c.end_ts.is_(None)))
     if until is not None:
         stmt = stmt.where(or_(c.start_ts <= until, c.start_ts.is_(None)))
-    stmt = stmt.order_by(c.start_ts, c.type, c.mmsi, c.id)
+    chosen_column = SORTABLE[sort](c)
+    first = (chosen_column.desc() if descending else chosen_column.asc()).nulls_last()
+    stmt = stmt.order_by(first, c.start_ts, c.type, c.mmsi, c.id)
     if limit is not None:
         stmt = stmt.limit(limit)
     if offset:

@@ -293,7 +293,7 @@ class EntityReader:
                                           [s for s in other.statements if s.prop_type != "entity"], others))
         return relations
 
-    def search(self, viewer: Viewer, query: str, *, schema: str | None = None, limit: int = 25,
+    def search(self, viewer: Viewer, query: str, *, schema: str | None = None, limit: int | None = 25,
                text: SearchText | None = None) -> list[EntityView]:
         """Entities with a name or identifier containing `query` (any case), exact matches first,
         then those starting with it. `text`: the viewer's `searchable` values, read once and kept

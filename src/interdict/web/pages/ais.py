@@ -5,11 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, Response
 
 from interdict.api import UserSession
 from interdict.errors import NotFound
 from interdict.web.deps import Mmsi, page_session, render
+from interdict.web.listing import Column, csv_download, sorted_page, sorted_rows
 
 router = APIRouter(include_in_schema=False)
 
@@ -32,9 +33,31 @@ def track_svg(track: Any, width: int = 640, height: int = 360) -> str:
             f'<circle cx="{xy[-1][0]:.1f}" cy="{xy[-1][1]:.1f}" r="4" fill="#c0392b"/></svg>')
 
 
+VESSEL_COLUMNS = (
+    Column("mmsi", "MMSI", lambda v: v["mmsi"], numeric=True),
+    Column("name", "Name", lambda v: v.get("name")),
+    Column("imo", "IMO", lambda v: v.get("imo"), numeric=True),
+    Column("callsign", "Call sign", lambda v: v.get("callsign")),
+    Column("ship_type", "Type", lambda v: v.get("ship_type"), numeric=True),
+    Column("flag", "Flag (from MMSI)", lambda v: v.get("flag")),
+    Column("positions", "Positions", lambda v: v.get("positions"), numeric=True),
+    Column("first_seen", "First seen (UTC)", lambda v: v.get("first_seen")),
+    Column("last_seen", "Last seen (UTC)", lambda v: v.get("last_seen")),
+)
+ALL_VESSELS = 1_000_000_000
+
+
 @router.get("/vessels", response_class=HTMLResponse)
 def vessels_page(request: Request, q: str = "", me: UserSession = Depends(page_session)) -> HTMLResponse:
-    return render(request, "vessels.html", me, q=q, vessels=me.vessels(q, limit=200), stats=me.ais_stats())
+    page = sorted_page(request, me.vessels(q, limit=ALL_VESSELS), VESSEL_COLUMNS, sort="positions", descending=True)
+    return render(request, "vessels.html", me, q=q, page=page, stats=me.ais_stats())
+
+
+@router.get("/vessels.csv")
+def vessels_csv(request: Request, q: str = "", me: UserSession = Depends(page_session)) -> Response:
+    """Every vessel of the search, in the page's order, as CSV."""
+    rows = sorted_rows(request, me.vessels(q, limit=ALL_VESSELS), VESSEL_COLUMNS, sort="positions", descending=True)
+    return csv_download(rows, VESSEL_COLUMNS, marking=me.banner.label, filename="interdict-vessels.csv")
 
 
 @router.get("/vessels/{mmsi}", response_class=HTMLResponse)

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from interdict.api import UserSession
 from interdict.errors import AuthError, NotFound, ValidationError
 from interdict.web.deps import node_of, page_session, render, safe_next, templates
+from interdict.web.listing import Column, csv_download, sorted_page, sorted_rows
 
 router = APIRouter(include_in_schema=False)
 
@@ -73,13 +76,41 @@ def overview_page(request: Request, me: UserSession = Depends(page_session)) -> 
     return render(request, "overview.html", me, overview=me.overview())
 
 
+SEARCH_COLUMNS = (
+    Column("relevance", "Relevance", lambda r: r["rank"], numeric=True),
+    Column("name", "Name", lambda r: r["view"].caption),
+    Column("type", "Type", lambda r: r["view"].schema),
+    Column("marking", "Marking", lambda r: r["view"].banner.tlp.rank, numeric=True),
+)
+
+
+def _search_rows(me: UserSession, q: str, schema: str) -> list[dict[str, Any]]:
+    """Every result, exact names first, then names starting with the query (shown only when on
+    the page: a result on a later page does not raise this page's banner)."""
+    if not (q or schema):
+        return []
+    with me.unshown():
+        return [{"rank": i + 1, "view": v} for i, v in enumerate(me.search(q, schema=schema or None, limit=None))]
+
+
 @router.get("/search", response_class=HTMLResponse)
 def search_page(request: Request, q: str = "", schema: str = "", me: UserSession = Depends(page_session)) -> HTMLResponse:
-    results = me.search(q, schema=schema or None, limit=100) if q or schema else []
+    page = sorted_page(request, _search_rows(me, q, schema), SEARCH_COLUMNS, sort="relevance")
+    me.show_entities((r["view"] for r in page.rows), captions_only=True)
     # names spelled another way (romanisations, word order, legal forms), each with its reason
-    shown = {v.id for v in results}
-    similar = [h for h in me.screen(q, schema=schema or None, limit=15, threshold=0.7) if h.id not in shown] if q.strip() else []
-    return render(request, "search.html", me, q=q, schema=schema, results=results, similar=similar)
+    shown = {r["view"].id for r in page.rows}
+    similar = ([h for h in me.screen(q, schema=schema or None, limit=15, threshold=0.7) if h.id not in shown]
+               if q.strip() and page.asked.offset == 0 else [])
+    return render(request, "search.html", me, q=q, schema=schema, page=page, similar=similar)
+
+
+@router.get("/search.csv")
+def search_csv(request: Request, q: str = "", schema: str = "", me: UserSession = Depends(page_session)) -> Response:
+    """Every result of the search, in the page's order, each with its own marking."""
+    rows = sorted_rows(request, _search_rows(me, q, schema), SEARCH_COLUMNS, sort="relevance")
+    me.show_entities((r["view"] for r in rows), captions_only=True)
+    columns = (*SEARCH_COLUMNS[:3], Column("id", "Id", lambda r: r["view"].id))
+    return csv_download(rows, columns, marking=lambda r: r["view"].banner.label, filename="interdict-search.csv")
 
 
 @router.get("/entities/{entity_id}", response_class=HTMLResponse)

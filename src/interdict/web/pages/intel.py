@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from typing import Any
 from urllib.parse import quote
 
-from fastapi import APIRouter, Depends, Form, Request
-from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi import APIRouter, Depends, Form, HTTPException, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from interdict.api import MATCH_THRESHOLD, UserSession
 from interdict.errors import AuthError, NotFound, ValidationError
 from interdict.web.deps import page_session, render, safe_next
+from interdict.web.listing import Column, csv_download, sorted_page, sorted_rows
 
 router = APIRouter(include_in_schema=False)
 
@@ -29,9 +31,42 @@ def screen_page(request: Request, q: str = "", schema: str = "", country: str = 
                   threshold=MATCH_THRESHOLD, schemata=SCHEMATA, error=error)
 
 
+def _subject(m: dict[str, Any]) -> str:
+    return f"MMSI {m['subject']}" if m["subject_kind"] == "vessel" else m.get("subject_caption") or m["subject"]
+
+
+WATCHLIST_COLUMNS = (
+    Column("score", "Score", lambda m: round(m["score"], 3), numeric=True),
+    Column("subject", "Subject", _subject),
+    Column("basis", "On", lambda m: m["basis"]),
+    Column("value", "Value", lambda m: m["query"]),
+    Column("matched", "Matched", lambda m: m["matched"]),
+    Column("entity", "Entity", lambda m: m["caption"]),
+    Column("listed", "Listed", lambda m: "yes" if m["listed"] else None),
+    Column("sources", "Sources", lambda m: "; ".join(m["sources"])),
+)
+KINDS = ("", "vessel", "entity")
+
+
+def _matches(me: UserSession, kind: str) -> list[dict[str, Any]]:
+    if kind not in KINDS:
+        raise HTTPException(400, f"kind: {kind!r} is none of vessel, entity (or blank for all)")
+    return me.watchlist(subject_kind=kind or None)
+
+
 @router.get("/watchlist", response_class=HTMLResponse)
 def watchlist_page(request: Request, kind: str = "", me: UserSession = Depends(page_session)) -> HTMLResponse:
-    return render(request, "watchlist.html", me, matches=me.watchlist(subject_kind=kind or None), kind=kind)
+    page = sorted_page(request, _matches(me, kind), WATCHLIST_COLUMNS, sort="score", descending=True)
+    return render(request, "watchlist.html", me, page=page, kind=kind)
+
+
+@router.get("/watchlist.csv")
+def watchlist_csv(request: Request, kind: str = "", me: UserSession = Depends(page_session)) -> Response:
+    """Every match of the list, in the page's order, as CSV."""
+    rows = sorted_rows(request, _matches(me, kind), WATCHLIST_COLUMNS, sort="score", descending=True)
+    columns = (*WATCHLIST_COLUMNS, Column("entity_id", "Entity id", lambda m: m["entity_id"]),
+               Column("programs", "Programmes", lambda m: m["programs"]))
+    return csv_download(rows, columns, marking=me.banner.label, filename="interdict-watchlist.csv")
 
 
 @router.get("/resolve", response_class=HTMLResponse)
