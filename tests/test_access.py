@@ -17,7 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
 
-from interdict.access import Purpose, Viewer, can_see, visible_filter
+from interdict.access import Purpose, Recipient, Viewer, can_see, may_release, visible_filter
 from interdict.errors import NotFound
 from interdict.intel.writer import DatasetWrite, SourceRecord, StatementRecord, write_dataset
 from interdict.markings import TLP, Grade, Handling, Marking
@@ -72,6 +72,33 @@ def test_open_markings_are_shared():
     assert not can_see(jcg, "AFP", Marking(TLP.AMBER, frozenset({"JCG"}), orcon=True), Purpose.DISSEMINATE)  # ...not pass on
     assert can_see(jcg, "AFP", Marking(TLP.GREEN, handling=Handling.H0))
     assert not can_see(incb, "AFP", Marking(TLP.GREEN, handling=Handling.H0))
+
+
+@given(origins, markings)
+def test_a_release_to_the_public_or_to_partners_keeps_only_what_they_may_receive(origin, marking):
+    public = may_release(Recipient.public(), origin, marking)
+    partners = may_release(Recipient.partners(), origin, marking)
+    # the public: CLEAR with nothing attached, whoever holds it
+    assert public == (marking.tlp is TLP.CLEAR and not marking.releasable_to and not marking.orcon
+                      and marking.handling is None)
+    # partners: what every agency, law enforcement or not, may be passed (never the originator's privilege)
+    assert partners == (marking.tlp in (TLP.CLEAR, TLP.GREEN) and not marking.releasable_to and not marking.orcon
+                        and marking.handling in (None, Handling.H1))
+    assert not public or partners  # the public gets nothing the partners do not
+    for code, (country, law_enforcement) in AGENCIES.items():
+        viewer = Viewer("", code, country, law_enforcement)
+        released = may_release(Recipient.for_agency(code, country, law_enforcement), origin, marking)
+        assert released == can_see(viewer, origin, marking, Purpose.DISSEMINATE)
+        assert not partners or released  # what goes to all partners goes to each
+
+
+def test_recipients_read_as_words():
+    assert Recipient.public().label == "the public" and Recipient.partners().label == "partner agencies"
+    assert Recipient.for_agency("JCG", "JPN", True).label == "agency JCG"
+    assert not may_release(Recipient.public(), "AFP", Marking(TLP.GREEN))
+    assert may_release(Recipient.partners(), "AFP", Marking(TLP.GREEN, handling=Handling.H1))
+    assert not may_release(Recipient.partners(), "AFP", Marking(TLP.GREEN, handling=Handling.H0))  # the INCB is a partner
+    assert may_release(Recipient.for_agency("AFP", "AUS", True), "AFP", Marking(TLP.RED))  # an agency's own, to itself
 
 
 # -- SQL filter == Python predicate, on both back ends -----------------------------------

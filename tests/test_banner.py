@@ -189,3 +189,31 @@ def test_a_download_carries_the_strictest_marking_and_only_to_those_who_may_see(
     assert all(r["marking"].startswith("TLP:RED") for r in rows)
     other = client_for(canary_node, "jcg.watch").get(path + CSV_PAGES[path]).text
     assert CANARY not in other and "TLP:RED" not in other
+
+
+@pytest.mark.parametrize(("audience", "banner", "canary"), [
+    (None, "TLP:RED", True), ("AFP", "TLP:RED", True), ("JCG", None, False), ("partners", None, False),
+    ("public", "TLP:CLEAR", False),
+])
+def test_a_report_for_an_audience_keeps_only_what_it_may_receive_and_says_what_was_left_out(canary_node, audience, banner,
+                                                                                            canary):
+    me = canary_node.as_user("afp.analyst")
+    html = me.report("dprk-brief", fmt="html", audience=audience).decode()
+    assert (CANARY in html) is canary, audience
+    shown = re.search(r'data-banner>([^<]+)<', html).group(1)
+    if banner:
+        assert shown.startswith(banner), (audience, shown)
+    else:
+        assert not shown.startswith(("TLP:RED", "TLP:AMBER")), (audience, shown)
+    if audience in ("JCG", "partners", "public"):
+        edition = re.search(r"<div class=\"box\" data-audience>(.*?)</div>", html, re.S).group(1)
+        assert "seizure or arrest record" in edition or "seizure and arrest records" in edition, edition
+    else:
+        assert "data-audience" not in html if audience is None else "Edition for agency AFP" in html
+
+
+def test_a_report_for_an_unknown_audience_is_refused_by_name(canary_node):
+    from interdict.errors import ValidationError
+
+    with pytest.raises(ValidationError, match="audience 'nobody'"):
+        canary_node.as_user("afp.analyst").report("dprk-brief", fmt="html", audience="nobody")

@@ -18,6 +18,9 @@ The rule, for a viewer from agency V (country C) and a record originated by agen
 6. For dissemination outside the node (exports, sync to another node), ORCON records and handling
    codes H2 (no dissemination without permission) and H3 (other restrictions) are withheld.
 
+A document released beyond its reader -- a report for the public, for partners or for one agency --
+keeps only what `may_release` allows to its `Recipient` (of what the reader may see).
+
 Derived records (behaviour events and screening matches) are computed per audience -- the agencies
 that may see the same inputs (`interdict.audiences`) -- so nothing hidden from a viewer shapes
 them; they are shown to a viewer of that audience only if every record they rest on is still
@@ -89,6 +92,57 @@ def can_see(viewer: Viewer, origin: str, marking: Marking, purpose: Purpose = Pu
     if marking.handling is Handling.H0 and not viewer.law_enforcement:
         return False
     return not (purpose is Purpose.DISSEMINATE and (marking.orcon or marking.handling in _NO_DISSEMINATION))
+
+
+@dataclass(frozen=True)
+class Recipient:
+    """Whom a document is released to beyond its reader: the public (`public`), every partner
+    agency (`partners`), or one agency (its code, with its country and law-enforcement status).
+    A report rendered for a recipient keeps only what `may_release` allows."""
+
+    name: str
+    agency: Viewer | None = None
+
+    PUBLIC = "public"
+    PARTNERS = "partners"
+
+    @classmethod
+    def public(cls) -> Recipient:
+        return cls(cls.PUBLIC)
+
+    @classmethod
+    def partners(cls) -> Recipient:
+        return cls(cls.PARTNERS)
+
+    @classmethod
+    def for_agency(cls, code: str, country: str, law_enforcement: bool) -> Recipient:
+        return cls(code, Viewer("", code, country, law_enforcement))
+
+    @property
+    def label(self) -> str:
+        if self.agency is not None:
+            return f"agency {self.name}"
+        return "the public" if self.name == self.PUBLIC else "partner agencies"
+
+
+_PARTNER_HANDLING = (None, Handling.H1)
+
+
+def may_release(recipient: Recipient, origin: str, marking: Marking) -> bool:
+    """Whether a record the reader holds may go to `recipient`:
+
+    - the public: TLP:CLEAR alone, with no release list, no ORCON and no handling code;
+    - partners (every agency, law enforcement or not): TLP:CLEAR or GREEN with no release list, no
+      ORCON, and no handling code other than H1 (H0 is for law enforcement only, H2 and H3 need
+      the provider's permission);
+    - one agency: what `can_see` would disseminate to that agency (its own records always)."""
+    if recipient.agency is not None:
+        return can_see(recipient.agency, origin, marking, Purpose.DISSEMINATE)
+    if marking.releasable_to or marking.orcon:
+        return False
+    if recipient.name == Recipient.PUBLIC:
+        return marking.tlp is TLP.CLEAR and marking.handling is None
+    return marking.tlp in (TLP.CLEAR, TLP.GREEN) and marking.handling in _PARTNER_HANDLING
 
 
 def visible_filter(table: FromClause, viewer: Viewer, purpose: Purpose = Purpose.VIEW) -> ColumnElement[bool]:

@@ -25,11 +25,13 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from interdict.access import Recipient, may_release
 from interdict.accounts import Registry, User, parse_duration
 from interdict.ais.formats import parse_mapping
 from interdict.ais.quality import flag_names
 from interdict.ais.store import IngestOptions, IngestResult, TrackStore
 from interdict.behaviour.detectors import EVENT_TYPES
+from interdict.errors import NotFound, ValidationError
 from interdict.intel.entities import ClaimView, EntityReader, EntityView, SourceRef
 from interdict.intel.matching import THRESHOLD as MATCH_THRESHOLD
 from interdict.intel.matching import Match, compare
@@ -804,7 +806,6 @@ class UserSession:
         return network
 
     def indicators(self, country: str) -> dict[str, Any]:
-        from interdict.errors import NotFound
         from interdict.monitoring import indicators
         from interdict.monitoring.codes import countries
 
@@ -903,15 +904,39 @@ class UserSession:
             seizure_records=records, claims={c.key: c for c in self.claims()}, routes=self.routes(),
             sources=self.node.reader.sources_by_id(self.viewer, source_ids), entities=entities)
 
+    def recipient(self, audience: str) -> Recipient:
+        """`public`, `partners` or an agency code as the recipient of a released document."""
+        name = audience.strip()
+        if name.lower() == Recipient.PUBLIC:
+            return Recipient.public()
+        if name.lower() == Recipient.PARTNERS:
+            return Recipient.partners()
+        try:
+            agency = self.node.registry.agency(name)
+        except NotFound:
+            raise ValidationError(f"audience {audience!r} is neither public, partners nor an agency of this node",
+                                  where="--audience") from None
+        return Recipient.for_agency(agency.code, agency.country, agency.law_enforcement)
+
     def report(self, kind: str, *, fmt: str = "html", country: str | None = None, region: str | None = None,
-               seed: int = 0, samples: int | None = None) -> bytes:
-        """A report (HTML or PDF bytes) built from what this user may see, its banner the highest
-        marking of its content on every page."""
+               seed: int = 0, samples: int | None = None, audience: str | None = None) -> bytes:
+        """A report (HTML or PDF bytes) built from what this user may see -- and, for an
+        `audience` (public, partners or an agency code), only what may be released to it, with
+        counts of what was left out -- its banner the highest marking of its content on every page."""
         from interdict.monitoring import reports
+        from interdict.monitoring import routes as route_sets
+
+        recipient = self.recipient(audience) if audience else None
+
+        def make() -> bytes:
+            inputs = self.report_inputs(kind)
+            if recipient is not None:
+                inputs = reports.released(inputs, lambda origin, marking: may_release(recipient, origin, marking),
+                                          recipient.label, route_sets.load_ids_network(data_path(route_sets.IDS_FOLDER)))
+            return reports.render(inputs, kind, fmt=fmt, country=country, region=region, seed=seed, samples=samples)
 
         # asked again before any data changes, a report is the same document (the same bytes, its
         # "generated" time that of its first making); it names its reader, so it is kept per user
         return self.node.reads.get(
-            "report", self.viewer, (*SEIZURE_TABLES, *ENTITY_TABLES), (self.user.username, kind, fmt, country, region, seed, samples),
-            lambda: reports.render(self.report_inputs(kind), kind, fmt=fmt, country=country, region=region, seed=seed,
-                                   samples=samples))
+            "report", self.viewer, (*SEIZURE_TABLES, *ENTITY_TABLES),
+            (self.user.username, kind, fmt, country, region, seed, samples, recipient), make)

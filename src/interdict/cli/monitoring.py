@@ -231,15 +231,17 @@ def report(
     region: str | None = typer.Option(None, help="Region for --kind region (default east-asia-oceania)."),
     fmt: str | None = typer.Option(None, "--format", help="pdf or html (default: from the file name)."),
     seed: int = typer.Option(0, help="Random seed for the estimates."),
+    audience: str | None = typer.Option(None, help="public, partners or an agency code: keep only what may be "
+                                                     "released to it (the report says what was left out)."),
 ) -> None:
-    """Render a report (HTML or PDF) from what the user may see, marked with the highest marking
-    of its contents on every page."""
+    """Render a report (HTML or PDF) from what the user may see -- for an --audience, only what
+    may be released to it -- marked with the highest marking of its contents on every page."""
     import time
 
     fmt = fmt or ("pdf" if output.suffix.lower() == ".pdf" else "html")
     me = open_node(create=False).as_user(user)
     started = time.perf_counter()
     with console.status(f"Rendering the {kind} report…", spinner="dots"):
-        data = me.report(kind, fmt=fmt, country=country, region=region, seed=seed)
+        data = me.report(kind, fmt=fmt, country=country, region=region, seed=seed, audience=audience)
     output.write_bytes(data)
     console.print(f"Wrote [bold]{output}[/] ({len(data) / 1024:,.0f} KB, {fmt}) in {time.perf_counter() - started:.1f} s.")

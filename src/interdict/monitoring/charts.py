@@ -69,6 +69,27 @@ def _png(fig: Any) -> bytes:
     return buf.getvalue()
 
 
+def compact(value: float) -> str:
+    """A tick label short enough not to run into its neighbours: 30, 2.5k, 200k, 1.5M, 3B."""
+    for size, suffix in ((1e9, "B"), (1e6, "M"), (1e3, "k")):
+        if abs(value) >= size:
+            return f"{value / size:.3g}{suffix}"
+    return f"{value:.3g}"
+
+
+def log_axis(axis: Any, low: float, high: float) -> None:
+    """Ticks for a log-scale axis labelled with `compact` numbers, as many as fit: every
+    integer multiple inside half a decade, 1-2-5 inside two decades, powers of ten beyond.
+    (matplotlib's own labels for a narrow log range are 3x10^1-style strings that overlap.)"""
+    from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
+
+    decades = math.log10(high / low) if low > 0 and high > low else 0.0
+    subs = tuple(range(1, 10)) if decades < 0.5 else (1.0, 2.0, 5.0) if decades <= 2 else (1.0,)
+    axis.set_major_locator(LogLocator(base=10, subs=subs, numticks=12))
+    axis.set_major_formatter(FuncFormatter(lambda v, _: compact(v)))
+    axis.set_minor_formatter(NullFormatter())
+
+
 @content_cached
 def trend_chart(series: dict[str, list[tuple[int, float]]], *, title: str, ylabel: str = "kg (log scale)") -> bytes:
     """Lines per label over years, log scale (quantities span orders of magnitude)."""
@@ -84,6 +105,8 @@ def trend_chart(series: dict[str, list[tuple[int, float]]], *, title: str, ylabe
         drawn = True
     if drawn:
         ax.set_yscale("log")
+        low, high = ax.get_ylim()
+        log_axis(ax.yaxis, low, high)
         ax.legend(fontsize=6.5, frameon=False, loc="center left", bbox_to_anchor=(1.0, 0.5))
     else:
         ax.text(0.5, 0.5, "no quantities reported", ha="center", va="center", transform=ax.transAxes, color="#666")
@@ -112,6 +135,7 @@ def interval_chart(rows: list[dict[str, Any]], *, title: str, unit: str) -> byte
             ax.plot([row["lower_bound"]], [i], marker="|", color=PALETTE[2], markersize=12)
     ax.set_yticks(range(len(rows)), [r["label"] for r in reversed(rows)], fontsize=7)
     ax.set_xscale("log")
+    log_axis(ax.xaxis, *ax.get_xlim())
     ax.set_xlabel(f"{unit} (log scale); bar = 5th-95th percentile, | = median, diamond = best, arrow = at least")
     ax.set_title(title, loc="left")
     ax.grid(axis="x", color="#ddd", linewidth=0.5)
@@ -130,6 +154,7 @@ def histogram(draws: Any, *, title: str, unit: str, best: float | None = None) -
     ax.hist(values, bins=bins, color=PALETTE[0], alpha=0.8)
     if isinstance(bins, np.ndarray):
         ax.set_xscale("log")
+        log_axis(ax.xaxis, *ax.get_xlim())
     for q, style in ((5, ":"), (50, "-"), (95, ":")):
         ax.axvline(np.percentile(values, q), color="#333", linestyle=style, linewidth=0.8)
     if best is not None:
@@ -155,27 +180,25 @@ def _country_shapes() -> dict[str, list[list[tuple[float, float]]]]:
     return shapes
 
 
-@content_cached
-def choropleth(values: dict[str, float | None], *, title: str, bbox: tuple[float, float, float, float],
-               label: str = "kg", not_reported: Iterable[str] = ()) -> bytes:
-    """Countries shaded by value (log colour scale); hatched where the country did not report;
-    countries outside `values` drawn light grey. bbox = (lon_min, lon_max, lat_min, lat_max)."""
+def _country_layer(ax: Any, values: dict[str, float | None], absent: set[str], highlight: str | None = None) -> tuple[Any, Any]:
+    """Countries shaded by value on a log colour scale, hatched where absent, light grey outside
+    `values`, `highlight` outlined in red; returns the (norm, colour map) for a colour bar."""
     plt = _pyplot()
     from matplotlib.collections import PatchCollection
     from matplotlib.colors import LogNorm
     from matplotlib.patches import Polygon as PolygonPatch
-    shapes = _country_shapes()
-    fig, ax = plt.subplots(figsize=(6.4, 4.2))
+
     positive = [v for v in values.values() if v and v > 0]
     norm = LogNorm(vmin=min(positive), vmax=max(positive)) if len(positive) >= 2 and min(positive) < max(positive) else None
     cmap = plt.get_cmap("YlOrRd")
-    background, shaded, hatched = [], [], []
+    background, shaded, hatched, outlined = [], [], [], []
     colours: list[Any] = []
-    absent = set(not_reported)
-    for code, polygons in shapes.items():
+    for code, polygons in _country_shapes().items():
         for ring in polygons:
             patch = PolygonPatch(ring, closed=True)
             value = values.get(code)
+            if code == highlight:
+                outlined.append(PolygonPatch(ring, closed=True))
             if code in absent:
                 hatched.append(patch)
             elif value and value > 0 and norm is not None:
@@ -189,6 +212,14 @@ def choropleth(values: dict[str, float | None], *, title: str, bbox: tuple[float
     ax.add_collection(PatchCollection(background, facecolor="#eeeeee", edgecolor="#bbbbbb", linewidth=0.3))
     ax.add_collection(PatchCollection(shaded, facecolor=colours, edgecolor="#555555", linewidth=0.4))
     ax.add_collection(PatchCollection(hatched, facecolor="white", edgecolor="#777777", hatch="////", linewidth=0.4))
+    if outlined:
+        ax.add_collection(PatchCollection(outlined, facecolor="none", edgecolor="#c00000", linewidth=1.4))
+    return norm, cmap
+
+
+def _map_frame(fig: Any, ax: Any, bbox: tuple[float, float, float, float], norm: Any, cmap: Any, *, title: str,
+               label: str, note: str) -> None:
+    plt = _pyplot()
     ax.set_xlim(bbox[0], bbox[1])
     ax.set_ylim(bbox[2], bbox[3])
     ax.set_aspect(1 / math.cos(math.radians((bbox[2] + bbox[3]) / 2)))
@@ -199,9 +230,77 @@ def choropleth(values: dict[str, float | None], *, title: str, bbox: tuple[float
         ax.spines[side].set_visible(True)
         ax.spines[side].set_color("#999")
     if norm is not None:
-        mappable = plt.cm.ScalarMappable(norm=norm, cmap=cmap)
-        fig.colorbar(mappable, ax=ax, fraction=0.03, pad=0.02, label=label)
+        fig.colorbar(plt.cm.ScalarMappable(norm=norm, cmap=cmap), ax=ax, fraction=0.03, pad=0.02, label=label)
     ax.set_title(title, loc="left")
-    ax.text(0.01, 0.01, "Hatched: did not report. Grey: outside the report. Base map: Natural Earth 1:110m.",
-            transform=ax.transAxes, fontsize=6, color="#333", backgroundcolor="#ffffffcc")
+    ax.text(0.01, 0.01, note, transform=ax.transAxes, fontsize=6, color="#333", backgroundcolor="#ffffffcc")
+
+
+@content_cached
+def choropleth(values: dict[str, float | None], *, title: str, bbox: tuple[float, float, float, float],
+               label: str = "kg", not_reported: Iterable[str] = ()) -> bytes:
+    """Countries shaded by value (log colour scale); hatched where the country did not report;
+    countries outside `values` drawn light grey. bbox = (lon_min, lon_max, lat_min, lat_max)."""
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(6.4, 4.2))
+    norm, cmap = _country_layer(ax, values, set(not_reported))
+    _map_frame(fig, ax, bbox, norm, cmap, title=title, label=label,
+               note="Hatched: did not report. Grey: outside the report. Base map: Natural Earth 1:110m.")
+    return _png(fig)
+
+
+@lru_cache(maxsize=1)
+def _centres() -> dict[str, tuple[float, float]]:
+    """A point inside each country's largest polygon (for arrows and labels)."""
+    from shapely.geometry import Polygon
+
+    centres = {}
+    for code, rings in _country_shapes().items():
+        polygons = [Polygon(r) for r in rings if len(r) >= 4]
+        if polygons:
+            point = max(polygons, key=lambda p: p.area).representative_point()
+            centres[code] = (point.x, point.y)
+    return centres
+
+
+def links_inside(links: list[tuple[str, str, int]], bbox: tuple[float, float, float, float]) -> list[tuple[str, str, int]]:
+    """The links whose two countries both lie inside the frame (those a map draws)."""
+    centres = _centres()
+
+    def inside(code: str) -> bool:
+        x, y = centres.get(code, (math.inf, math.inf))
+        return bbox[0] <= x <= bbox[1] and bbox[2] <= y <= bbox[3]
+
+    return [link for link in links if inside(link[0]) and inside(link[1])]
+
+
+@content_cached
+def route_map(values: dict[str, float | None], links: list[tuple[str, str, int]], *, title: str,
+              bbox: tuple[float, float, float, float], highlight: str | None = None, label: str = "kg",
+              not_reported: Iterable[str] = ()) -> bytes:
+    """Countries shaded by value (as `choropleth`), trafficking links between countries inside the
+    frame drawn as curved arrows (wider for links reported in more years), `highlight` outlined
+    in red. Only shaded and highlighted countries are labelled (by ISO code), so labels do not crowd."""
+    plt = _pyplot()
+    centres = _centres()
+    fig, ax = plt.subplots(figsize=(6.4, 4.6))
+    norm, cmap = _country_layer(ax, values, set(not_reported), highlight)
+    x0, x1, y0, y1 = bbox
+
+    def inside(code: str) -> bool:
+        x, y = centres.get(code, (math.inf, math.inf))
+        return x0 <= x <= x1 and y0 <= y <= y1
+
+    shown = links_inside(links, bbox)
+    heaviest = max((w for _, _, w in shown), default=1)
+    for a, b, weight in sorted(shown, key=lambda link: link[2]):
+            ax.annotate("", xy=centres[b], xytext=centres[a], annotation_clip=False,
+                        arrowprops={"arrowstyle": "-|>", "color": "#1f4e79", "alpha": 0.8, "shrinkA": 4, "shrinkB": 4,
+                                    "linewidth": 0.6 + 2.4 * weight / heaviest, "connectionstyle": "arc3,rad=0.18"})
+    for code in sorted((set(values) | ({highlight} if highlight else set())) & set(centres)):
+        if inside(code):
+            ax.text(*centres[code], code, fontsize=6, ha="center", va="center", color="#111",
+                    bbox={"boxstyle": "round,pad=0.15", "facecolor": "#ffffffcc", "edgecolor": "none"})
+    _map_frame(fig, ax, bbox, norm, cmap, title=title, label=label,
+               note="Arrows: trafficking links reported (wider: more years). Hatched: no report. "
+                    "Base map: Natural Earth 1:110m.")
     return _png(fig)

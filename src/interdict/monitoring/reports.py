@@ -9,6 +9,7 @@ of every page, so the banner is the highest marking of the content.
 from __future__ import annotations
 
 import base64
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -64,6 +65,54 @@ class ReportInputs:
     routes: RouteSet
     sources: dict[str, tuple[SourceRef, Marking]]
     entities: dict[str, EntityView] = field(default_factory=dict)
+    audience: str | None = None  # whom the report is for beyond its reader ("the public", ...)
+    left_out: dict[str, int] = field(default_factory=dict)  # what the reader may see but the audience may not
+
+
+Keep = Callable[[str, Marking], bool]  # (originating agency, marking) -> may go to the audience
+
+
+def released(inputs: ReportInputs, keep: Keep, audience: str, public_routes: RouteSet) -> ReportInputs:
+    """The inputs cut to what `keep` lets go to `audience`, with counts of what was left out
+    (of what the reader may see: the counts tell the reader nothing new). Routes are rebuilt
+    from the kept records on top of `public_routes`; an entity keeps only its releasable
+    statements, takes its caption from a releasable name and is left out without one."""
+    from interdict.intel.entities import EntityView
+    from interdict.monitoring import routes as route_sets
+
+    left: dict[str, int] = {}
+
+    def count(what: str, n: int) -> None:
+        if n:
+            left[what] = left.get(what, 0) + n
+
+    records = [r for r in inputs.seizure_records if keep(r["agency"], _record_marking(r))]
+    count("seizure and arrest records", len(inputs.seizure_records) - len(records))
+    claims = {k: c for k, c in inputs.claims.items() if keep(c.agency, c.marking)}
+    count("claims", len(inputs.claims) - len(claims))
+    # a source is named only through what cites it: its own marking decides (its origin unknown here)
+    sources = {k: (ref, m) for k, (ref, m) in inputs.sources.items() if keep("", m)}
+    count("sources", len(inputs.sources) - len(sources))
+    entities: dict[str, EntityView] = {}
+    for entity_id, view in inputs.entities.items():
+        kept = [st for st in view.statements if keep(st.agency, st.marking)]
+        names = [st.value for st in kept if st.prop == "name"]
+        count("statements about case-file entities", len(view.statements) - len(kept))
+        if not names:
+            count("case-file entities", 1)
+            continue
+        caption = view.caption if view.caption in names else names[0]
+        entities[entity_id] = EntityView(view.id, view.schema, caption, kept)  # links left to the entity pages
+    network = route_sets.merged(public_routes, route_sets.from_records(records))
+    return ReportInputs(username=inputs.username, agency=inputs.agency, agency_name=inputs.agency_name,
+                        seizure_records=records, claims=claims, routes=network, sources=sources, entities=entities,
+                        audience=audience, left_out=left)
+
+
+def _record_marking(record: dict[str, Any]) -> Marking:
+    from types import SimpleNamespace
+
+    return Marking.from_row(SimpleNamespace(**{k: record[k] for k in ("tlp", "releasable_to", "orcon", "handling")}))
 
 
 @dataclass
@@ -174,7 +223,17 @@ def _dataset_sources(inputs: ReportInputs, content: Content, records: list[dict[
 
 def _base_context(inputs: ReportInputs, title: str, subtitle: str) -> dict[str, Any]:
     return {"title": title, "subtitle": subtitle, "generated": datetime.now(UTC).strftime("%d %B %Y, %H:%M UTC"),
-            "user": inputs.username, "agency": inputs.agency, "agency_name": inputs.agency_name}
+            "user": inputs.username, "agency": inputs.agency, "agency_name": inputs.agency_name,
+            "audience": inputs.audience, "left_out": [counted(n, what) for what, n in inputs.left_out.items()]}
+
+
+SINGULAR = {"seizure and arrest records": "seizure or arrest record", "claims": "claim", "sources": "source",
+            "statements about case-file entities": "statement about case-file entities",
+            "case-file entities": "case-file entity"}
+
+
+def counted(n: int, plural: str) -> str:
+    return f"{n:,} {SINGULAR.get(plural, plural) if n == 1 else plural}"
 
 
 def group_series(groups: pl.DataFrame, country: str) -> dict[str, list[tuple[int, float]]]:
@@ -367,6 +426,7 @@ def dprk_brief(inputs: ReportInputs, *, seed: int = 0, samples: int | None = Non
         neighbour_charts.append({"group": group, "png": charts.trend_chart(
             lines, title=f"{code_lists()['drug_groups'].labels[group]} seized by the DPRK's neighbours and partners, 2000-")})
     prk_records = [r for r in records if r["country"] == "PRK"]
+    brief_map = _brief_map(groups, inputs.routes, neighbours, reported=bool(prk_records))
     completeness = last_years(indicators.completeness(df, neighbours + ["PRK"]), 15)
     anomalies = [a.to_dict() for a in indicators.anomalies(series)
                  if a.year >= 2000 and a.drug_group in ("ats", "opioids", "cocaine")][:12]
@@ -376,7 +436,7 @@ def dprk_brief(inputs: ReportInputs, *, seed: int = 0, samples: int | None = Non
     ctx = _base_context(inputs, "North Korea's narcotics trade", "Brief for the Security Council · prepared for the INCB")
     ctx.update({
         "kind": "dprk-brief", "claims": sorted(claims.values(), key=lambda c: c.key), "key": key,
-        "entities": shown_entities, "comparisons": comparisons, "neighbour_charts": neighbour_charts,
+        "entities": shown_entities, "comparisons": comparisons, "neighbour_charts": neighbour_charts, "map": brief_map,
         "completeness": completeness, "prk_records": len(prk_records), "anomalies": anomalies,
         "routes": [r for c in ("JPN", "KOR", "AUS", "CHN") for r in ([{"country": c, **x} for x in inputs.routes.country(c)])],
         "seed": seed,
@@ -389,6 +449,31 @@ def dprk_brief(inputs: ReportInputs, *, seed: int = 0, samples: int | None = Non
         ]),
     })
     return ctx, content
+
+
+BRIEF_BBOX = (95.0, 180.0, -48.0, 52.0)
+BRIEF_SINCE = 2000
+
+
+def _brief_map(groups: pl.DataFrame, network: RouteSet, neighbours: list[str], *, reported: bool) -> dict[str, Any]:
+    """The brief's map: the neighbours shaded by the methamphetamine-type stimulants and opioids
+    they seized since 2000, the DPRK outlined (hatched when it sent no report), and the
+    trafficking links that touch the region, wider for links reported in more years."""
+    part = groups.filter(pl.col("country").is_in(neighbours) & pl.col("drug_group").is_in(["ats", "opioids"])
+                         & (pl.col("year") >= BRIEF_SINCE) & pl.col("kg").is_not_null())
+    totals = part.group_by("country").agg(pl.col("kg").sum())
+    values = {r["country"]: r["kg"] for r in totals.iter_rows(named=True)}
+    region = set(neighbours) | {"PRK"}
+    years: dict[tuple[str, str], set[int]] = {}
+    for edge in network.edges:
+        if edge["from"] in region or edge["to"] in region:
+            years.setdefault((edge["from"], edge["to"]), set()).add(edge["year"])
+    links = sorted((a, b, len(ys)) for (a, b), ys in years.items())
+    drawn = charts.links_inside(links, BRIEF_BBOX)
+    png = charts.route_map(values, links, title=f"Stimulants and opioids seized since {BRIEF_SINCE}, and trafficking links",
+                           bbox=BRIEF_BBOX, highlight="PRK", label=f"kg since {BRIEF_SINCE}",
+                           not_reported=[] if reported else ["PRK"])
+    return {"png": png, "countries": len(values), "links": len(links), "drawn": len(drawn), "since": BRIEF_SINCE}
 
 
 def build(inputs: ReportInputs, kind: str, *, country: str | None = None, region: str | None = None,

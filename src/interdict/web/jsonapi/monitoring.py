@@ -55,6 +55,8 @@ def estimate_api(name: str, seed: int = 0, samples: int = Query(100_000, ge=100,
 
 @router.get("/reports/{kind}")
 def report_api(kind: str, format: str = "pdf", country: str | None = None, region: str | None = None,
-               seed: int = 0, me: UserSession = Depends(api_session)) -> Response:
-    """A report rendered for the caller (HTML or PDF)."""
-    return report_response(me, kind, format, country, region, seed)
+               seed: int = 0, audience: str | None = Query(None, description="public, partners or an agency code: keep "
+                                                             "only what may be released to it"),
+               me: UserSession = Depends(api_session)) -> Response:
+    """A report rendered for the caller (HTML or PDF), or for an audience beyond the caller."""
+    return report_response(me, kind, format, country, region, seed, audience)

@@ -7,7 +7,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from interdict.api import REPORT_KINDS, UserSession, countries, regions
 from interdict.errors import NotFound, ValidationError
-from interdict.web.deps import page_session, render
+from interdict.web.deps import node_of, page_session, render
 from interdict.web.reports import report_response
 
 router = APIRouter(include_in_schema=False)
@@ -32,10 +32,11 @@ def country_page(request: Request, country: str, me: UserSession = Depends(page_
 def reports_page(request: Request, me: UserSession = Depends(page_session)) -> HTMLResponse:
     present = me.seizure_countries()
     return render(request, "reports.html", me, kinds=REPORT_KINDS, regions=regions(),
+                  agencies=[a.code for a in node_of(request).registry.agencies()],
                   countries=sorted(((c, countries().name(c)) for c in present), key=lambda x: x[1]))
 
 
 @router.get("/reports/render")
 def report_download(kind: str, format: str = "pdf", country: str | None = None, region: str | None = None,
-                    seed: int = 0, me: UserSession = Depends(page_session)) -> Response:
-    return report_response(me, kind, format, country, region, seed)
+                    seed: int = 0, audience: str | None = None, me: UserSession = Depends(page_session)) -> Response:
+    return report_response(me, kind, format, country, region, seed, audience)
