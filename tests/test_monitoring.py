@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import json
 import os
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -531,12 +532,26 @@ def test_web_dashboard_reports_and_api(real):
     page = client.get("/monitoring")
     assert page.status_code == 200 and 'data-testid="seizure-map"' in page.text and "Who reported" in page.text
     assert "TLP:AMBER" in page.text  # the AFP return releasable to JCG is part of the dashboard
+    # the map's year: the latest year with data by default, any year with data on request, a year without is a 400
+    years = [int(y) for y in re.findall(r'<option value="(\d{4})"', page.text.split('data-testid="map-year"')[1].split("</select>")[0])]
+    assert years == sorted(years, reverse=True) and len(years) > 5
+    assert re.search(rf'<option value="{years[0]}" selected>', page.text) and "(the latest year with data" in page.text
+    older = client.get("/monitoring", params={"group": "ats", "year": years[5]}).text
+    assert f"seized in {years[5]}:" in older and re.search(rf'<option value="{years[5]}" selected>', older)
+    missing = client.get("/monitoring", params={"group": "ats", "year": 1700})
+    assert missing.status_code == 400 and "years with reports" in missing.text
     country = client.get("/monitoring/countries/JPN")
     assert country.status_code == 200 and "Methamphetamine 2020" in country.text
     assert "Reports" in client.get("/reports").text
     pdf = client.get("/reports/render", params={"kind": "country", "country": "JPN", "format": "pdf"})
     assert pdf.status_code == 200 and pdf.headers["content-type"] == "application/pdf" and pdf.content.startswith(b"%PDF")
     assert client.get("/reports/render", params={"kind": "country", "format": "pdf"}).status_code == 422
+    reports = client.get("/reports").text
+    assert 'data-testid="report-audience"' in reports and '<option value="public">' in reports
+    public = client.get("/reports/render", params={"kind": "dprk-brief", "format": "html", "audience": "public"}).text
+    assert re.search(r"data-banner>TLP:CLEAR<", public) and "Edition for the public" in public
+    assert 'data-figure="brief-map"' in public
+    assert client.get("/api/reports/dprk-brief", params={"format": "html", "audience": "nobody"}).status_code == 422
     est = client.get("/api/estimates/dprk-opium-production-1994", params={"seed": 2, "samples": 2000}).json()
     assert est["p5"] < est["p50"] < est["p95"] and est["inputs"]
     assert client.get("/api/indicators/JPN").json()["country"] == "JPN"

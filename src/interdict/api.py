@@ -856,8 +856,9 @@ class UserSession:
                 self.show([item["claim"].marking])
         return result
 
-    def dashboard(self, region: str, group: str) -> dict[str, Any]:
-        """The monitoring dashboard of a region and drug group (interdict.monitoring.dashboard)."""
+    def dashboard(self, region: str, group: str, year: int | None = None) -> dict[str, Any]:
+        """The monitoring dashboard of a region and drug group, its map of `year` (by default the
+        latest year with data) (interdict.monitoring.dashboard)."""
         from interdict.monitoring import dashboard
 
         spec = regions().get(region) or regions()["east-asia-oceania"]
@@ -874,8 +875,8 @@ class UserSession:
         panels = [self.compare_estimates(name, samples=20_000) for name in _estimates.comparisons()]
         datasets = self.seizure_datasets()
         built: dict[str, Any] = self._cached(
-            "dashboard", ("seizures", "agencies", *ENTITY_TABLES), (region, group),
-            lambda: dashboard.region(records, spec, region, group, datasets=datasets, comparisons=panels))
+            "dashboard", ("seizures", "agencies", *ENTITY_TABLES), (region, group, year),
+            lambda: dashboard.region(records, spec, region, group, datasets=datasets, comparisons=panels, year=year))
         return built
 
     def country_trend(self, country: str) -> dict[str, Any]:

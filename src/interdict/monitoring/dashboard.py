@@ -8,6 +8,7 @@ from typing import Any
 
 import polars as pl
 
+from interdict.errors import ValidationError
 from interdict.monitoring import charts, indicators
 from interdict.monitoring.codes import code_lists, countries
 from interdict.monitoring.reports import REGION_BBOX, best_map_year, group_series, img, last_years
@@ -16,10 +17,18 @@ DEFAULT_REGION = "east-asia-oceania"
 DEFAULT_GROUP = "ats"
 
 
+def map_years(groups: pl.DataFrame, group: str, members: list[str]) -> list[int]:
+    """The years in which some member reported a quantity of the drug group, oldest first."""
+    part = groups.filter((pl.col("drug_group") == group) & pl.col("country").is_in(members) & pl.col("kg").is_not_null())
+    return sorted(int(y) for y in part["year"].unique().to_list())
+
+
 def region(records: list[dict[str, Any]], spec: dict[str, Any], region_key: str, group: str, *,
-           datasets: list[dict[str, Any]], comparisons: list[dict[str, Any]]) -> dict[str, Any]:
+           datasets: list[dict[str, Any]], comparisons: list[dict[str, Any]], year: int | None = None) -> dict[str, Any]:
     """The dashboard's context: `records` are the region's seizure records, `comparisons` the
-    results of `estimates.compare` for each comparison shown."""
+    results of `estimates.compare` for each comparison shown; the map shows `year` (by default
+    the latest year in which some member reported the drug group; a year without reports is a
+    ValidationError naming the years there are)."""
     members = list(spec["countries"])
     labels = code_lists()["drug_groups"].labels
     group = group if group in labels else DEFAULT_GROUP
@@ -29,7 +38,14 @@ def region(records: list[dict[str, Any]], spec: dict[str, Any], region_key: str,
         df = indicators.frame(records)
         series = indicators.choose_series(df)
         groups = indicators.by_group(series)
-        year, values = best_map_year(groups, group, members)
+        years = map_years(groups, group, members)
+        if year is not None and year not in years:
+            span = f"{years[0]}-{years[-1]}" if years else "none"
+            raise ValidationError(f"year: no {labels[group]} seizures reported in {spec['title']} in {year} "
+                                  f"(years with reports: {span})", where="year")
+        year = year if year is not None else (years[-1] if years else best_map_year(groups, group, members)[0])
+        part = groups.filter((pl.col("drug_group") == group) & pl.col("country").is_in(members) & (pl.col("year") == year))
+        values = {r["country"]: r["kg"] for r in part.iter_rows(named=True)}
         reported = {r["country"] for r in groups.filter(pl.col("year") == year).iter_rows(named=True)}
         totals: dict[str, list[tuple[int, float]]] = {}
         for r in groups.filter(pl.col("drug_group") == group).iter_rows(named=True):
@@ -40,7 +56,8 @@ def region(records: list[dict[str, Any]], spec: dict[str, Any], region_key: str,
             "map": img(charts.choropleth(values, title=f"{labels[group]} seized, {year}",
                                          bbox=REGION_BBOX.get(region_key, (-180, 180, -60, 80)),
                                          not_reported=[c for c in members if c not in reported])),
-            "map_year": year,
+            "map_year": year, "map_years": years,
+            "map_reporting": len({c for c in reported if c in members}), "members": len(members),
             "trend": img(charts.trend_chart({k: totals[k] for k in top}, title=f"{labels[group]}: the eight largest seizing countries")),
             "completeness": last_years(indicators.completeness(df, members), 10),
             "anomalies": [a.to_dict() for a in indicators.anomalies(series)][:15],

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import HTMLResponse, Response
 
 from interdict.api import REPORT_KINDS, UserSession, countries, regions
@@ -14,9 +14,13 @@ router = APIRouter(include_in_schema=False)
 
 
 @router.get("/monitoring", response_class=HTMLResponse)
-def dashboard(request: Request, region: str = "east-asia-oceania", group: str = "ats",
+def dashboard(request: Request, region: str = "east-asia-oceania", group: str = "ats", year: int | None = None,
               me: UserSession = Depends(page_session)) -> HTMLResponse:
-    return render(request, "monitoring.html", me, **me.dashboard(region, group))
+    try:
+        context = me.dashboard(region, group, year)
+    except ValidationError as exc:
+        raise HTTPException(400, str(exc)) from None
+    return render(request, "monitoring.html", me, **context)
 
 
 @router.get("/monitoring/countries/{country}", response_class=HTMLResponse)
