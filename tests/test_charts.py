@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
 
 from interdict.monitoring import charts
@@ -26,7 +28,7 @@ def test_log_axis_labels_do_not_overlap_and_say_the_number(low, high):
     texts = [t.label1.get_text() for t in ax.xaxis.get_major_ticks() if low <= t.get_loc() <= high]
     plt.close(fig)
     assert len(boxes) >= 2, texts  # at least two numbers to read a scale by
-    assert all(a.x1 < b.x0 for a, b in zip(boxes, boxes[1:])), texts
+    assert all(a.x1 < b.x0 for a, b in itertools.pairwise(boxes)), texts
     assert not any("times" in t or "^" in t for t in texts), texts  # 30, not 3x10^1
 
 
@@ -40,7 +42,7 @@ def test_matplotlib_alone_would_overlap_on_a_narrow_range():
     minor = sorted((t.label1.get_window_extent() for t in ax.xaxis.get_minor_ticks()
                     if 25 <= t.get_loc() <= 250 and t.label1.get_text()), key=lambda box: box.x0)
     plt.close(fig)
-    assert any(a.x1 >= b.x0 for a, b in zip(minor, minor[1:]))
+    assert any(a.x1 >= b.x0 for a, b in itertools.pairwise(minor))
 
 
 @pytest.mark.parametrize(("value", "text"), [(30, "30"), (2500, "2.5k"), (200_000, "200k"), (1.5e6, "1.5M"),
