@@ -120,3 +120,12 @@ def form_post(client, url: str, data: dict | None = None, **kwargs):
     """POST a page form the way a browser does: with the csrf field of the session's forms."""
     token = csrf_of(client, "/login" if url == "/login" else "/account/password")
     return client.post(url, data={**(data or {}), "csrf": token}, **kwargs)
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_makereport(item, call):
+    """Each phase's report kept on the test item, so a fixture can tell whether the test failed
+    (the browser journeys save a screenshot then)."""
+    report = yield
+    setattr(item, f"report_{report.when}", report)
+    return report

@@ -332,3 +332,32 @@ def test_a_single_stray_fix_is_marked_on_both_jumps():
                                  "sog": pl.Float64, "flags": pl.UInt32, "batch": pl.String, "source_row": pl.Int64})
     stray = [e for e in detectors.detect_all(frame, sc.static.head(0), types=("spoofing",)) if e["mmsi"] == 431000009]
     assert len(stray) == 2 and all(e["details"]["stray_fix"] for e in stray)
+
+
+def test_the_map_draws_fixes_heard_at_an_assumed_time_apart_from_the_track(tmp_path):
+    """A log without receive times, read with --assume-time (the AMSA sample), shows where each
+    vessel was heard: the map data carries those fixes apart, never as a timed track."""
+    import gzip
+
+    from fastapi.testclient import TestClient
+
+    from interdict.ais.store import IngestOptions
+    from interdict.markings import TLP, Grade, Marking
+    from interdict.web.app import create_app
+
+    node = Interdict.open(tmp_path / "ws")
+    setup_node(node)
+    log = tmp_path / "amsa_head.nmea"
+    log.write_bytes(b"".join(gzip.open(data_path("demo/ais/amsa_ais.txt.gz")).readlines()[:3000]))
+    result = node.tracks.ingest(log, IngestOptions(agency="INCB", marking=Marking(TLP.CLEAR), grade=Grade("B", "2"),
+                                                   assume_time=datetime(2012, 1, 27, 11, 47, tzinfo=UTC)))
+    assert result.positions > 0 and result.flags["time_assumed"] == result.positions
+    me = node.as_user("jcg.watch")
+    mmsi = max(me.vessels("", limit=1000), key=lambda v: v["positions"])["mmsi"]
+    client = TestClient(create_app(node))
+    form_post(client, "/login", data={"username": "jcg.watch", "password": "interdict-demo"})
+    track = client.get("/api/map/data", params={"mmsi": mmsi}).json()["tracks"][str(mmsi)]
+    assert track["t"] == [] and track["segment"] == []  # no time, so no track to draw in time
+    assert track["assumed"]["count"] == me.vessel(mmsi)["positions"] >= 2
+    assert len(track["assumed"]["lat"]) == len(track["assumed"]["lon"]) >= 2
+    node.close()

@@ -263,3 +263,36 @@ def test_every_page_fits_a_phone_fetches_nothing_outside_and_the_nav_says_where_
     assert page.evaluate("document.activeElement.id") == "content"
     favicon = page.request.get(f"{server}/favicon.ico")
     assert favicon.status == 200 and favicon.body()[:4] == b"\x00\x00\x01\x00"  # an ICO of our own
+
+
+def test_the_map_draws_fixes_heard_at_an_assumed_time(page, tmp_path):
+    import gzip
+    from datetime import UTC, datetime
+
+    from interdict.ais.store import IngestOptions
+    from interdict.api import Interdict, data_path
+    from interdict.demo import setup_node
+    from interdict.markings import TLP, Grade, Marking
+
+    node = Interdict.open(tmp_path / "ws")
+    setup_node(node)
+    log = tmp_path / "amsa_head.nmea"
+    log.write_bytes(b"".join(gzip.open(data_path("demo/ais/amsa_ais.txt.gz")).readlines()[:3000]))
+    node.tracks.ingest(log, IngestOptions(agency="INCB", marking=Marking(TLP.CLEAR), grade=Grade("B", "2"),
+                                          assume_time=datetime(2012, 1, 27, 11, 47, tzinfo=UTC)))
+    mmsi = max(node.as_user("jcg.watch").vessels("", limit=1000), key=lambda v: v["positions"])["mmsi"]
+    errors = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    with serving(node) as server:
+        page.goto(f"{server}/map?mmsi={mmsi}")
+        page.fill("input[name=username]", "jcg.watch")
+        page.fill("input[name=password]", DEMO_PASSWORD)
+        page.click("button[type=submit]")
+        page.wait_for_url(f"{server}/map?mmsi={mmsi}")
+        wait_until(page, "document.getElementById('map-status').textContent.includes('items')", timeout=30_000)
+        drawn = page.evaluate("Object.values(window.interdictMap._layers).filter(l => l.getTooltip && l.getTooltip() "
+                              "&& String(l.getTooltip().getContent()).includes('assumed')).length")
+        assert drawn >= 2 and "assumed time" in page.inner_text("[data-testid=map-legend]")
+        assert page.inner_text("#map-status").startswith("1 of 1")
+    assert errors == [], errors
+    node.close()

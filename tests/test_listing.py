@@ -151,3 +151,25 @@ def test_events_sort_in_the_database(client, demo_node):  # noqa: F811
     assert 'aria-sort="descending"' in page and 'data-testid="sort-start"' in page
     bad = client.get("/events?sort=details")
     assert bad.status_code == 400 and "sort:" in bad.text and "<html" in bad.text.lower()
+
+
+def test_the_analyst_lands_on_searches_duplicates_and_watchlist_changes(client, demo_node, tmp_path):  # noqa: F811
+    login(client, "jcg.watch")
+    named = [r for r in rows_of(client.get("/vessels.csv")) if r["name"].isalpha()][:3]
+    assert "analyst-desk" not in client.get("/").text  # a watch officer's desk is the risk list
+    client.cookies.clear()
+    listed_vessels(demo_node, named, tmp_path)
+    login(client, "kcg.analyst")
+    empty = client.get("/").text
+    assert 'data-testid="analyst-desk"' in empty and "Your searches will be listed here" in empty
+    for q in ("daesung", "pong su", "daesung"):
+        client.get("/search", params={"q": q})
+    client.get("/search", params={"q": "office", "schema": "Organization"})
+    desk = client.get("/").text
+    searches = re.findall(r'<li><a href="/search\?q=([^"]+)">', desk.split('data-testid="recent-searches"')[1].split("</section>")[0])
+    assert searches == ["office&amp;schema=Organization", "daesung", "pong%20su"]  # newest first, once each
+    changes = desk.split('data-testid="watchlist-changes"')[1].split("</section>")[0]
+    assert all(f"MMSI {v['mmsi']}" in changes for v in named) and "newest first" in changes
+    newest = rows_of(client.get("/watchlist.csv?sort=screened&dir=desc"))
+    assert newest[0]["screened"] >= newest[-1]["screened"]
+    assert 'data-testid="duplicates-to-judge"' in desk

@@ -36,6 +36,14 @@ def test_pages_need_login(client):
     response = client.get("/entities/case-pong-su", follow_redirects=False)
     assert response.status_code == 303 and response.headers["location"].startswith("/login")
     assert client.get("/api/entities/case-pong-su").status_code == 401
+    # the page asked for comes back after the login with its filters
+    asked = client.get("/events?mmsi=338415278&type=gap", follow_redirects=False).headers["location"]
+    assert asked == "/login?next=%2Fevents%3Fmmsi%3D338415278%26type%3Dgap"
+    form = client.get(asked).text
+    assert 'value="/events?mmsi=338415278&amp;type=gap"' in form
+    done = form_post(client, "/login", data={"username": "jcg.watch", "password": DEMO_PASSWORD,
+                                             "next": "/events?mmsi=338415278&type=gap"}, follow_redirects=False)
+    assert done.headers["location"] == "/events?mmsi=338415278&type=gap"
 
 
 def test_wrong_password(client):

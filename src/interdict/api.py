@@ -473,10 +473,17 @@ class UserSession:
             track = track.sort("ts", "source_row", "lat", "lon")  # fixes of one second in a fixed order, however read
             track = track.with_columns(pl.lit("v").alias("batch")).with_columns(
                 pl.int_range(pl.len(), dtype=pl.Int64).alias("source_row"))
+            # a fix whose time was assumed for a whole log (--assume-time) shows where the vessel
+            # was heard, not when: drawn apart, never joined into the track or cut by the time slider
+            assumed = track.filter((pl.col("flags") & detectors.TIME_ASSUMED) > 0)
             segmented = detectors.prepare(track)
             thin = segmented.gather_every(max(1, segmented.height // points))
-            tracks[str(vessel)] = {"lat": thin["lat"].round(5).to_list(), "lon": thin["lon"].round(5).to_list(),
-                                   "t": thin["ts"].dt.epoch("s").to_list(), "segment": thin["segment"].to_list()}
+            few = assumed.gather_every(max(1, assumed.height // points))
+            if thin.height or few.height:
+                tracks[str(vessel)] = {"lat": thin["lat"].round(5).to_list(), "lon": thin["lon"].round(5).to_list(),
+                                       "t": thin["ts"].dt.epoch("s").to_list(), "segment": thin["segment"].to_list(),
+                                       "assumed": {"lat": few["lat"].round(5).to_list(), "lon": few["lon"].round(5).to_list(),
+                                                   "count": assumed.height}}
         return {"events": placed[:2000], "tracks": tracks}
 
     # -- link analysis ---------------------------------------------------------------------

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from urllib.parse import urlencode
 from typing import Any
 
 from fastapi import FastAPI, HTTPException, Request
@@ -39,7 +40,9 @@ async def http_error(request: Request, exc: Exception) -> Response:
     if exc.status_code == 401:
         if is_api(request):
             return JSONResponse({"detail": exc.detail}, status_code=401, headers=getattr(exc, "headers", None))
-        return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
+        # the page asked for, with its filters (a link to /events?mmsi=... keeps its vessel)
+        wanted = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        return RedirectResponse(f"/login?{urlencode({'next': wanted})}", status_code=303)
     if is_api(request):
         return await http_exception_handler(request, exc)
     if exc.status_code == 404:

@@ -145,9 +145,25 @@ class RiskOut(Shape):
     reasons: list[RiskReason]
 
 
+class AssumedFixes(Shape):
+    """Fixes heard at a time assumed for a whole log: where the vessel was, not when."""
+
+    lat: list[float]
+    lon: list[float]
+    count: int
+
+
+class MapTrack(Shape):
+    lat: list[float]
+    lon: list[float]
+    t: list[int]
+    segment: list[int]
+    assumed: AssumedFixes
+
+
 class MapData(Shape):
     events: list[EventOut]
-    tracks: dict[str, dict[str, list[Any]]]
+    tracks: dict[str, MapTrack]
 
 
 class MatchOut(Shape):

@@ -71,9 +71,28 @@ def change_password(request: Request, current: str = Form(...), new: str = Form(
     return render(request, "account_password.html", me, error="", done=True)
 
 
+RECENT_SEARCHES = 8
+
+
+def remember_search(request: Request, q: str, schema: str) -> None:
+    """The user's last searches, newest first, kept in their own signed session cookie (never on
+    the node): the analyst's landing page offers them again."""
+    entry = {"q": q.strip(), "schema": schema}
+    if not entry["q"]:
+        return
+    earlier = [e for e in request.session.get("searches", []) if isinstance(e, dict) and e != entry]
+    request.session["searches"] = [entry, *earlier][:RECENT_SEARCHES]
+
+
 @router.get("/", response_class=HTMLResponse)
 def overview_page(request: Request, me: UserSession = Depends(page_session)) -> HTMLResponse:
-    return render(request, "overview.html", me, overview=me.overview())
+    work: dict[str, Any] = {}
+    if me.user.roles & {"analyst", "admin"}:
+        # the analyst's desk: searches to pick up again, pairs to judge, what screening found last
+        matches = sorted(me.watchlist(), key=lambda m: (m["screened_at"] or "", m["score"]), reverse=True)
+        work = {"searches": request.session.get("searches", []), "candidates": me.duplicate_candidates(limit=5),
+                "changes": matches[:8], "matches": len(matches)}
+    return render(request, "overview.html", me, overview=me.overview(), work=work)
 
 
 SEARCH_COLUMNS = (
@@ -96,6 +115,7 @@ def _search_rows(me: UserSession, q: str, schema: str) -> list[dict[str, Any]]:
 @router.get("/search", response_class=HTMLResponse)
 def search_page(request: Request, q: str = "", schema: str = "", me: UserSession = Depends(page_session)) -> HTMLResponse:
     page = sorted_page(request, _search_rows(me, q, schema), SEARCH_COLUMNS, sort="relevance")
+    remember_search(request, q, schema)
     me.show_entities((r["view"] for r in page.rows), captions_only=True)
     # names spelled another way (romanisations, word order, legal forms), each with its reason
     shown = {r["view"].id for r in page.rows}

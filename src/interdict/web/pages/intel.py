@@ -18,17 +18,30 @@ router = APIRouter(include_in_schema=False)
 SCHEMATA = ("Vessel", "Company", "Organization", "Person", "LegalEntity")
 
 
+MAX_LIST = 500
+
+
 @router.get("/screen", response_class=HTMLResponse)
 def screen_page(request: Request, q: str = "", schema: str = "", country: str = "", min_score: float = 0.5,
-                me: UserSession = Depends(page_session)) -> HTMLResponse:
+                names: str = "", me: UserSession = Depends(page_session)) -> HTMLResponse:
     error, hits = None, []
-    if q.strip():
-        try:
+    listed: list[dict[str, Any]] = []
+    try:
+        if q.strip():
             hits = me.screen(q, schema=schema or None, country=country or None, limit=20, threshold=min_score)
-        except ValidationError as exc:
-            error = str(exc)
+        # a list pasted one name per line: each name's best match and how many reach the threshold
+        wanted = list(dict.fromkeys(line.strip() for line in names.splitlines() if line.strip()))
+        if len(wanted) > MAX_LIST:
+            raise ValidationError(f"names: {len(wanted):,} names given; screen at most {MAX_LIST:,} at a time "
+                                  "(or use `interdict screen --file`)", where="names")
+        for name in wanted:
+            found = me.screen(name, schema=schema or None, country=country or None, limit=20, threshold=min_score)
+            listed.append({"name": name, "best": found[0] if found else None,
+                           "matches": sum(1 for h in found if h.score >= MATCH_THRESHOLD)})
+    except ValidationError as exc:
+        error = str(exc)
     return render(request, "screen.html", me, q=q, schema=schema, country=country, min_score=min_score, hits=hits,
-                  threshold=MATCH_THRESHOLD, schemata=SCHEMATA, error=error)
+                  threshold=MATCH_THRESHOLD, schemata=SCHEMATA, error=error, names=names, listed=listed)
 
 
 def _subject(m: dict[str, Any]) -> str:
@@ -44,6 +57,7 @@ WATCHLIST_COLUMNS = (
     Column("entity", "Entity", lambda m: m["caption"]),
     Column("listed", "Listed", lambda m: "yes" if m["listed"] else None),
     Column("sources", "Sources", lambda m: "; ".join(m["sources"])),
+    Column("screened", "Screened (UTC)", lambda m: m["screened_at"]),
 )
 KINDS = ("", "vessel", "entity")
 

@@ -18,7 +18,8 @@
     box.innerHTML = "<strong>Events</strong><br>" + Object.entries(eventColour).map(([type, colour]) =>
       `<span class="swatch" style="background:${colour}"></span>${text(type.replace("_", " "))}`).join("<br>") +
       "<br><strong>Tracks</strong><br><span class=\"swatch line\"></span>a segment (colour changes where the track breaks)" +
-      "<br><span class=\"swatch last\"></span>last position up to the chosen time";
+      "<br><span class=\"swatch last\"></span>last position up to the chosen time" +
+      "<br><span class=\"swatch assumed\"></span>heard at an assumed time (where, not when)";
     return box;
   };
   legend.addTo(map);
@@ -60,6 +61,17 @@
       const times = [];
       const bounds = [];
       for (const [mmsi, track] of Object.entries(data.tracks)) {
+        const assumed = track.assumed || {lat: [], lon: [], count: 0};
+        if (assumed.lat.length) {  // where it was heard, not when: shown whatever the chosen time
+          items.push({t: -Infinity, draw: group => {
+            for (let i = 0; i < assumed.lat.length; i++) {
+              bounds.push([assumed.lat[i], assumed.lon[i]]);
+              L.circleMarker([assumed.lat[i], assumed.lon[i]], {radius: 3, color: "#666", weight: 1, dashArray: "2 2", fillOpacity: 0})
+                .bindTooltip(`MMSI ${mmsi}: heard here at a time assumed for its whole log (${assumed.count} such fixes)`).addTo(group);
+            }
+          }});
+        }
+        if (!track.t.length) continue;
         const t0 = track.t[0];
         times.push(t0, track.t[track.t.length - 1]);
         items.push({t: t0, draw: (group, limit) => {
