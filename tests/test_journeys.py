@@ -128,7 +128,7 @@ def test_analyst_from_two_romanisations_to_an_undone_merge(demo_node, journey):
         tab.locator("[data-testid=similar-results] a", has_text="Daesung").first.click()
         tab.wait_for_url(re.compile(r".*/entities/.+"))
         main = tab.inner_text("main")
-        assert re.search(r"\b[A-F][1-6]\b", main), "no grade on the entity tab"
+        assert re.search(r"\b[A-F][1-6]\b", main), "no grade on the entity page"
         assert "TLP:" in tab.inner_text("[data-testid=marking-banner]")
         # the graph, and the founding chain Pong Su <-> Office 39
         tab.goto(f"{server}/entities/case-pong-su")

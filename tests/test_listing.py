@@ -69,6 +69,7 @@ def rows_of(response) -> list[dict[str, str]]:
     return list(csv.DictReader(io.StringIO(response.text)))
 
 
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)  # the SQL paths: test_events_sort_in_the_database
 def test_vessels_page_through_sort_by_any_column_and_download_whole(client):  # noqa: F811
     login(client, "jcg.watch")
     whole = rows_of(client.get("/vessels.csv"))
@@ -91,6 +92,7 @@ def test_vessels_page_through_sort_by_any_column_and_download_whole(client):  # 
     assert f"Vessels 1–{len(found)} of {len(found)}" in one and 'data-testid="pager-next"' not in one
 
 
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)  # the SQL paths: test_events_sort_in_the_database
 def test_search_lists_every_result_a_page_at_a_time(client):  # noqa: F811
     login(client, "afp.analyst")
     whole = rows_of(client.get("/search.csv?schema=Person"))
@@ -118,6 +120,7 @@ def listed_vessels(node, vessels: list[dict[str, str]], folder) -> None:
     node.screen()
 
 
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)  # the SQL paths: test_events_sort_in_the_database
 def test_risk_and_watchlist_page_sort_and_download(client, demo_node, tmp_path):  # noqa: F811
     demo_node.detect()
     login(client, "jcg.watch")
@@ -153,6 +156,7 @@ def test_events_sort_in_the_database(client, demo_node):  # noqa: F811
     assert bad.status_code == 400 and "sort:" in bad.text and "<html" in bad.text.lower()
 
 
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)  # the SQL paths: test_events_sort_in_the_database
 def test_the_analyst_lands_on_searches_duplicates_and_watchlist_changes(client, demo_node, tmp_path):  # noqa: F811
     login(client, "jcg.watch")
     named = [r for r in rows_of(client.get("/vessels.csv")) if r["name"].isalpha()][:3]

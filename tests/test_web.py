@@ -232,8 +232,8 @@ def test_an_unexpected_error_is_a_page_with_a_reference_and_no_trace(client, mon
     def broken(self, *args, **kwargs):
         raise RuntimeError("secret internals")
 
-    monkeypatch.setattr(UserSession, "ranking", broken)
-    login(client, "jcg.watch")
+    login(client, "jcg.watch")  # lands on the risk list: break it afterwards
+    monkeypatch.setattr(UserSession, "_ranking", broken)
     client_no_raise = TestClient(client.app, raise_server_exceptions=False)
     client_no_raise.cookies = client.cookies
     page = client_no_raise.get("/risk")
