@@ -86,7 +86,7 @@ def released(inputs: ReportInputs, keep: Keep, audience: str, public_routes: Rou
         if n:
             left[what] = left.get(what, 0) + n
 
-    records = [r for r in inputs.seizure_records if keep(r["agency"], _record_marking(r))]
+    records = [r for r in inputs.seizure_records if keep(r["agency"], record_markings([r])[0])]
     count("seizure and arrest records", len(inputs.seizure_records) - len(records))
     claims = {k: c for k, c in inputs.claims.items() if keep(c.agency, c.marking)}
     count("claims", len(inputs.claims) - len(claims))
@@ -107,12 +107,6 @@ def released(inputs: ReportInputs, keep: Keep, audience: str, public_routes: Rou
     return ReportInputs(username=inputs.username, agency=inputs.agency, agency_name=inputs.agency_name,
                         seizure_records=records, claims=claims, routes=network, sources=sources, entities=entities,
                         audience=audience, left_out=left)
-
-
-def _record_marking(record: dict[str, Any]) -> Marking:
-    from types import SimpleNamespace
-
-    return Marking.from_row(SimpleNamespace(**{k: record[k] for k in ("tlp", "releasable_to", "orcon", "handling")}))
 
 
 @dataclass
