@@ -32,7 +32,8 @@ PAGES = ["/", "/risk", "/events", "/vessels", "/map", "/monitoring", "/resolve",
          "/monitoring/countries/AUS", "/account/password", "/reports/render?kind=country&country=AUS&format=html",
          "/reports/render?kind=dprk-brief&format=pdf", "/reports/render?kind=dprk-brief&format=pdf&audience=public",
          "/vessels?sort=name&offset=200", "/vessels.csv", "/search.csv?q=kim", "/risk.csv", "/watchlist.csv?sort=screened&dir=desc",
-         "/events?sort=type&dir=desc", "/monitoring?group=opioids&year=2015"]
+         "/events?sort=type&dir=desc", "/monitoring?group=opioids&year=2015", "/claims.csv?q=heroin",
+         "/resolve?sort=record&offset=100", "/resolve.csv", "/judgements", "/judgements.csv"]
 API = ["/api/risk", "/api/map/data", "/api/vessels", "/api/events", "/api/search?q=office", "/api/overview",
        "/api/ais/stats", "/api/watchlist", "/api/resolve/candidates", "/api/seizures", "/api/graph/neighbours/case-pong-su",
        "/api/vessels/351118000/track", "/api/map/land.geojson", "/api/me", "/api/vessels/351118000", "/api/entities/case-pong-su",

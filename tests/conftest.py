@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -37,8 +38,13 @@ def _postgres_or_skip() -> sa.Engine:
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    yield from database_for(request.param, tmp_path)
+def database_kind(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture
+def database_url(database_kind: str, tmp_path: Path) -> Iterator[str]:
+    yield from database_for(database_kind, tmp_path)
 
 
 def database_for(kind: str, folder: Path) -> Iterator[str]:
@@ -66,12 +72,70 @@ def node(database_url: str, tmp_path: Path) -> Iterator[Interdict]:
     instance.close()
 
 
+@pytest.fixture(scope="session")
+def demo_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The SQLite demo node built once per test process; each test works on a copy of it."""
+    folder = tmp_path_factory.mktemp("demo-template")
+    instance = Interdict.open(folder / "workspace", f"sqlite:///{folder / 'interdict.db'}")
+    run_demo(instance, lists=False, seizures=False)
+    instance.close()
+    return folder
+
+
+def _database_url(name: str) -> str:
+    """PG_URL pointing at another database of the same server."""
+    return sa.engine.make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
+
+
+@pytest.fixture(scope="session")
+def demo_pg_template(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, str]]:
+    """The demo built once per test process in a PostgreSQL database of its own, which each test
+    copies (CREATE DATABASE ... TEMPLATE) with the workspace beside it."""
+    admin = _postgres_or_skip()
+    name = "interdict_demo_" + uuid.uuid4().hex[:12]
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    folder = tmp_path_factory.mktemp("demo-pg-template")
+    try:
+        instance = Interdict.open(folder / "workspace", _database_url(name))
+        run_demo(instance, lists=False, seizures=False)
+        instance.close()
+        yield folder, name
+    finally:
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.dispose()
+
+
 @pytest.fixture
-def demo_node(node: Interdict) -> Interdict:
+def demo_node(request: pytest.FixtureRequest, database_kind: str, tmp_path: Path) -> Iterator[Interdict]:
     """The demo without the sanctions lists and seizure tables (slow to import; tested in
-    test_lists, test_monitoring and test_cli)."""
-    run_demo(node, lists=False, seizures=False)
-    return node
+    test_lists, test_monitoring and test_cli), on each database: a copy of one build per test
+    process (the demo itself is built from scratch in test_cli), in the test's own SQLite file or
+    PostgreSQL database."""
+    if database_kind == "sqlite":
+        template: Path = request.getfixturevalue("demo_template")
+        shutil.copytree(template / "workspace", tmp_path / "workspace")
+        for file in template.glob("interdict.db*"):
+            shutil.copy2(file, tmp_path / file.name)
+        instance = Interdict.open(tmp_path / "workspace", f"sqlite:///{tmp_path / 'interdict.db'}")
+        yield instance
+        instance.close()
+        return
+    folder, name = request.getfixturevalue("demo_pg_template")
+    copy = "interdict_test_" + uuid.uuid4().hex[:12]
+    admin = _postgres_or_skip()
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f'CREATE DATABASE "{copy}" TEMPLATE "{name}"')
+    shutil.copytree(folder / "workspace", tmp_path / "workspace")
+    instance = Interdict.open(tmp_path / "workspace", _database_url(copy))
+    try:
+        yield instance
+    finally:
+        instance.close()
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{copy}" WITH (FORCE)')
+        admin.dispose()
 
 
 # shared-data files the package ships byte-identical (tests/test_ais_store.py checks): tests read

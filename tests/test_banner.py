@@ -1,7 +1,7 @@
 """Every page's marking banner is at least as strict as the strictest item on it.
 
 AFP loads SYNTHETIC canary records under TLP:RED that reach every kind of page: an entity (named,
-sanctioned, with an MMSI), a claim, a judgement, an AIS batch with positions and identity, an event
+sanctioned, with an MMSI), a claim, a judgement, a candidate duplicate (two records of two sources), an AIS batch with positions and identity, an event
 resting on that batch, the screening match between the two, and a seizure record. An AFP user
 must see the canary on each page under a RED banner; a JCG user must see neither the canary nor a
 RED banner. A page added to the app without a check here fails `test_every_page_is_checked`.
@@ -43,6 +43,11 @@ RECORDS = textwrap.dedent(f"""\
         kind: agency_report
         reliability: B
         marking: {{tlp: RED}}
+      - id: test-afp-red-canary-registry
+        title: "SYNTHETIC {CANARY} company registry extract"
+        kind: agency_report
+        reliability: B
+        marking: {{tlp: RED}}
     entities:
       - id: test-canary-vessel
         schema: Vessel
@@ -56,6 +61,11 @@ RECORDS = textwrap.dedent(f"""\
         source: test-afp-red-canary-source
         properties:
           name: "{CANARY} TRADER SHIPPING"
+      - id: test-canary-registered-company
+        schema: Company
+        source: test-afp-red-canary-registry
+        properties:
+          name: "{CANARY} TRADER SHIPPING CO"
     claims:
       - key: test-canary-claim
         entity: test-canary-vessel
@@ -84,13 +94,15 @@ PAGES = {
     "/screen?q=canaryred+trader": CANARY,
     "/watchlist": CANARY,
     "/resolve": CANARY,
+    "/judgements": CANARY,
     "/monitoring": "Australia",
     f"/monitoring/countries/{CANARY_COUNTRY}": "Australia",
     "/reports": "Australia",
 }
 # downloads: each row says the marking of everything the download holds (no banner to print)
 CSV_PAGES = {"/events.csv": f"?mmsi={CANARY_MMSI}", "/vessels.csv": "?q=canaryred", "/search.csv": "?q=canaryred",
-             "/risk.csv": "", "/watchlist.csv": ""}
+             "/risk.csv": "", "/watchlist.csv": "", "/claims.csv": "?q=canaryred", "/resolve.csv": "?q=canaryred",
+             "/judgements.csv": "?q=canaryred"}
 # pages that are not content: the login form
 NOT_CONTENT = {"/login", "/account/password"}  # no records on them
 
@@ -175,9 +187,11 @@ def test_banner_is_not_stricter_than_needed(canary_node):
     """The banner follows what a page shows: lists of public records by name are not RED, even for
     the agency that also holds RED records on the node."""
     client = client_for(canary_node, "afp.analyst")
-    for path in ("/search?q=office+39", "/screen?q=office+39"):
+    for path, shows in (("/search?q=office+39", "office 39"), ("/screen?q=office+39", "office 39"),
+                        ("/claims?q=pong+su", "pong su"), ("/claims?sort=claim&dir=desc&limit=3", "tonnage"),
+                        ("/resolve?q=office+39", "office 39")):
         html = client.get(path).text
-        assert "office 39" in html.lower() and CANARY not in html, path
+        assert shows in html.lower() and CANARY not in html, path
         assert banner_of(html).startswith(("TLP:CLEAR", "TLP:GREEN")), f"{path}: {banner_of(html)}"
 
 

@@ -82,7 +82,7 @@ def page(tmp_path):
         browser.close()
 
 
-@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+@pytest.mark.parametrize("database_kind", ["sqlite"], indirect=True)
 def test_login_search_and_entity_page(server, page, tmp_path):
     page.goto(f"{server}/entities/case-pong-su")
     assert "/login" in page.url
@@ -122,7 +122,7 @@ def monitoring_server(demo_node):
     return demo_node
 
 
-@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+@pytest.mark.parametrize("database_kind", ["sqlite"], indirect=True)
 def test_monitoring_dashboard_and_report_download(monitoring_server, page, tmp_path):
     with serving(monitoring_server) as server:
         page.goto(f"{server}/monitoring")
@@ -149,7 +149,7 @@ def test_monitoring_dashboard_and_report_download(monitoring_server, page, tmp_p
         assert target.read_bytes().startswith(b"%PDF") and download.value.suggested_filename == "interdict-country-jpn.pdf"
 
 
-@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+@pytest.mark.parametrize("database_kind", ["sqlite"], indirect=True)
 def test_map_draws_events_and_tracks_without_fetching_anything_outside(demo_node, page, tmp_path):
     demo_node.detect()
     outside = []
@@ -184,7 +184,7 @@ def test_map_draws_events_and_tracks_without_fetching_anything_outside(demo_node
         assert outside == [], outside
 
 
-@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+@pytest.mark.parametrize("database_kind", ["sqlite"], indirect=True)
 def test_entity_graph_view_path_finder_and_judgement_buttons(server, page, tmp_path):
     outside = []
     page.on("request", lambda request: outside.append(request.url) if not request.url.startswith(server) else None)
@@ -236,7 +236,7 @@ PHONE_PAGES = ["/", "/search?q=pong", "/entities/case-pong-su", "/screen?q=offic
                "/reports", "/account/password", "/api/docs", "/nope"]
 
 
-@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+@pytest.mark.parametrize("database_kind", ["sqlite"], indirect=True)
 def test_every_page_fits_a_phone_fetches_nothing_outside_and_the_nav_says_where_you_are(server, page, tmp_path):
     page.set_viewport_size({"width": 390, "height": 844})
     outside = []  # and every page asks the node alone for everything it loads (air-gapped networks)

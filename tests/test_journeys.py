@@ -45,7 +45,7 @@ def log_in(tab, server: str, username: str) -> None:
     tab.wait_for_load_state()
 
 
-@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+@pytest.mark.parametrize("database_kind", ["sqlite"], indirect=True)
 def test_watch_officer_from_the_risk_list_to_the_evidence_and_back(demo_node, journey):
     demo_node.detect()
     tab = journey
@@ -104,7 +104,7 @@ def test_watch_officer_from_the_risk_list_to_the_evidence_and_back(demo_node, jo
         assert f"#ev-{event_id}" in tab.url
 
 
-@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+@pytest.mark.parametrize("database_kind", ["sqlite"], indirect=True)
 def test_analyst_from_two_romanisations_to_an_undone_merge(demo_node, journey):
     from interdict.api import data_path
 
@@ -166,7 +166,7 @@ def test_analyst_from_two_romanisations_to_an_undone_merge(demo_node, journey):
         assert tab.locator("[data-testid=canonical-id]").count() == 0, "the merge outlived its undo"
 
 
-@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+@pytest.mark.parametrize("database_kind", ["sqlite"], indirect=True)
 def test_monitor_from_the_dashboard_to_a_public_brief(monitoring_server, journey, tmp_path):  # noqa: F811
     tab = journey
     with serving(monitoring_server) as server:

@@ -9,6 +9,7 @@ import io
 import re
 
 import pytest
+from conftest import form_post
 from fastapi import HTTPException
 from starlette.requests import Request
 from test_web import client, login  # noqa: F401 (the fixture)
@@ -43,9 +44,11 @@ def test_a_page_is_cut_after_sorting_and_its_links_keep_the_filters():
     assert page.sort_url("name") == "/things?q=x&sort=name&dir=asc&limit=2"  # turned around, from the top
     assert page.sort_url("n") == "/things?q=x&sort=n&dir=desc&limit=2"  # numbers start at the largest
     assert page.aria_sort("name") == "descending" and page.aria_sort("n") == "none"
+    assert page.here == "/things?q=x&sort=name&dir=desc&offset=1&limit=2"  # a form's way back: as asked
     # without parameters: the list's own order, the default page
     own = sorted_page(request_for(""), ROWS, COLUMNS, sort="n", descending=True)
     assert own.rows == ROWS and not own.more and own.prev_url is None and own.next_url is None
+    assert own.here == "/things" and sorted_page(request_for("error=x&limit=2"), ROWS, COLUMNS, sort="n").here == "/things?limit=2"
 
 
 @pytest.mark.parametrize(("query", "named"), [
@@ -69,7 +72,7 @@ def rows_of(response) -> list[dict[str, str]]:
     return list(csv.DictReader(io.StringIO(response.text)))
 
 
-@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)  # the SQL paths: test_events_sort_in_the_database
+@pytest.mark.parametrize("database_kind", ["sqlite"], indirect=True)  # the SQL paths: test_events_sort_in_the_database
 def test_vessels_page_through_sort_by_any_column_and_download_whole(client):  # noqa: F811
     login(client, "jcg.watch")
     whole = rows_of(client.get("/vessels.csv"))
@@ -92,7 +95,7 @@ def test_vessels_page_through_sort_by_any_column_and_download_whole(client):  # 
     assert f"Vessels 1–{len(found)} of {len(found)}" in one and 'data-testid="pager-next"' not in one
 
 
-@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)  # the SQL paths: test_events_sort_in_the_database
+@pytest.mark.parametrize("database_kind", ["sqlite"], indirect=True)  # the SQL paths: test_events_sort_in_the_database
 def test_search_lists_every_result_a_page_at_a_time(client):  # noqa: F811
     login(client, "afp.analyst")
     whole = rows_of(client.get("/search.csv?schema=Person"))
@@ -120,7 +123,7 @@ def listed_vessels(node, vessels: list[dict[str, str]], folder) -> None:
     node.screen()
 
 
-@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)  # the SQL paths: test_events_sort_in_the_database
+@pytest.mark.parametrize("database_kind", ["sqlite"], indirect=True)  # the SQL paths: test_events_sort_in_the_database
 def test_risk_and_watchlist_page_sort_and_download(client, demo_node, tmp_path):  # noqa: F811
     demo_node.detect()
     login(client, "jcg.watch")
@@ -156,7 +159,7 @@ def test_events_sort_in_the_database(client, demo_node):  # noqa: F811
     assert bad.status_code == 400 and "sort:" in bad.text and "<html" in bad.text.lower()
 
 
-@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)  # the SQL paths: test_events_sort_in_the_database
+@pytest.mark.parametrize("database_kind", ["sqlite"], indirect=True)  # the SQL paths: test_events_sort_in_the_database
 def test_the_analyst_lands_on_searches_duplicates_and_watchlist_changes(client, demo_node, tmp_path):  # noqa: F811
     login(client, "jcg.watch")
     named = [r for r in rows_of(client.get("/vessels.csv")) if r["name"].isalpha()][:3]
@@ -177,3 +180,57 @@ def test_the_analyst_lands_on_searches_duplicates_and_watchlist_changes(client, 
     newest = rows_of(client.get("/watchlist.csv?sort=screened&dir=desc"))
     assert newest[0]["screened"] >= newest[-1]["screened"]
     assert 'data-testid="duplicates-to-judge"' in desk
+
+
+@pytest.mark.parametrize("database_kind", ["sqlite"], indirect=True)  # the SQL paths: test_events_sort_in_the_database
+def test_claims_candidates_and_judgements_filter_page_sort_and_download(client, demo_node, tmp_path):  # noqa: F811
+    login(client, "afp.analyst")
+    # SYNTHETIC records of a second source naming the case file's organisations: candidates to judge
+    named = [r for r in rows_of(client.get("/search.csv?schema=Organization")) if r["id"].startswith("case-")][:6]
+    lines = ["# SYNTHETIC organisations named again by another source", "dataset: test-listing-again",
+             'title: "SYNTHETIC: listing again"', "agency: AFP", "synthetic: true", "defaults:", "  marking: {tlp: GREEN}",
+             "  grade: C3", "sources:", "  - id: test-listing-again-source", '    title: "SYNTHETIC listing again"',
+             "    kind: agency_report", "    reliability: C", "entities:"]
+    for i, r in enumerate(named):
+        lines += [f"  - id: test-again-{i}", "    schema: Organization", "    source: test-listing-again-source",
+                  "    properties:", f'      name: "{r["name"].upper()}"']
+    (tmp_path / "again.yaml").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    demo_node.load(tmp_path / "again.yaml", screen=False)
+    demo_node.screen()
+    claims = rows_of(client.get("/claims.csv"))
+    assert len(claims) > 10 and {"claim", "low", "best", "high", "unit", "source", "marking"} <= claims[0].keys()
+    assert f"Claims 2–3 of {len(claims):,}" in client.get("/claims?limit=2&offset=1").text
+    bests = [float(r["best"]) for r in rows_of(client.get("/claims.csv?sort=best&dir=desc")) if r["best"]]
+    assert bests == sorted(bests, reverse=True) and len(set(bests)) > 3
+    heroin = rows_of(client.get("/claims.csv?q=HEROIN"))
+    assert 0 < len(heroin) < len(claims) and all("heroin" in ",".join(r.values()).lower() for r in heroin)
+    assert "No claim you may see holds" in client.get("/claims?q=zzzz-nothing").text
+
+    candidates = rows_of(client.get("/resolve.csv"))
+    assert len(candidates) > 3 and all(r["marking"].startswith("TLP:") for r in candidates)
+    scores = [float(r["score"]) for r in candidates]
+    assert scores == sorted(scores, reverse=True)
+    by_record = [r["record"] for r in rows_of(client.get("/resolve.csv?sort=record"))]
+    assert by_record == sorted(by_record, key=str.casefold)
+    second = client.get("/resolve?limit=2&offset=2").text
+    assert f"Candidates 3–4 of {len(candidates):,}" in second
+    pair = candidates[2]
+    assert f'data-testid="judge-{pair["left_id"]}-{pair["right_id"]}"' in second
+    # judging from a later page returns to that page; a refused judgement comes back with the page's query kept
+    back = "/resolve?limit=2&offset=2"
+    assert html.escape(back) in second
+    done = form_post(client, "/resolve/judge", data={"left": pair["left_id"], "right": pair["right_id"], "judgement": "different",
+                                                     "note": "test listing", "next": back}, follow_redirects=False)
+    assert done.status_code == 303 and done.headers["location"] == back
+    refused = form_post(client, "/resolve/judge", data={"left": pair["left_id"], "right": pair["left_id"], "judgement": "same",
+                                                        "next": back}, follow_redirects=False)
+    assert refused.headers["location"].startswith(back + "&error=")
+    assert len(rows_of(client.get("/resolve.csv"))) == len(candidates) - 1  # judged pairs leave the list
+
+    judgements = rows_of(client.get("/judgements.csv"))
+    assert [(r["left_id"], r["judgement"], r["note"]) for r in judgements] == [(pair["left_id"], "different", "test listing")]
+    assert judgements[0]["who"] == "afp.analyst (AFP)" and judgements[0]["marking"].startswith("TLP:")
+    listed = client.get("/judgements?q=test+listing").text
+    assert "Judgements 1–1 of 1" in listed and ">Undo</button>" in listed
+    assert "No judgements you may see yet" in client.get("/judgements?q=zzzz-nothing").text
+    assert client.get("/judgements?sort=marking").status_code == 400

@@ -575,10 +575,11 @@ class UserSession:
         self.entities({h.id for hits in batches for h in hits}, captions_only=True)
         return batches
 
-    def duplicate_candidates(self, *, entity_id: str | None = None, limit: int = 100) -> list[dict[str, Any]]:
+    def duplicate_candidates(self, *, entity_id: str | None = None, limit: int | None = 100) -> list[dict[str, Any]]:
         """Candidate duplicates across sources, best first, not yet judged and not already merged:
         the stored screening matches between entities, and for `entity_id` a live screening of its
-        names against everything this user may see. The two sides of each kept pair count as shown."""
+        names against everything this user may see (`limit=None`: all of them). The two sides of
+        each kept pair count as shown."""
         def find() -> tuple[list[dict[str, Any]], list[Marking]]:
             with self.unshown():
                 ranked, views = self._duplicate_candidates(entity_id=entity_id, limit=limit)
@@ -590,7 +591,7 @@ class UserSession:
         return list(ranked)
 
     def _duplicate_candidates(self, *, entity_id: str | None,  # noqa: C901 - gathers stored and live candidates in one pass
-                              limit: int) -> tuple[list[dict[str, Any]], dict[str, EntityView]]:
+                              limit: int | None) -> tuple[list[dict[str, Any]], dict[str, EntityView]]:
         from interdict.intel import resolution
         from interdict.intel.matching import THRESHOLD
 
@@ -630,8 +631,14 @@ class UserSession:
                     v = views[c[side]]
                     c[f"{side}_caption"], c[f"{side}_schema"] = v.caption, v.schema
                     c[f"{side}_sources"] = sorted({s.source.title for s in v.statements if s.source})
+                # the pair's own marking: everything of both records it names (a row of a download)
+                c["banner"] = highest(s.marking for side in ("left", "right") for s in views[c[side]].statements).label
                 ranked.append(c)
         return ranked[:limit], views
+
+    def show_candidates(self, candidates: Iterable[dict[str, Any]]) -> None:
+        """Record as shown both sides of these candidate pairs (a page of a list read unshown)."""
+        self.entities({c[side] for c in candidates for side in ("left", "right")})
 
     def judge(self, left: str, right: str, judgement: str, *, note: str | None = None, score: float | None = None,
               marking: Marking | None = None) -> dict[str, Any]:
@@ -653,11 +660,22 @@ class UserSession:
         rows = resolution.list_judgements(self.node.workspace.engine, self.viewer, entity_ids=ids,
                                           include_retracted=include_retracted)
         self.show(Marking.parse(j["marking"]) for j in rows)
-        captions = {k: v.caption for k, v in self.entities({j[side] for j in rows for side in ("left", "right")},
-                                                            captions_only=True).items()}
+        views = self.entities({j[side] for j in rows for side in ("left", "right")}, captions_only=True)
+        named = {k: [s.marking for s in v.statements if s.prop_type in CAPTION_TYPES or s.prop in CAPTION_PROPS]
+                 for k, v in views.items()}
         for j in rows:  # judgements are shown only when both entities are visible (list_judgements)
-            j["left_caption"], j["right_caption"] = captions.get(j["left"], j["left"]), captions.get(j["right"], j["right"])
+            j["left_caption"], j["right_caption"] = (views[j[side]].caption if j[side] in views else j[side]
+                                                     for side in ("left", "right"))
+            # the row's own marking: the judgement and the names it shows (a row of a download)
+            j["banner"] = highest([Marking.parse(j["marking"]), *named.get(j["left"], []), *named.get(j["right"], [])]).label
         return rows
+
+    def show_judgements(self, rows: Iterable[dict[str, Any]]) -> None:
+        """Record as shown these judgements and the names of their two entities (a page of a list
+        read unshown)."""
+        chosen = list(rows)
+        self.show(Marking.parse(j["marking"]) for j in chosen)
+        self.entities({j[side] for j in chosen for side in ("left", "right")}, captions_only=True)
 
     def cluster(self, entity_id: str) -> dict[str, Any]:
         """The entity's cluster as this user sees it: canonical id and members."""

@@ -85,6 +85,7 @@ class Page:
     total: int | None  # None: the database pages and only knows whether more follow
     more: bool
     default_sort: str
+    asked_params: tuple[tuple[str, str], ...] = ()  # the paging parameters as the request gave them
 
     @property
     def first(self) -> int:
@@ -93,6 +94,12 @@ class Page:
     @property
     def last(self) -> int:
         return self.asked.offset + len(self.rows)
+
+    @property
+    def here(self) -> str:
+        """This page as the user asked for it (a form's way back after a change)."""
+        paging = [(k, v) for k, v in self.asked_params if k in PAGING_PARAMS]
+        return self.path + ("?" + urlencode([*self.params, *paging]) if self.params or paging else "")
 
     def url(self, **changes: Any) -> str:
         state = {"sort": self.asked.sort, "dir": "desc" if self.asked.descending else "asc",
@@ -130,8 +137,14 @@ class Page:
 
 
 def filters(request: Request) -> tuple[tuple[str, str], ...]:
-    """The request's own parameters without the paging ones: the filters every link keeps."""
-    return tuple((k, v) for k, v in request.query_params.multi_items() if k not in PAGING_PARAMS and v != "")
+    """The request's own parameters without the paging ones (and without a message shown once,
+    `error`): the filters every link keeps."""
+    return tuple((k, v) for k, v in request.query_params.multi_items()
+                 if k not in PAGING_PARAMS and k != "error" and v != "")
+
+
+def paging(request: Request) -> tuple[tuple[str, str], ...]:
+    return tuple((k, v) for k, v in request.query_params.multi_items() if k in PAGING_PARAMS and v != "")
 
 
 def sort_rows(rows: Iterable[Any], column: Column, descending: bool) -> list[Any]:
@@ -157,7 +170,7 @@ def sorted_page(request: Request, rows: Sequence[Any], columns: Sequence[Column]
     ordered = order(rows, columns, asked, sort=sort, descending=descending)
     chosen = ordered[asked.offset:asked.offset + asked.limit]
     return Page(chosen, tuple(columns), asked, request.url.path, filters(request), len(ordered),
-                asked.offset + asked.limit < len(ordered), sort)
+                asked.offset + asked.limit < len(ordered), sort, paging(request))
 
 
 def sorted_rows(request: Request, rows: Sequence[Any], columns: Sequence[Column], *, sort: str,
@@ -177,7 +190,7 @@ def database_page(request: Request, rows: list[Any], columns: Sequence[Column], 
                   default_sort: str) -> Page:
     """A page the database cut: `rows` holds up to limit + 1 rows, the extra one saying more follow."""
     return Page(rows[:asked.limit], tuple(columns), asked, request.url.path, filters(request), None,
-                len(rows) > asked.limit, default_sort)
+                len(rows) > asked.limit, default_sort, paging(request))
 
 
 def cell(value: Any) -> Any:

@@ -7,7 +7,7 @@ from typing import Any
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from interdict.api import UserSession
+from interdict.api import ClaimView, UserSession
 from interdict.errors import AuthError, NotFound, ValidationError
 from interdict.web.deps import node_of, page_session, render, safe_next, templates
 from interdict.web.listing import Column, csv_download, sorted_page, sorted_rows
@@ -148,6 +148,48 @@ def entity_page(request: Request, entity_id: str, error: str = "", me: UserSessi
                   matches=me.watchlist(subject_kind="entity", subject=entity_id), error=error)
 
 
+def _period(c: ClaimView) -> str | None:
+    if c.period_end and c.period_end != c.period_start:
+        return f"{c.period_start or ''}–{c.period_end}"
+    return c.period_start
+
+
+CLAIM_COLUMNS = (
+    Column("claim", "Claim", lambda c: c.text),
+    Column("low", "Low", lambda c: c.low, numeric=True),
+    Column("best", "Best", lambda c: c.best, numeric=True),
+    Column("high", "High", lambda c: c.high, numeric=True),
+    Column("unit", "Unit", lambda c: c.unit),
+    Column("period", "Period", _period),
+    Column("grade", "Grade", lambda c: c.grade.code),
+    Column("marking", "Marking", lambda c: c.marking.tlp.rank, numeric=True),
+    Column("source", "Source", lambda c: c.source.title if c.source else None),
+)
+
+
+def _claims(me: UserSession, q: str) -> list[ClaimView]:
+    """The claims this user may see whose text, unit, quantity or source holds `q` (all for a
+    blank `q`), read unshown: the page shows what it keeps."""
+    wanted = q.strip().casefold()
+    with me.unshown():
+        rows = me.claims()
+    return [c for c in rows if not wanted or any(wanted in (text or "").casefold() for text in
+                                                 (c.text, c.unit, c.quantity, c.source.title if c.source else None))]
+
+
 @router.get("/claims", response_class=HTMLResponse)
-def claims_page(request: Request, me: UserSession = Depends(page_session)) -> HTMLResponse:
-    return render(request, "claims.html", me, claims=me.claims())
+def claims_page(request: Request, q: str = "", me: UserSession = Depends(page_session)) -> HTMLResponse:
+    page = sorted_page(request, _claims(me, q), CLAIM_COLUMNS, sort="claim")
+    me.show(c.marking for c in page.rows)
+    return render(request, "claims.html", me, page=page, claims=page.rows, q=q)
+
+
+@router.get("/claims.csv")
+def claims_csv(request: Request, q: str = "", me: UserSession = Depends(page_session)) -> Response:
+    """Every claim of the list, in the page's order, each with its own marking."""
+    rows = sorted_rows(request, _claims(me, q), CLAIM_COLUMNS, sort="claim")
+    me.show(c.marking for c in rows)
+    columns = (*(c for c in CLAIM_COLUMNS if c.key != "marking"),
+               Column("reading", "Reading", lambda c: c.reading), Column("agency", "Agency", lambda c: c.agency),
+               Column("entity_id", "Entity id", lambda c: c.entity_id), Column("id", "Id", lambda c: c.id))
+    return csv_download(rows, columns, marking=lambda c: c.marking.label, filename="interdict-claims.csv")
