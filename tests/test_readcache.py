@@ -94,6 +94,7 @@ def test_a_marking_tightened_by_another_process_hides_at_once_what_was_cached(sh
     assert [v.id for v in jcg.search("sea star")] == ["v-sea-star"]
     assert jcg.overview()["entities"] == 2
     assert {n["id"] for n in jcg.neighbours("v-sea-star")["nodes"]} == {"v-sea-star", "c-front"}
+    assert jcg.entity("c-front").caption == "FRONT TRADING"
     misses = node.reads.misses
     assert [v.id for v in node.as_user("jcg.user").search("sea star")] == ["v-sea-star"]
     assert node.reads.misses == misses, "an unchanged read is served from the cache"
@@ -106,8 +107,12 @@ def test_a_marking_tightened_by_another_process_hides_at_once_what_was_cached(sh
         node.as_user("jcg.user").neighbours("c-front")
     with pytest.raises(Exception, match="v-sea-star"):  # its one link led to the hidden company
         node.as_user("jcg.user").neighbours("v-sea-star")
+    # the entity read (cached per version: a page reads it several times) hides it too
+    with pytest.raises(Exception, match="c-front"):
+        node.as_user("jcg.user").entity("c-front")
     # the originator still sees it
     assert [v.id for v in node.as_user("afp.user").search("front")] == ["c-front"]
+    assert node.as_user("afp.user").entity("c-front").caption == "FRONT TRADING"
 
 
 def test_viewers_of_one_audience_share_results_and_others_do_not(shared_node):
@@ -259,8 +264,11 @@ def test_the_warm_up_computes_what_the_first_requests_read(demo_node):
     misses = demo_node.reads.misses
     for username in ("kcg.analyst", "incb.monitor"):
         me = demo_node.as_user(username)
-        me.overview(), me.risk(top=50), me.graph(), me.map_data(), me.watchlist(), me.search("pong su")
+        me.overview(), me.risk(top=50), me.graph(), me.map_data(), me.watchlist()
     assert demo_node.reads.misses == misses
+    for username in ("kcg.analyst", "incb.monitor"):
+        demo_node.as_user(username).search("pong su")
+    assert demo_node.reads.misses == misses + 2  # each new query's own result; the text it scans was warm
 
 
 def _set_event():

@@ -101,7 +101,8 @@ class Interdict:
         self.reader = EntityReader(workspace.engine)
         # heavy reads, once per data version and audience; a screening index is large (about
         # 150 MB for the demo's lists), so only so many audiences keep one
-        self.reads = ReadCache(workspace.engine, limits={"screening_index": int(os.environ.get("INTERDICT_SCREENING_INDEXES", "6"))})
+        self.reads = ReadCache(workspace.engine, limits={"screening_index": int(os.environ.get("INTERDICT_SCREENING_INDEXES", "6")),
+                                                         "search": 32})  # a search's results: up to a few MB
 
     @classmethod
     def open(cls, home: str | Path | None = None, database_url: str | None = None, *, create: bool = True) -> Interdict:
@@ -309,7 +310,9 @@ class UserSession:
 
     # -- records -------------------------------------------------------------------------------
     def entity(self, entity_id: str) -> EntityView:
-        view = self.node.reader.entity(self.viewer, entity_id)
+        # one page reads an entity several times (its cluster, its judgements): read once per version
+        view: EntityView = self._cached("entity", INDEX_TABLES, entity_id,
+                                        lambda: self.node.reader.entity(self.viewer, entity_id))
         self.show_entities([view])
         self.show(s.marking for r in view.relations for s in r.statements)
         return view
@@ -324,9 +327,12 @@ class UserSession:
     def search(self, query: str, *, schema: str | None = None, limit: int | None = 25) -> list[EntityView]:
         reader = self.node.reader
         text = self._cached("search_text", ENTITY_TABLES, None, lambda: reader.searchable(self.viewer))
-        results = reader.search(self.viewer, query, schema=schema, limit=limit, text=text)
+        # a list paged through and then downloaded runs the same search each time: kept per version
+        results: list[EntityView] = self._cached(
+            "search", ENTITY_TABLES, (query, schema, limit),
+            lambda: reader.search(self.viewer, query, schema=schema, limit=limit, text=text))
         self.show_entities(results, captions_only=True)
-        return results
+        return list(results)
 
     def claims(self, *, entity_id: str | None = None) -> list[ClaimView]:
         rows = self.node.reader.claims(self.viewer, entity_id=entity_id)
@@ -597,7 +603,7 @@ class UserSession:
 
         engine = self.node.workspace.engine
         judged = {frozenset((j["left"], j["right"])) for j in resolution.list_judgements(engine, self.viewer)}
-        groups = resolution.clusters(engine, self.viewer)
+        groups = self._clusters()
         out: dict[frozenset[str], dict[str, Any]] = {}
 
         def offer(left: str, right: str, score: float, basis: str, query: str, matched: str, explanation: str) -> None:
@@ -682,9 +688,17 @@ class UserSession:
         from interdict.intel import resolution
 
         self.entity(entity_id)  # NotFound when hidden
-        members = resolution.cluster_of(self.node.workspace.engine, self.viewer, entity_id)
+        members = self._clusters().get(entity_id, frozenset({entity_id}))
         return {"canonical_id": resolution.canonical_id(members) if len(members) > 1 else entity_id,
                 "members": sorted(members)}
+
+    def _clusters(self) -> dict[str, frozenset[str]]:
+        """Every entity in a cluster of more than one, with its cluster, as this user sees them."""
+        from interdict.intel import resolution
+
+        found: dict[str, frozenset[str]] = self._cached(
+            "clusters", ("judgements", *INDEX_TABLES), None, lambda: resolution.clusters(self.node.workspace.engine, self.viewer))
+        return found
 
     def merged_entity(self, entity_id: str) -> EntityView:
         """The entity merged with every entity judged the same (only statements this user may see)."""
