@@ -233,7 +233,20 @@ def test_api_reference_renders_offline_under_the_security_policy(server, page):
 
 PHONE_PAGES = ["/", "/search?q=pong", "/entities/case-pong-su", "/screen?q=office+39", "/resolve", "/watchlist", "/claims",
                "/vessels", "/vessels/351118000", "/map", "/events", "/risk", "/monitoring", "/monitoring/countries/AUS",
-               "/reports", "/account/password", "/api/docs", "/nope"]
+               "/reports", "/account/password", "/api/docs", "/nope", "/judgements"]
+
+
+def test_the_phone_and_air_gap_walk_covers_every_page():
+    """A page added to the app without a place in PHONE_PAGES fails here (downloads, the report
+    renderer and the login form, walked before the list, aside)."""
+    import re
+
+    from interdict.web.app import PAGE_ROUTERS
+
+    pages = {route.path for router in PAGE_ROUTERS for route in router.routes if "GET" in getattr(route, "methods", ())}
+    walked = {re.sub(r"/(case-pong-su|\d+|[A-Z]{3})$", "/X", p.split("?")[0]) for p in PHONE_PAGES} | {"/login"}
+    wanted = {re.sub(r"\{[^}]+\}", "X", p) for p in pages if not p.endswith(".csv")} - {"/reports/render"}
+    assert wanted - walked == set(), "pages the phone and air-gap walk does not visit"
 
 
 @pytest.mark.parametrize("database_kind", ["sqlite"], indirect=True)
