@@ -16,6 +16,7 @@ shows; a web request or a CLI command gets a session of its own.
 
 from __future__ import annotations
 
+import logging
 import os
 import time
 from collections.abc import Callable, Hashable, Iterable, Iterator
@@ -25,13 +26,16 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from sqlalchemy.exc import SQLAlchemyError
+
 from interdict.access import Recipient, may_release
 from interdict.accounts import Registry, User, parse_duration
 from interdict.ais.formats import parse_mapping
 from interdict.ais.quality import flag_names
 from interdict.ais.store import IngestOptions, IngestResult, TrackStore
+from interdict.audit import CHECKPOINT_SECONDS as AUDIT_CHECKPOINT_SECONDS
 from interdict.behaviour.detectors import EVENT_TYPES
-from interdict.errors import NotFound, ValidationError
+from interdict.errors import InterdictError, NotFound, ValidationError
 from interdict.intel.entities import ClaimView, EntityReader, EntityView, SourceRef
 from interdict.intel.matching import THRESHOLD as MATCH_THRESHOLD
 from interdict.intel.matching import Match, compare
@@ -55,7 +59,8 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 
 __all__ = [
-    "EVENT_TYPES", "MATCH_THRESHOLD", "REPORT_KINDS", "ClaimView", "EntityView", "IngestOptions", "IngestResult", "Interdict",
+    "AUDIT_CHECKPOINT_SECONDS", "EVENT_TYPES", "MATCH_THRESHOLD", "REPORT_KINDS",
+    "ClaimView", "EntityView", "IngestOptions", "IngestResult", "Interdict",
     "Match", "SourceRef", "UserSession", "code_lists", "compare_names", "countries", "data_path", "estimate_catalogue",
     "flag_names", "parse_duration", "parse_mapping", "readable_number", "regions", "seizure_template",
 ]
@@ -103,6 +108,8 @@ class Interdict:
         # 150 MB for the demo's lists), so only so many audiences keep one
         self.reads = ReadCache(workspace.engine, limits={"screening_index": int(os.environ.get("INTERDICT_SCREENING_INDEXES", "6")),
                                                          "search": 32})  # a search's results: up to a few MB
+        self.access_path = "python"  # how users reach this node, for the audit log: cli, web, api, python
+        self._closed = False
 
     @classmethod
     def open(cls, home: str | Path | None = None, database_url: str | None = None, *, create: bool = True) -> Interdict:
@@ -111,8 +118,50 @@ class Interdict:
         return node
 
     def close(self) -> None:
+        """Sign what the audit log holds unsigned (the log is checkpointed on shutdown), then
+        release the database."""
+        from interdict import audit
+
+        if self._closed:
+            return
+        self._closed = True
+        try:
+            if audit.uncovered(self.workspace.engine):
+                self.audit_checkpoint(force=True)
+        except (InterdictError, SQLAlchemyError) as exc:  # closing goes on; `audit verify` will say
+            logging.getLogger(__name__).warning("audit log not checkpointed on close: %s", exc)
         self.reads.close()
         self.workspace.close()
+
+    # -- the node's identity (interdict.identity) ----------------------------------------------
+    def init_identity(self) -> dict[str, Any]:
+        """Give this node its Ed25519 key pair and node id (refused when it has one)."""
+        from interdict import identity
+
+        identity.create(self.workspace.home)
+        return self.identity()
+
+    def ensure_identity(self) -> dict[str, Any]:
+        """The node's identity, made first when it has none (the demo's start)."""
+        from interdict import identity
+
+        if not (self.workspace.home / identity.INFO_FILE).exists():
+            return self.init_identity()
+        return self.identity()
+
+    def identity(self) -> dict[str, Any]:
+        """The node's id, public key and fingerprint, and the agencies it hosts."""
+        from interdict import identity
+
+        found = identity.load(self.workspace.home).to_dict()
+        return {**found, "agencies": [{"code": a.code, "name": a.name, "country": a.country}
+                                      for a in self.registry.agencies()]}
+
+    def sign_note(self, name: str, text: str) -> str:
+        """`text` signed with the node's key as a C2SP signed note (checkpoints, feeds)."""
+        from interdict import identity
+
+        return identity.sign_note(self.workspace.home, name, text)
 
     @property
     def tracks(self) -> TrackStore:
@@ -239,11 +288,41 @@ class Interdict:
                 timings.setdefault(user.agency.code, {})[name] = round(time.perf_counter() - started, 3)
         return {"audiences": len(timings), "seconds": timings}
 
-    def as_user(self, username: str) -> UserSession:
-        return UserSession(self, self.registry.user(username))
+    def as_user(self, username: str, *, path: str | None = None) -> UserSession:
+        return UserSession(self, self.registry.user(username), access_path=path or self.access_path)
 
-    def session_for(self, user: User) -> UserSession:
-        return UserSession(self, user)
+    def session_for(self, user: User, *, path: str | None = None, request_id: str | None = None) -> UserSession:
+        return UserSession(self, user, access_path=path or self.access_path, request_id=request_id)
+
+    # -- the audit log (interdict.audit) -------------------------------------------------------
+    def audit_checkpoint(self, *, force: bool = False) -> dict[str, Any] | None:
+        """Sign a checkpoint of the audit log when entries are uncovered (always with `force`)."""
+        from interdict import audit
+
+        self.ensure_identity()
+        return audit.checkpoint(self.workspace.engine, self.workspace.home, force=force)
+
+    def audit_verify(self) -> dict[str, Any]:
+        """Recompute the whole log and check every checkpoint (interdict.audit.verify)."""
+        from interdict import audit
+
+        return audit.verify(self.workspace.engine, self.workspace.home).to_dict()
+
+    def audit_log(self, *, username: str | None = None, since: datetime | None = None) -> list[dict[str, Any]]:
+        """The audit log's entries in order (of one user, from a time)."""
+        from interdict import audit
+
+        return [e.to_dict() for e in audit.entries(self.workspace.engine, username=username, since=since)]
+
+    def audit_prove_inclusion(self, seq: int, size: int | None = None) -> dict[str, Any]:
+        from interdict import audit
+
+        return audit.prove_inclusion(self.workspace.engine, seq, size)
+
+    def audit_prove_consistency(self, old: int, new: int) -> dict[str, Any]:
+        from interdict import audit
+
+        return audit.prove_consistency(self.workspace.engine, old, new)
 
     def live_ingest(self, options: IngestOptions, **settings: Any) -> Any:
         """A live AIS feed reader writing micro-batches into the track store (interdict.ais.live)."""
@@ -265,9 +344,39 @@ class UserSession:
 
     node: Interdict
     user: User
-    _cache: dict[str, Any] = field(default_factory=dict, repr=False)
+    access_path: str = "python"  # how the user came: web, api, cli, python (the audit log says)
+    request_id: str | None = None
+    _cache: dict[Hashable, Any] = field(default_factory=dict, repr=False)
     _shown: dict[Marking, None] = field(default_factory=dict, repr=False)  # an ordered set
     _quiet: int = field(default=0, repr=False)
+    _logged: set[tuple[str, str]] = field(default_factory=set, repr=False)
+
+    def _audit(self, action: str, objects: list[str], markings: Iterable[Marking]) -> None:
+        """Log a read before its answer leaves (once per object and session); if the log cannot
+        be written, the read fails."""
+        from interdict import audit
+
+        new = [o for o in objects if (action, o) not in self._logged]
+        if not new:
+            return
+        with self.node.workspace.engine.begin() as conn:
+            audit.append(conn, action=action, username=self.user.username, agency=self.user.agency.code, objects=new,
+                         markings=sorted({m.label for m in markings}), path=self.access_path, request_id=self.request_id)
+        self._logged.update((action, o) for o in new)
+
+    def who_saw(self, entity_id: str) -> list[dict[str, Any]]:
+        """Every logged read of an entity: who, of which agency, when, by which path. For the
+        agencies whose statements it holds and for administrators; anyone else is told it does
+        not exist, as for any record they may not see."""
+        from interdict import audit
+
+        with self.unshown():
+            view = self.entity(entity_id)
+        originators = {s.agency for s in view.statements}
+        if self.user.agency.code not in originators and "admin" not in self.user.roles:
+            raise NotFound(f"no entity {entity_id!r} whose readers you may ask about")
+        return [{"seq": e.seq, "at": e.at, "user": e.username, "agency": e.agency, "path": e.path, "action": e.action,
+                 "request_id": e.request_id} for e in audit.entries(self.node.workspace.engine, objects=[entity_id])]
 
     @property
     def viewer(self):  # type: ignore[no-untyped-def]
@@ -310,9 +419,14 @@ class UserSession:
 
     # -- records -------------------------------------------------------------------------------
     def entity(self, entity_id: str) -> EntityView:
-        # one page reads an entity several times (its cluster, its judgements): read once per version
-        view: EntityView = self._cached("entity", INDEX_TABLES, entity_id,
-                                        lambda: self.node.reader.entity(self.viewer, entity_id))
+        # one page reads an entity several times (its cluster, its judgements): once per session
+        # and data version (not in the node's cache: browsing many entities would only churn it)
+        key = ("entity", entity_id, self.node.reads.versions.current(INDEX_TABLES))
+        if key not in self._cache:
+            self._cache[key] = self.node.reader.entity(self.viewer, entity_id)
+        view: EntityView = self._cache[key]
+        if not self._quiet:
+            self._audit("read entity", [entity_id], (s.marking for s in view.statements))
         self.show_entities([view])
         self.show(s.marking for r in view.relations for s in r.statements)
         return view

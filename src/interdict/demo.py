@@ -132,6 +132,7 @@ def run_demo(node: Interdict, *, lists: bool = True, ais: bool = True, seizures:
     sanctions lists, AIS samples and seizure tables, and render the DPRK brief (tests may leave
     the slow parts out)."""
     users = setup_node(node)
+    identity = node.ensure_identity()
     case = node.load(data_path(CASE_FILE), screen=False)
     loaded = [node.load(data_path(f), screen=False) for f in DEMO_RECORD_FILES]
     sanctions = import_demo_lists(node) if lists else []
@@ -143,6 +144,7 @@ def run_demo(node: Interdict, *, lists: bool = True, ais: bool = True, seizures:
     stats = node.tracks.stats(node.as_user("incb.monitor").viewer)
     return {
         "workspace": str(node.workspace.home.resolve()),
+        "node": {k: identity[k] for k in ("node_id", "public_key", "fingerprint")},
         "database": node.workspace.backend,
         "case_file": {
             "dataset": case.dataset,

@@ -404,6 +404,35 @@ data_versions = Table(
 )
 
 
+# The audit log (interdict.audit): one row per logged action, the leaves of an RFC 9162 Merkle
+# tree, and the node's signed checkpoints of that tree. Neither is ever updated or deleted: a
+# trigger refuses it on both databases (verification does not rely on that).
+audit_entries = Table(
+    "audit_entries",
+    metadata,
+    Column("seq", BigInteger, primary_key=True, autoincrement=False),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("username", String(128), nullable=True),
+    Column("agency", String(32), nullable=True),
+    Column("action", String(64), nullable=False),
+    Column("objects", Text, nullable=False),  # JSON list of object ids
+    Column("markings", Text, nullable=False),  # JSON list of their markings' labels
+    Column("path", String(32), nullable=False),  # web, api, cli, python
+    Column("request_id", String(64), nullable=True),
+    Column("leaf", String(64), nullable=False),  # hex RFC 9162 leaf hash of the entry, as written
+)
+Index("ix_audit_entries_at", audit_entries.c.at)
+
+audit_checkpoints = Table(
+    "audit_checkpoints",
+    metadata,
+    Column("size", BigInteger, primary_key=True, autoincrement=False),
+    Column("root", String(64), nullable=False),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("note", Text, nullable=False),  # the C2SP signed note (interdict.identity)
+)
+
+
 BULK_ROWS = 1000  # a write this large refreshes the planner's statistics at once
 
 

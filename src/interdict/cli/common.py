@@ -3,6 +3,7 @@ user, JSON output, time and marking options. Nothing here imports a command grou
 
 from __future__ import annotations
 
+import atexit
 import json
 import sys
 from dataclasses import dataclass
@@ -40,7 +41,10 @@ ORCON = typer.Option(False, "--orcon/--no-orcon", help="Originator-controlled.")
 
 
 def open_node(create: bool = True) -> Interdict:
-    return Interdict.open(options.home, options.database_url, create=create)
+    node = Interdict.open(options.home, options.database_url, create=create)
+    node.access_path = "cli"  # what its users read is logged as read through the command line
+    atexit.register(node.close)  # signs what the command added to the audit log
+    return node
 
 
 def emit_json(data: Any) -> None:

@@ -20,7 +20,7 @@ import click
 import typer
 from typer.exceptions import TyperException
 
-from interdict.cli import accounts, ais, behaviour, entities, intel, lists, monitoring, node
+from interdict.cli import accounts, ais, audit, behaviour, entities, intel, lists, monitoring, node
 from interdict.cli.common import err, options
 from interdict.errors import InterdictError
 
@@ -35,6 +35,8 @@ app.add_typer(ais.app, name="ais")
 app.add_typer(intel.resolve_app, name="resolve")
 app.add_typer(intel.graph_app, name="graph")
 app.add_typer(monitoring.seizures_app, name="seizures")
+app.add_typer(node.node_app, name="node")
+app.add_typer(audit.app, name="audit")
 
 
 @app.callback()

@@ -11,7 +11,7 @@ from typing import Any
 import typer
 from rich.table import Table
 
-from interdict.api import Interdict
+from interdict.api import AUDIT_CHECKPOINT_SECONDS, Interdict
 from interdict.cli.common import console, emit_json, open_node
 from interdict.errors import ValidationError
 
@@ -23,6 +23,36 @@ def init() -> None:
     """Create the workspace (or bring its database schema up to date)."""
     node = open_node()
     console.print(f"Workspace ready at [bold]{node.workspace.home.resolve()}[/] ({node.workspace.backend}).")
+
+
+node_app = typer.Typer(help="The node's identity: its Ed25519 key pair and node id (partners know it by them).",
+                       no_args_is_help=True)
+
+
+@node_app.command("init")
+def node_init(as_json: bool = typer.Option(False, "--json", help="Print the identity as JSON.")) -> None:
+    """Give this node its key pair (the private key stays in the workspace, mode 0600)."""
+    found = open_node().init_identity()
+    if as_json:
+        emit_json(found)
+        return
+    console.print(f"Node [bold]{found['node_id']}[/] created; its public key for partners:\n{found['public_key']}\n"
+                  f"fingerprint {found['fingerprint']}", highlight=False)
+
+
+@node_app.command("info")
+def node_info(as_json: bool = typer.Option(False, "--json", help="Print as JSON.")) -> None:
+    """The node's id, public key, fingerprint and the agencies it hosts."""
+    found = open_node(create=False).identity()
+    if as_json:
+        emit_json(found)
+        return
+    table = Table(show_header=False, box=None)
+    for label, value in (("Node id", found["node_id"]), ("Public key", found["public_key"]),
+                         ("Fingerprint", found["fingerprint"]), ("Created", found["created_at"]),
+                         ("Agencies", ", ".join(f"{a['code']} ({a['country']})" for a in found["agencies"]) or "none yet")):
+        table.add_row(f"[bold]{label}[/]", value)
+    console.print(table)
 
 
 @app.command()
@@ -150,11 +180,23 @@ def _serve(node: Interdict, host: str, port: int, demo_login: tuple[list[dict[st
     warming = threading.Thread(target=_warm_up, args=(node, stop), name="interdict-warm-up", daemon=True)
     if warm_up:
         warming.start()
+    signing = threading.Thread(target=_checkpoints, args=(node, stop), name="interdict-audit-checkpoints", daemon=True)
+    signing.start()
     try:
         uvicorn.run(create_app(node, tls=tls is not None), host=host, port=port, log_level="warning",
                     ssl_certfile=str(tls[0]) if tls else None, ssl_keyfile=str(tls[1]) if tls else None)
     finally:
         stop.set()
+        node.close()  # the audit log's last checkpoint
+
+
+def _checkpoints(node: Interdict, stop: threading.Event) -> None:
+    """Sign the audit log's new entries every so often, off the request path."""
+    while not stop.wait(AUDIT_CHECKPOINT_SECONDS / 4):
+        try:
+            node.audit_checkpoint()
+        except Exception as exc:
+            console.print(f"[red]audit checkpoint failed[/]: {exc}")
 
 
 def _warm_up(node: Interdict, stop: threading.Event) -> None:

@@ -8,6 +8,7 @@ as the page's banner. A page cannot forget its banner or pass the wrong one: it 
 
 from __future__ import annotations
 
+import uuid
 from datetime import UTC, datetime
 from pathlib import Path as FilePath
 from typing import Annotated, Any
@@ -64,16 +65,25 @@ def node_of(request: Request) -> Interdict:
     return node
 
 
+def request_id(request: Request) -> str:
+    """The request's id, as the audit log keeps it (the client's X-Request-ID when it sends a
+    sane one, so a proxy's log and ours can be joined)."""
+    given = request.headers.get("x-request-id", "")
+    if given and len(given) <= 64 and given.replace("-", "").isalnum():
+        return given
+    return uuid.uuid4().hex
+
+
 def api_session(request: Request) -> UserSession:
     """The caller of a JSON route: `Authorization: Bearer <token>` or the login cookie; else 401."""
     node = node_of(request)
     header = request.headers.get("authorization", "")
     try:
         if header.lower().startswith("bearer "):
-            return node.session_for(node.registry.user_for_token(header[7:]))
+            return node.session_for(node.registry.user_for_token(header[7:]), path="api", request_id=request_id(request))
         session_id = request.session.get("sid")
         if session_id:
-            return node.session_for(node.registry.session_user(session_id))
+            return node.session_for(node.registry.session_user(session_id), path="api", request_id=request_id(request))
     except AuthError as exc:
         request.session.clear()
         raise HTTPException(status_code=401, detail=str(exc), headers={"WWW-Authenticate": "Bearer"}) from None
@@ -87,7 +97,7 @@ def page_session(request: Request) -> UserSession:
     if session_id:
         node = node_of(request)
         try:
-            return node.session_for(node.registry.session_user(session_id))
+            return node.session_for(node.registry.session_user(session_id), path="web", request_id=request_id(request))
         except AuthError:
             request.session.clear()
     raise HTTPException(status_code=401, detail="log in first")
