@@ -240,3 +240,18 @@ def test_readers_at_once_never_take_the_same_entry_number(audited):
     assert [e["seq"] for e in audited.audit_log()] == list(range(60))
     audited.audit_checkpoint(force=True)
     assert audited.audit_verify()["ok"]
+
+
+def test_a_checkpoint_is_signed_when_enough_entries_wait_or_the_oldest_has_waited_long_enough(audited, monkeypatch):
+    for username in ("afp.analyst", "jcg.watch", "kcg.analyst"):
+        audited.as_user(username).entity("test-audit-company")
+    assert audited.audit_checkpoint() is None  # 3 entries, seconds old: not yet due
+    monkeypatch.setattr(audit, "CHECKPOINT_EVERY", 3)
+    assert audited.audit_checkpoint()["size"] == 3
+    assert audited.audit_checkpoint() is None and audited.audit_checkpoint(force=True) is None  # nothing new
+    monkeypatch.setattr(audit, "CHECKPOINT_EVERY", 256)
+    audited.as_user("uscg.watch").entity("test-audit-company")
+    assert audited.audit_checkpoint() is None
+    monkeypatch.setattr(audit, "CHECKPOINT_SECONDS", 0.0)
+    assert audited.audit_checkpoint()["size"] == 4
+    assert audited.audit_verify()["ok"]

@@ -157,12 +157,6 @@ class Interdict:
         return {**found, "agencies": [{"code": a.code, "name": a.name, "country": a.country}
                                       for a in self.registry.agencies()]}
 
-    def sign_note(self, name: str, text: str) -> str:
-        """`text` signed with the node's key as a C2SP signed note (checkpoints, feeds)."""
-        from interdict import identity
-
-        return identity.sign_note(self.workspace.home, name, text)
-
     @property
     def tracks(self) -> TrackStore:
         """The AIS track store (positions and static reports in Parquet, manifest in the database)."""
@@ -299,6 +293,8 @@ class Interdict:
         """Sign a checkpoint of the audit log when entries are uncovered (always with `force`)."""
         from interdict import audit
 
+        if not audit.uncovered(self.workspace.engine):
+            return None
         self.ensure_identity()
         return audit.checkpoint(self.workspace.engine, self.workspace.home, force=force)
 
